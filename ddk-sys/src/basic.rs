@@ -1,0 +1,143 @@
+//! Primitive NT types: integer typedefs, `PHYSICAL_ADDRESS`, `LIST_ENTRY`, `UNICODE_STRING`,
+//! and the 32-bit newtypes that stand in for C enums.
+
+use core::ffi::c_void;
+use core::mem::{align_of, offset_of, size_of};
+
+pub type PVOID = *mut c_void;
+pub type HANDLE = *mut c_void;
+pub type UCHAR = u8;
+/// `BOOLEAN` is a byte; any non-zero value is TRUE. Never read it as a Rust `bool`.
+pub type BOOLEAN = u8;
+pub type CCHAR = i8;
+pub type CSHORT = i16;
+pub type USHORT = u16;
+pub type ULONG = u32;
+pub type LONG = i32;
+pub type ULONG_PTR = usize;
+pub type SIZE_T = usize;
+pub type ULONGLONG = u64;
+pub type LONGLONG = i64;
+pub type KSPIN_LOCK = usize;
+pub type KAFFINITY = usize;
+pub type PFN_NUMBER = usize;
+pub type WCHAR = u16;
+
+pub const TRUE: BOOLEAN = 1;
+pub const FALSE: BOOLEAN = 0;
+
+pub const PAGE_SIZE: usize = 4096;
+pub const PAGE_SHIFT: u32 = 12;
+
+/// Declares a C enum as a transparent 32-bit newtype with named constants.
+///
+/// A Rust `enum` would be undefined behaviour for values a C caller may legally pass.
+#[macro_export]
+macro_rules! c_enum {
+    ($(#[$m:meta])* $name:ident : $repr:ty { $($(#[$vm:meta])* $variant:ident = $value:expr),* $(,)? }) => {
+        $(#[$m])*
+        #[repr(transparent)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+        pub struct $name(pub $repr);
+        impl $name {
+            $($(#[$vm])* pub const $variant: Self = Self($value);)*
+        }
+    };
+}
+
+/// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct PHYSICAL_ADDRESS(pub i64);
+
+impl PHYSICAL_ADDRESS {
+    pub const fn new(quad: u64) -> Self {
+        Self(quad as i64)
+    }
+    /// The address as an unsigned bus/physical address.
+    pub const fn get(self) -> u64 {
+        self.0 as u64
+    }
+    pub const fn low_part(self) -> u32 {
+        self.0 as u32
+    }
+    pub const fn high_part(self) -> i32 {
+        (self.0 >> 32) as i32
+    }
+}
+pub type LARGE_INTEGER = PHYSICAL_ADDRESS;
+pub type PPHYSICAL_ADDRESS = *mut PHYSICAL_ADDRESS;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct LIST_ENTRY {
+    pub Flink: *mut LIST_ENTRY,
+    pub Blink: *mut LIST_ENTRY,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct UNICODE_STRING {
+    /// Length in bytes, not counting a terminator.
+    pub Length: u16,
+    pub MaximumLength: u16,
+    pub Buffer: *mut WCHAR,
+}
+pub type PUNICODE_STRING = *mut UNICODE_STRING;
+
+c_enum!(
+    /// `INTERFACE_TYPE`.
+    INTERFACE_TYPE: i32 {
+        InterfaceTypeUndefined = -1, Internal = 0, Isa = 1, Eisa = 2, MicroChannel = 3,
+        TurboChannel = 4, PCIBus = 5, VMEBus = 6, NuBus = 7, PCMCIABus = 8, CBus = 9,
+        MPIBus = 10, MPSABus = 11, ProcessorInternal = 12, InternalPowerBus = 13,
+        PNPISABus = 14, PNPBus = 15, Vmcs = 16, ACPIBus = 17,
+    }
+);
+c_enum!(
+    /// `DMA_WIDTH` (slave DMA only).
+    DMA_WIDTH: u32 { Width8Bits = 0, Width16Bits = 1, Width32Bits = 2, Width64Bits = 3, WidthNoWrap = 4 }
+);
+c_enum!(
+    /// `DMA_SPEED` (slave DMA only).
+    DMA_SPEED: u32 { Compatible = 0, TypeA = 1, TypeB = 2, TypeC = 3, TypeF = 4 }
+);
+c_enum!(
+    /// `KINTERRUPT_MODE`.
+    KINTERRUPT_MODE: u32 { LevelSensitive = 0, Latched = 1 }
+);
+c_enum!(
+    /// `LOCK_OPERATION` for `MmProbeAndLockPages`.
+    LOCK_OPERATION: u32 { IoReadAccess = 0, IoWriteAccess = 1, IoModifyAccess = 2 }
+);
+c_enum!(
+    /// `MEMORY_CACHING_TYPE`.
+    MEMORY_CACHING_TYPE: u32 { MmNonCached = 0, MmCached = 1, MmWriteCombined = 2 }
+);
+c_enum!(
+    /// `POOL_TYPE` for the legacy `ExAllocatePoolWithTag`.
+    POOL_TYPE: u32 { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 }
+);
+c_enum!(
+    /// `MM_PAGE_PRIORITY` (plus the `MdlMapping*` flags that may be OR-ed in).
+    MM_PAGE_PRIORITY: u32 { LowPagePriority = 0, NormalPagePriority = 16, HighPagePriority = 32, MdlMappingNoExecute = 0x4000_0000 }
+);
+
+/// `KPROCESSOR_MODE` is a `CCHAR`.
+pub type KPROCESSOR_MODE = i8;
+pub const KernelMode: KPROCESSOR_MODE = 0;
+pub const UserMode: KPROCESSOR_MODE = 1;
+
+/// `POOL_FLAGS` for `ExAllocatePool2`.
+pub type POOL_FLAGS = u64;
+pub const POOL_FLAG_UNINITIALIZED: POOL_FLAGS = 0x2;
+pub const POOL_FLAG_NON_PAGED: POOL_FLAGS = 0x40;
+pub const POOL_FLAG_NON_PAGED_EXECUTE: POOL_FLAGS = 0x80;
+pub const POOL_FLAG_PAGED: POOL_FLAGS = 0x100;
+
+const _: () = {
+    assert!(size_of::<PHYSICAL_ADDRESS>() == 8 && align_of::<PHYSICAL_ADDRESS>() == 8);
+    assert!(size_of::<LIST_ENTRY>() == 16);
+    assert!(size_of::<UNICODE_STRING>() == 16 && offset_of!(UNICODE_STRING, Buffer) == 8);
+    assert!(size_of::<INTERFACE_TYPE>() == 4);
+};

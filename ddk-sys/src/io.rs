@@ -1,0 +1,374 @@
+//! I/O manager and kernel objects the port core touches: `DRIVER_OBJECT`, `DEVICE_OBJECT`, `IRP`,
+//! `IO_STACK_LOCATION`, `KDPC`, `KEVENT`, and the routine types stored in them.
+//!
+//! Parts of these objects that the port never reads are declared only as far as the layout
+//! needs; every offset below is checked.
+
+use crate::basic::*;
+use crate::mdl::MDL;
+use crate::resource::CM_RESOURCE_LIST;
+use crate::status::NTSTATUS;
+use core::mem::{align_of, offset_of, size_of};
+
+/// `KINTERRUPT` is opaque: only the kernel looks inside.
+#[repr(C)]
+pub struct KINTERRUPT {
+    _opaque: [u8; 0],
+}
+pub type PKINTERRUPT = *mut KINTERRUPT;
+
+pub type PDRIVER_DISPATCH =
+    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+pub type PDRIVER_ADD_DEVICE = Option<
+    unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT, PhysicalDeviceObject: *mut DEVICE_OBJECT) -> NTSTATUS,
+>;
+pub type PDRIVER_UNLOAD = Option<unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT)>;
+pub type PDRIVER_INITIALIZE = Option<
+    unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT, RegistryPath: *mut UNICODE_STRING) -> NTSTATUS,
+>;
+pub type PDRIVER_STARTIO = Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+pub type PDRIVER_CANCEL = Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+pub type PIO_COMPLETION_ROUTINE = Option<
+    unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP, Context: PVOID) -> NTSTATUS,
+>;
+pub type PKDEFERRED_ROUTINE = Option<
+    unsafe extern "system" fn(Dpc: *mut KDPC, DeferredContext: PVOID, SystemArgument1: PVOID, SystemArgument2: PVOID),
+>;
+pub type PKSERVICE_ROUTINE =
+    Option<unsafe extern "system" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+pub type PKSYNCHRONIZE_ROUTINE = Option<unsafe extern "system" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
+
+/// `DISPATCHER_HEADER`: the common head of waitable kernel objects.
+#[repr(C)]
+pub struct DISPATCHER_HEADER {
+    /// `Type` is the low byte.
+    pub Lock: LONG,
+    pub SignalState: LONG,
+    pub WaitListHead: LIST_ENTRY,
+}
+
+/// `KEVENT`.
+#[repr(C)]
+pub struct KEVENT {
+    pub Header: DISPATCHER_HEADER,
+}
+pub type PKEVENT = *mut KEVENT;
+
+c_enum!(
+    /// `EVENT_TYPE`.
+    EVENT_TYPE: u32 { NotificationEvent = 0, SynchronizationEvent = 1 }
+);
+
+/// `KDPC`.
+#[repr(C)]
+pub struct KDPC {
+    pub Type: UCHAR,
+    pub Importance: UCHAR,
+    pub Number: USHORT,
+    pub DpcListEntry: LIST_ENTRY,
+    pub DeferredRoutine: PKDEFERRED_ROUTINE,
+    pub DeferredContext: PVOID,
+    pub SystemArgument1: PVOID,
+    pub SystemArgument2: PVOID,
+    pub DpcData: PVOID,
+}
+pub type PKDPC = *mut KDPC;
+
+#[repr(C)]
+pub struct KDEVICE_QUEUE_ENTRY {
+    pub DeviceListEntry: LIST_ENTRY,
+    pub SortKey: ULONG,
+    pub Inserted: BOOLEAN,
+}
+
+#[repr(C)]
+pub struct KDEVICE_QUEUE {
+    pub Type: CSHORT,
+    pub Size: CSHORT,
+    pub DeviceListHead: LIST_ENTRY,
+    pub Lock: KSPIN_LOCK,
+    /// Low bit of a 64-bit union with the queue hint.
+    pub Busy: BOOLEAN,
+}
+
+/// `WAIT_CONTEXT_BLOCK`.
+#[repr(C)]
+pub struct WAIT_CONTEXT_BLOCK {
+    pub WaitQueueEntry: KDEVICE_QUEUE_ENTRY,
+    pub DeviceRoutine: PVOID,
+    pub DeviceContext: PVOID,
+    pub NumberOfMapRegisters: ULONG,
+    pub DeviceObject: PVOID,
+    pub CurrentIrp: PVOID,
+    pub BufferChainingDpc: PKDPC,
+}
+
+#[repr(C)]
+pub union DEVICE_OBJECT_QUEUE {
+    pub ListEntry: core::mem::ManuallyDrop<LIST_ENTRY>,
+    pub Wcb: core::mem::ManuallyDrop<WAIT_CONTEXT_BLOCK>,
+}
+
+/// `DEVICE_OBJECT` (`MEMORY_ALLOCATION_ALIGNMENT`-aligned in the WDK: 16 bytes on x64).
+#[repr(C, align(16))]
+pub struct DEVICE_OBJECT {
+    pub Type: CSHORT,
+    pub Size: USHORT,
+    pub ReferenceCount: LONG,
+    pub DriverObject: *mut DRIVER_OBJECT,
+    pub NextDevice: *mut DEVICE_OBJECT,
+    pub AttachedDevice: *mut DEVICE_OBJECT,
+    pub CurrentIrp: *mut IRP,
+    pub Timer: PVOID,
+    pub Flags: ULONG,
+    pub Characteristics: ULONG,
+    pub Vpb: PVOID,
+    pub DeviceExtension: PVOID,
+    pub DeviceType: ULONG,
+    pub StackSize: CCHAR,
+    pub Queue: DEVICE_OBJECT_QUEUE,
+    pub AlignmentRequirement: ULONG,
+    pub DeviceQueue: KDEVICE_QUEUE,
+    pub Dpc: KDPC,
+    pub ActiveThreadCount: ULONG,
+    pub SecurityDescriptor: PVOID,
+    pub DeviceLock: KEVENT,
+    pub SectorSize: USHORT,
+    pub Spare1: USHORT,
+    pub DeviceObjectExtension: PVOID,
+    pub Reserved: PVOID,
+}
+pub type PDEVICE_OBJECT = *mut DEVICE_OBJECT;
+
+pub const DO_BUFFERED_IO: ULONG = 0x0000_0004;
+pub const DO_DIRECT_IO: ULONG = 0x0000_0010;
+pub const DO_DEVICE_INITIALIZING: ULONG = 0x0000_0080;
+pub const DO_POWER_PAGABLE: ULONG = 0x0000_2000;
+pub const FILE_DEVICE_VIDEO: ULONG = 0x0000_0023;
+pub const FILE_DEVICE_SECURE_OPEN: ULONG = 0x0000_0100;
+pub const IO_NO_INCREMENT: CCHAR = 0;
+pub const IO_VIDEO_INCREMENT: CCHAR = 1;
+
+/// `DRIVER_EXTENSION`.
+#[repr(C)]
+pub struct DRIVER_EXTENSION {
+    pub DriverObject: *mut DRIVER_OBJECT,
+    pub AddDevice: PDRIVER_ADD_DEVICE,
+    pub Count: ULONG,
+    pub ServiceKeyName: UNICODE_STRING,
+}
+
+pub const IRP_MJ_MAXIMUM_FUNCTION: usize = 0x1b;
+
+/// `DRIVER_OBJECT`.
+#[repr(C)]
+pub struct DRIVER_OBJECT {
+    pub Type: CSHORT,
+    pub Size: CSHORT,
+    pub DeviceObject: *mut DEVICE_OBJECT,
+    pub Flags: ULONG,
+    pub DriverStart: PVOID,
+    pub DriverSize: ULONG,
+    pub DriverSection: PVOID,
+    pub DriverExtension: *mut DRIVER_EXTENSION,
+    pub DriverName: UNICODE_STRING,
+    pub HardwareDatabase: PUNICODE_STRING,
+    pub FastIoDispatch: PVOID,
+    pub DriverInit: PDRIVER_INITIALIZE,
+    pub DriverStartIo: PDRIVER_STARTIO,
+    pub DriverUnload: PDRIVER_UNLOAD,
+    pub MajorFunction: [PDRIVER_DISPATCH; IRP_MJ_MAXIMUM_FUNCTION + 1],
+}
+pub type PDRIVER_OBJECT = *mut DRIVER_OBJECT;
+
+/// `IO_STATUS_BLOCK` (`Status` shares its slot with a pointer).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STATUS_BLOCK {
+    pub Status: NTSTATUS,
+    pub Information: ULONG_PTR,
+}
+
+/// The `Tail.Overlay` member of an `IRP` (the `KAPC` alternative is 88 bytes, hence the pad).
+#[repr(C)]
+pub struct IRP_TAIL_OVERLAY {
+    pub DriverContext: [PVOID; 4],
+    pub Thread: PVOID,
+    pub AuxiliaryBuffer: *mut i8,
+    pub ListEntry: LIST_ENTRY,
+    /// Also `PacketType`.
+    pub CurrentStackLocation: *mut IO_STACK_LOCATION,
+    pub OriginalFileObject: PVOID,
+    _ApcSize: PVOID,
+}
+
+/// `IRP`. The stack locations follow it in memory, highest index first in use.
+#[repr(C)]
+pub struct IRP {
+    pub Type: CSHORT,
+    pub Size: USHORT,
+    pub MdlAddress: *mut MDL,
+    pub Flags: ULONG,
+    /// `AssociatedIrp.SystemBuffer` (also `MasterIrp` / `IrpCount`).
+    pub SystemBuffer: PVOID,
+    pub ThreadListEntry: LIST_ENTRY,
+    pub IoStatus: IO_STATUS_BLOCK,
+    pub RequestorMode: KPROCESSOR_MODE,
+    pub PendingReturned: BOOLEAN,
+    pub StackCount: i8,
+    pub CurrentLocation: i8,
+    pub Cancel: BOOLEAN,
+    pub CancelIrql: u8,
+    pub ApcEnvironment: i8,
+    pub AllocationFlags: UCHAR,
+    pub UserIosb: *mut IO_STATUS_BLOCK,
+    pub UserEvent: PKEVENT,
+    /// `Overlay.AsynchronousParameters` / `Overlay.AllocationSize`.
+    pub Overlay: [PVOID; 2],
+    pub CancelRoutine: PDRIVER_CANCEL,
+    pub UserBuffer: PVOID,
+    pub Tail: IRP_TAIL_OVERLAY,
+}
+pub type PIRP = *mut IRP;
+
+/// `Parameters.StartDevice`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STACK_START_DEVICE {
+    pub AllocatedResources: *mut CM_RESOURCE_LIST,
+    pub AllocatedResourcesTranslated: *mut CM_RESOURCE_LIST,
+}
+
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+pub struct PointerAligned<T: Copy>(pub T);
+
+/// The `Parameters` union of an `IO_STACK_LOCATION` (32 bytes on x64).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union IO_STACK_PARAMETERS {
+    pub DeviceIoControl: IO_STACK_DEVICE_IO_CONTROL,
+    pub StartDevice: IO_STACK_START_DEVICE,
+    pub Power: IO_STACK_POWER,
+    pub Others: [PVOID; 4],
+}
+
+/// `Parameters.DeviceIoControl` with the x64 `POINTER_ALIGNMENT` of each `ULONG`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STACK_DEVICE_IO_CONTROL {
+    pub OutputBufferLength: PointerAligned<ULONG>,
+    pub InputBufferLength: PointerAligned<ULONG>,
+    pub IoControlCode: PointerAligned<ULONG>,
+    pub Type3InputBuffer: PVOID,
+}
+
+/// `Parameters.Power` with the x64 `POINTER_ALIGNMENT` of each field.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STACK_POWER {
+    pub SystemContext: PointerAligned<ULONG>,
+    pub Type: PointerAligned<ULONG>,
+    pub State: PointerAligned<ULONG>,
+    pub ShutdownType: PointerAligned<ULONG>,
+}
+
+/// `IO_STACK_LOCATION`.
+#[repr(C)]
+pub struct IO_STACK_LOCATION {
+    pub MajorFunction: UCHAR,
+    pub MinorFunction: UCHAR,
+    pub Flags: UCHAR,
+    pub Control: UCHAR,
+    pub Parameters: IO_STACK_PARAMETERS,
+    pub DeviceObject: *mut DEVICE_OBJECT,
+    pub FileObject: PVOID,
+    pub CompletionRoutine: PIO_COMPLETION_ROUTINE,
+    pub Context: PVOID,
+}
+pub type PIO_STACK_LOCATION = *mut IO_STACK_LOCATION;
+
+pub const IRP_MJ_CREATE: UCHAR = 0x00;
+pub const IRP_MJ_CLOSE: UCHAR = 0x02;
+pub const IRP_MJ_DEVICE_CONTROL: UCHAR = 0x0e;
+pub const IRP_MJ_INTERNAL_DEVICE_CONTROL: UCHAR = 0x0f;
+pub const IRP_MJ_SHUTDOWN: UCHAR = 0x10;
+pub const IRP_MJ_CLEANUP: UCHAR = 0x12;
+pub const IRP_MJ_POWER: UCHAR = 0x16;
+pub const IRP_MJ_SYSTEM_CONTROL: UCHAR = 0x17;
+pub const IRP_MJ_PNP: UCHAR = 0x1b;
+
+pub const IRP_MN_START_DEVICE: UCHAR = 0x00;
+pub const IRP_MN_QUERY_REMOVE_DEVICE: UCHAR = 0x01;
+pub const IRP_MN_REMOVE_DEVICE: UCHAR = 0x02;
+pub const IRP_MN_CANCEL_REMOVE_DEVICE: UCHAR = 0x03;
+pub const IRP_MN_STOP_DEVICE: UCHAR = 0x04;
+pub const IRP_MN_QUERY_STOP_DEVICE: UCHAR = 0x05;
+pub const IRP_MN_CANCEL_STOP_DEVICE: UCHAR = 0x06;
+pub const IRP_MN_SURPRISE_REMOVAL: UCHAR = 0x17;
+
+pub const SL_PENDING_RETURNED: UCHAR = 0x01;
+pub const SL_INVOKE_ON_CANCEL: UCHAR = 0x20;
+pub const SL_INVOKE_ON_SUCCESS: UCHAR = 0x40;
+pub const SL_INVOKE_ON_ERROR: UCHAR = 0x80;
+
+pub const METHOD_BUFFERED: u32 = 0;
+pub const METHOD_IN_DIRECT: u32 = 1;
+pub const METHOD_OUT_DIRECT: u32 = 2;
+pub const METHOD_NEITHER: u32 = 3;
+pub const FILE_ANY_ACCESS: u32 = 0;
+pub const FILE_READ_ACCESS: u32 = 1;
+pub const FILE_WRITE_ACCESS: u32 = 2;
+
+/// `CTL_CODE(DeviceType, Function, Method, Access)`.
+pub const fn CTL_CODE(device_type: u32, function: u32, method: u32, access: u32) -> u32 {
+    (device_type << 16) | (access << 14) | (function << 2) | method
+}
+
+const _: () = {
+    assert!(size_of::<KDPC>() == 64 && offset_of!(KDPC, DeferredRoutine) == 24 && offset_of!(KDPC, DpcData) == 56);
+    assert!(size_of::<KEVENT>() == 24);
+    assert!(size_of::<KDEVICE_QUEUE>() == 40 && offset_of!(KDEVICE_QUEUE, Busy) == 32);
+    assert!(size_of::<WAIT_CONTEXT_BLOCK>() == 72);
+    assert!(size_of::<DEVICE_OBJECT>() == 336 && align_of::<DEVICE_OBJECT>() == 16);
+    assert!(offset_of!(DEVICE_OBJECT, CurrentIrp) == 32);
+    assert!(offset_of!(DEVICE_OBJECT, Flags) == 48);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceExtension) == 64);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceType) == 72);
+    assert!(offset_of!(DEVICE_OBJECT, StackSize) == 76);
+    assert!(offset_of!(DEVICE_OBJECT, Queue) == 80);
+    assert!(offset_of!(DEVICE_OBJECT, AlignmentRequirement) == 152);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceQueue) == 160);
+    assert!(offset_of!(DEVICE_OBJECT, Dpc) == 200);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceLock) == 280);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceObjectExtension) == 312);
+    assert!(size_of::<DRIVER_EXTENSION>() == 40 && offset_of!(DRIVER_EXTENSION, AddDevice) == 8);
+    assert!(size_of::<DRIVER_OBJECT>() == 336);
+    assert!(offset_of!(DRIVER_OBJECT, DriverExtension) == 48);
+    assert!(offset_of!(DRIVER_OBJECT, DriverName) == 56);
+    assert!(offset_of!(DRIVER_OBJECT, DriverUnload) == 104);
+    assert!(offset_of!(DRIVER_OBJECT, MajorFunction) == 112);
+    assert!(size_of::<IO_STATUS_BLOCK>() == 16);
+    assert!(size_of::<IRP>() == 208);
+    assert!(offset_of!(IRP, MdlAddress) == 8);
+    assert!(offset_of!(IRP, SystemBuffer) == 24);
+    assert!(offset_of!(IRP, IoStatus) == 48);
+    assert!(offset_of!(IRP, RequestorMode) == 64);
+    assert!(offset_of!(IRP, StackCount) == 66);
+    assert!(offset_of!(IRP, CurrentLocation) == 67);
+    assert!(offset_of!(IRP, UserIosb) == 72);
+    assert!(offset_of!(IRP, CancelRoutine) == 104);
+    assert!(offset_of!(IRP, UserBuffer) == 112);
+    assert!(offset_of!(IRP, Tail) == 120);
+    assert!(offset_of!(IRP_TAIL_OVERLAY, Thread) == 32);
+    assert!(offset_of!(IRP_TAIL_OVERLAY, CurrentStackLocation) == 64);
+    assert!(size_of::<IO_STACK_PARAMETERS>() == 32);
+    assert!(offset_of!(IO_STACK_DEVICE_IO_CONTROL, InputBufferLength) == 8);
+    assert!(offset_of!(IO_STACK_DEVICE_IO_CONTROL, IoControlCode) == 16);
+    assert!(offset_of!(IO_STACK_DEVICE_IO_CONTROL, Type3InputBuffer) == 24);
+    assert!(size_of::<IO_STACK_LOCATION>() == 72);
+    assert!(offset_of!(IO_STACK_LOCATION, Parameters) == 8);
+    assert!(offset_of!(IO_STACK_LOCATION, DeviceObject) == 40);
+    assert!(offset_of!(IO_STACK_LOCATION, CompletionRoutine) == 56);
+    assert!(offset_of!(IO_STACK_LOCATION, Context) == 64);
+};

@@ -1,0 +1,43 @@
+//! Raw declarations of the NT kernel, HAL and VideoPort interfaces used by videoprt-rs.
+//!
+//! C interface: `wdm.h`, `ntddk.h`, `miniport.h` and `video.h` of the Windows Driver Kit, for the
+//! x86_64 (LLP64) ABI. Every type is `#[repr(C)]` with fixed-width fields (`u32` for `ULONG`,
+//! `u8` for `BOOLEAN`, `#[repr(transparent)]` 32-bit newtypes for C enums so out-of-range values
+//! from callers stay representable). Names follow the C headers so that a reader can put the
+//! header beside this crate.
+//!
+//! Layouts are proven twice: `const` asserts next to each type (numbers from the public WDK
+//! documentation), and the `layout_vs_mingw` test, which compiles the same numbers against
+//! mingw-w64's DDK headers. Where mingw-w64 is older than the WDK, [`layout::MINGW_DEVIATIONS`]
+//! says so, with the reason.
+//!
+//! Routines are declared `extern "system"`. On Windows they are imported with `raw-dylib` from
+//! `ntoskrnl.exe` and `hal.dll`; on any other host the same symbols are defined by `ntsim`, the
+//! user-mode NT simulation, so driver code calls exactly what it would call on Windows.
+#![no_std]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("ddk-sys declares the x86_64 (LLP64) layouts only");
+
+#[macro_use]
+pub mod basic;
+pub mod dma;
+pub mod io;
+pub mod irql;
+pub mod layout;
+pub mod mdl;
+pub mod resource;
+pub mod routines;
+pub mod status;
+pub mod video;
+
+pub use basic::*;
+pub use dma::*;
+pub use io::*;
+pub use irql::*;
+pub use mdl::*;
+pub use resource::*;
+pub use routines::*;
+pub use status::*;
+pub use video::*;

@@ -1,0 +1,121 @@
+//! `extern "system"` declarations of the kernel and HAL routines the workspace calls.
+//!
+//! Windows: imported with `raw-dylib` (`+verbatim`, so the import names `ntoskrnl.exe` and
+//! `hal.dll` exactly, not `ntoskrnl.exe.dll`). Other hosts: defined by `ntsim`.
+
+use crate::basic::*;
+use crate::dma::{DEVICE_DESCRIPTION, DMA_ADAPTER};
+use crate::io::*;
+use crate::irql::KIRQL;
+use crate::mdl::MDL;
+use crate::status::NTSTATUS;
+
+#[cfg_attr(target_os = "windows", link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim"))]
+extern "system" {
+    // Pool.
+    pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+    pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+    pub fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
+
+    // Memory descriptor lists and physical memory.
+    pub fn IoAllocateMdl(
+        VirtualAddress: PVOID,
+        Length: ULONG,
+        SecondaryBuffer: BOOLEAN,
+        ChargeQuota: BOOLEAN,
+        Irp: *mut IRP,
+    ) -> *mut MDL;
+    pub fn IoFreeMdl(Mdl: *mut MDL);
+    /// Raises an exception on a bad range: call it only under an exception guard.
+    pub fn MmProbeAndLockPages(MemoryDescriptorList: *mut MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION);
+    pub fn MmUnlockPages(MemoryDescriptorList: *mut MDL);
+    pub fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL);
+    pub fn MmMapLockedPagesSpecifyCache(
+        MemoryDescriptorList: *mut MDL,
+        AccessMode: KPROCESSOR_MODE,
+        CacheType: MEMORY_CACHING_TYPE,
+        RequestedAddress: PVOID,
+        BugCheckOnFailure: ULONG,
+        Priority: MM_PAGE_PRIORITY,
+    ) -> PVOID;
+    pub fn MmUnmapLockedPages(BaseAddress: PVOID, MemoryDescriptorList: *mut MDL);
+    pub fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICAL_ADDRESS;
+    pub fn MmAllocateContiguousMemorySpecifyCache(
+        NumberOfBytes: SIZE_T,
+        LowestAcceptableAddress: PHYSICAL_ADDRESS,
+        HighestAcceptableAddress: PHYSICAL_ADDRESS,
+        BoundaryAddressMultiple: PHYSICAL_ADDRESS,
+        CacheType: MEMORY_CACHING_TYPE,
+    ) -> PVOID;
+    pub fn MmFreeContiguousMemory(BaseAddress: PVOID);
+
+    // DMA.
+    pub fn IoGetDmaAdapter(
+        PhysicalDeviceObject: *mut DEVICE_OBJECT,
+        DeviceDescription: *mut DEVICE_DESCRIPTION,
+        NumberOfMapRegisters: *mut ULONG,
+    ) -> *mut DMA_ADAPTER;
+
+    // Deferred procedure calls.
+    pub fn KeInitializeDpc(Dpc: *mut KDPC, DeferredRoutine: PKDEFERRED_ROUTINE, DeferredContext: PVOID);
+    pub fn KeInsertQueueDpc(Dpc: *mut KDPC, SystemArgument1: PVOID, SystemArgument2: PVOID) -> BOOLEAN;
+    pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
+
+    // Spin locks (x64: `KeAcquireSpinLock` is a macro over `KeAcquireSpinLockRaiseToDpc`).
+    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+    pub fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK);
+    pub fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK);
+
+    // Events.
+    pub fn KeInitializeEvent(Event: *mut KEVENT, Type: EVENT_TYPE, State: BOOLEAN);
+    pub fn KeSetEvent(Event: *mut KEVENT, Increment: LONG, Wait: BOOLEAN) -> LONG;
+    pub fn KeClearEvent(Event: *mut KEVENT);
+    pub fn KeWaitForSingleObject(
+        Object: PVOID,
+        WaitReason: ULONG,
+        WaitMode: KPROCESSOR_MODE,
+        Alertable: BOOLEAN,
+        Timeout: *mut LARGE_INTEGER,
+    ) -> NTSTATUS;
+
+    // Interrupts.
+    pub fn KeSynchronizeExecution(
+        Interrupt: *mut KINTERRUPT,
+        SynchronizeRoutine: PKSYNCHRONIZE_ROUTINE,
+        SynchronizeContext: PVOID,
+    ) -> BOOLEAN;
+
+    pub fn KeBugCheckEx(
+        BugCheckCode: ULONG,
+        BugCheckParameter1: ULONG_PTR,
+        BugCheckParameter2: ULONG_PTR,
+        BugCheckParameter3: ULONG_PTR,
+        BugCheckParameter4: ULONG_PTR,
+    ) -> !;
+}
+
+#[cfg_attr(target_os = "windows", link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim"))]
+extern "system" {
+    pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
+}
+
+/// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.
+///
+/// # Safety
+/// `lock` must be valid for writes and not held.
+#[inline]
+pub unsafe fn KeInitializeSpinLock(lock: *mut KSPIN_LOCK) {
+    // SAFETY: the caller guarantees `lock` is valid for writes.
+    unsafe { lock.write(0) }
+}
+
+/// `ExFreePool`: a macro over `ExFreePoolWithTag(P, 0)`.
+///
+/// # Safety
+/// `p` must come from the pool allocator and not have been freed.
+#[inline]
+pub unsafe fn ExFreePool(p: PVOID) {
+    // SAFETY: forwarded contract.
+    unsafe { ExFreePoolWithTag(p, 0) }
+}

@@ -1,0 +1,296 @@
+//! The VideoPort interface of `video.h` and `miniport.h`: the types a video miniport passes to
+//! and receives from the video port driver.
+
+use crate::basic::*;
+use crate::status::VP_STATUS;
+use core::mem::{align_of, offset_of, size_of};
+
+/// `VP_DMA_ADAPTER`: opaque to miniports; only the port looks inside.
+#[repr(C)]
+pub struct VP_DMA_ADAPTER {
+    _opaque: [u8; 0],
+}
+pub type PVP_DMA_ADAPTER = *mut VP_DMA_ADAPTER;
+
+/// `__DMA_PARAMETERS`, the legacy `PDMA` handle: opaque.
+#[repr(C)]
+pub struct DMA_PARAMETERS {
+    _opaque: [u8; 0],
+}
+pub type PDMA = *mut DMA_PARAMETERS;
+
+/// `VIDEO_PORT_EVENT` (`PEVENT`): opaque.
+#[repr(C)]
+pub struct VIDEO_PORT_EVENT {
+    _opaque: [u8; 0],
+}
+pub type PEVENT = *mut VIDEO_PORT_EVENT;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VP_DEVICE_DESCRIPTION {
+    pub ScatterGather: BOOLEAN,
+    pub Dma32BitAddresses: BOOLEAN,
+    pub Dma64BitAddresses: BOOLEAN,
+    pub MaximumLength: ULONG,
+}
+pub type PVP_DEVICE_DESCRIPTION = *mut VP_DEVICE_DESCRIPTION;
+
+/// Same layout as `SCATTER_GATHER_ELEMENT`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VP_SCATTER_GATHER_ELEMENT {
+    pub Address: PHYSICAL_ADDRESS,
+    pub Length: ULONG,
+    pub Reserved: ULONG_PTR,
+}
+
+/// Same layout as `SCATTER_GATHER_LIST`: header, then `NumberOfElements` elements.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VP_SCATTER_GATHER_LIST {
+    pub NumberOfElements: ULONG,
+    pub Reserved: ULONG_PTR,
+    pub Elements: [VP_SCATTER_GATHER_ELEMENT; 0],
+}
+pub type PVP_SCATTER_GATHER_LIST = *mut VP_SCATTER_GATHER_LIST;
+
+/// `PEXECUTE_DMA` (`HwVidExecuteDma`): runs at DISPATCH_LEVEL.
+pub type PEXECUTE_DMA = Option<
+    unsafe extern "system" fn(
+        HwDeviceExtension: PVOID,
+        VpDmaAdapter: PVP_DMA_ADAPTER,
+        SGList: PVP_SCATTER_GATHER_LIST,
+        Context: PVOID,
+    ),
+>;
+
+c_enum!(
+    /// `VP_LOCK_OPERATION`; the values equal WDM `LOCK_OPERATION`.
+    VP_LOCK_OPERATION: u32 { VpReadAccess = 0, VpWriteAccess = 1, VpModifyAccess = 2 }
+);
+c_enum!(
+    /// `DMA_FLAGS` of the obsolete packet-DMA-by-IOCTL family.
+    DMA_FLAGS: u32 { VideoPortUnlockAfterDma = 1, VideoPortKeepPagesLocked = 2, VideoPortDmaInitOnly = 3 }
+);
+c_enum!(
+    /// `HW_DMA_RETURN`.
+    HW_DMA_RETURN: u32 { DmaAsyncReturn = 0, DmaSyncReturn = 1 }
+);
+c_enum!(
+    /// `VIDEO_SYNCHRONIZE_PRIORITY`.
+    VIDEO_SYNCHRONIZE_PRIORITY: u32 { VpLowPriority = 0, VpMediumPriority = 1, VpHighPriority = 2 }
+);
+c_enum!(
+    /// `VIDEO_DEBUG_LEVEL`.
+    VIDEO_DEBUG_LEVEL: u32 { Error = 0, Warn = 1, Trace = 2, Info = 3 }
+);
+
+/// `STATUS_BLOCK` (`Status` shares its slot with a pointer; must match `IO_STATUS_BLOCK`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct STATUS_BLOCK {
+    pub Status: VP_STATUS,
+    pub Information: ULONG_PTR,
+}
+pub type PSTATUS_BLOCK = *mut STATUS_BLOCK;
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct VIDEO_REQUEST_PACKET {
+    pub IoControlCode: ULONG,
+    pub StatusBlock: PSTATUS_BLOCK,
+    pub InputBuffer: PVOID,
+    pub InputBufferLength: ULONG,
+    pub OutputBuffer: PVOID,
+    pub OutputBufferLength: ULONG,
+}
+pub type PVIDEO_REQUEST_PACKET = *mut VIDEO_REQUEST_PACKET;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VIDEO_ACCESS_RANGE {
+    pub RangeStart: PHYSICAL_ADDRESS,
+    pub RangeLength: ULONG,
+    pub RangeInIoSpace: UCHAR,
+    pub RangeVisible: UCHAR,
+    pub RangeShareable: UCHAR,
+    pub RangePassive: UCHAR,
+}
+pub type PVIDEO_ACCESS_RANGE = *mut VIDEO_ACCESS_RANGE;
+
+pub const VIDEO_MEMORY_SPACE_MEMORY: ULONG = 0x00;
+pub const VIDEO_MEMORY_SPACE_IO: ULONG = 0x01;
+pub const VIDEO_MEMORY_SPACE_USER_MODE: ULONG = 0x02;
+pub const VIDEO_MEMORY_SPACE_DENSE: ULONG = 0x04;
+pub const VIDEO_MEMORY_SPACE_P6CACHE: ULONG = 0x08;
+
+pub type PVIDEO_PORT_GET_PROC_ADDRESS =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, FunctionName: *mut UCHAR) -> PVOID>;
+
+#[repr(C)]
+pub struct VIDEO_PORT_CONFIG_INFO {
+    pub Length: ULONG,
+    pub SystemIoBusNumber: ULONG,
+    pub AdapterInterfaceType: INTERFACE_TYPE,
+    pub BusInterruptLevel: ULONG,
+    pub BusInterruptVector: ULONG,
+    pub InterruptMode: KINTERRUPT_MODE,
+    pub NumEmulatorAccessEntries: ULONG,
+    pub EmulatorAccessEntries: PVOID,
+    pub EmulatorAccessEntriesContext: ULONG_PTR,
+    pub VdmPhysicalVideoMemoryAddress: PHYSICAL_ADDRESS,
+    pub VdmPhysicalVideoMemoryLength: ULONG,
+    pub HardwareStateSize: ULONG,
+    pub DmaChannel: ULONG,
+    pub DmaPort: ULONG,
+    pub DmaShareable: UCHAR,
+    pub InterruptShareable: UCHAR,
+    pub Master: BOOLEAN,
+    pub DmaWidth: DMA_WIDTH,
+    pub DmaSpeed: DMA_SPEED,
+    pub bMapBuffers: BOOLEAN,
+    pub NeedPhysicalAddresses: BOOLEAN,
+    pub DemandMode: BOOLEAN,
+    pub MaximumTransferLength: ULONG,
+    pub NumberOfPhysicalBreaks: ULONG,
+    pub ScatterGather: BOOLEAN,
+    pub MaximumScatterGatherChunkSize: ULONG,
+    pub VideoPortGetProcAddress: PVIDEO_PORT_GET_PROC_ADDRESS,
+    pub DriverRegistryPath: *mut WCHAR,
+    pub SystemMemorySize: ULONGLONG,
+}
+pub type PVIDEO_PORT_CONFIG_INFO = *mut VIDEO_PORT_CONFIG_INFO;
+
+pub type PVIDEO_HW_FIND_ADAPTER = Option<
+    unsafe extern "system" fn(
+        HwDeviceExtension: PVOID,
+        HwContext: PVOID,
+        ArgumentString: *mut WCHAR,
+        ConfigInfo: PVIDEO_PORT_CONFIG_INFO,
+        Again: *mut UCHAR,
+    ) -> VP_STATUS,
+>;
+pub type PVIDEO_HW_INITIALIZE = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+pub type PVIDEO_HW_INTERRUPT = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+pub type PVIDEO_HW_START_IO =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, RequestPacket: PVIDEO_REQUEST_PACKET) -> BOOLEAN>;
+pub type PVIDEO_HW_RESET_HW =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN>;
+pub type PVIDEO_HW_TIMER = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID)>;
+pub type PVIDEO_HW_START_DMA = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
+pub type PVIDEO_HW_POWER_SET =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, HwId: ULONG, VideoPowerControl: PVOID) -> VP_STATUS>;
+pub type PVIDEO_HW_POWER_GET = PVIDEO_HW_POWER_SET;
+pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
+    unsafe extern "system" fn(
+        HwDeviceExtension: PVOID,
+        ChildEnumInfo: PVOID,
+        VideoChildType: *mut u32,
+        pChildDescriptor: *mut UCHAR,
+        UId: *mut ULONG,
+        pUnused: *mut ULONG,
+    ) -> VP_STATUS,
+>;
+pub type PVIDEO_HW_QUERY_INTERFACE =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, QueryInterface: PVOID) -> VP_STATUS>;
+pub type PVIDEO_HW_LEGACYRESOURCES = Option<
+    unsafe extern "system" fn(
+        VendorId: ULONG,
+        DeviceId: ULONG,
+        LegacyResourceList: *mut PVIDEO_ACCESS_RANGE,
+        LegacyResourceCount: *mut ULONG,
+    ),
+>;
+/// `PMINIPORT_DPC_ROUTINE`, queued with `VideoPortQueueDpc`.
+pub type PMINIPORT_DPC_ROUTINE = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
+/// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
+pub type PMINIPORT_SYNCHRONIZE_ROUTINE = Option<unsafe extern "system" fn(Context: PVOID) -> BOOLEAN>;
+
+#[repr(C)]
+pub struct VIDEO_HW_INITIALIZATION_DATA {
+    pub HwInitDataSize: ULONG,
+    pub AdapterInterfaceType: INTERFACE_TYPE,
+    pub HwFindAdapter: PVIDEO_HW_FIND_ADAPTER,
+    pub HwInitialize: PVIDEO_HW_INITIALIZE,
+    pub HwInterrupt: PVIDEO_HW_INTERRUPT,
+    pub HwStartIO: PVIDEO_HW_START_IO,
+    pub HwDeviceExtensionSize: ULONG,
+    pub StartingDeviceNumber: ULONG,
+    pub HwResetHw: PVIDEO_HW_RESET_HW,
+    pub HwTimer: PVIDEO_HW_TIMER,
+    pub HwStartDma: PVIDEO_HW_START_DMA,
+    pub HwSetPowerState: PVIDEO_HW_POWER_SET,
+    pub HwGetPowerState: PVIDEO_HW_POWER_GET,
+    pub HwGetVideoChildDescriptor: PVIDEO_HW_GET_CHILD_DESCRIPTOR,
+    pub HwQueryInterface: PVIDEO_HW_QUERY_INTERFACE,
+    pub HwChildDeviceExtensionSize: ULONG,
+    pub HwLegacyResourceList: PVIDEO_ACCESS_RANGE,
+    pub HwLegacyResourceCount: ULONG,
+    pub HwGetLegacyResources: PVIDEO_HW_LEGACYRESOURCES,
+    pub AllowEarlyEnumeration: BOOLEAN,
+    pub Reserved: ULONG,
+}
+pub type PVIDEO_HW_INITIALIZATION_DATA = *mut VIDEO_HW_INITIALIZATION_DATA;
+
+/// `SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA`: the structure up to `HwStartDma`.
+pub const SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA: ULONG = offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) as ULONG;
+/// `SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA`: the structure up to `Reserved`.
+pub const SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA: ULONG = offset_of!(VIDEO_HW_INITIALIZATION_DATA, Reserved) as ULONG;
+/// `SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA`: the whole structure.
+pub const SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA: ULONG = size_of::<VIDEO_HW_INITIALIZATION_DATA>() as ULONG;
+/// `SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO`: the structure up to `Master`.
+pub const SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO: ULONG = offset_of!(VIDEO_PORT_CONFIG_INFO, Master) as ULONG;
+/// `SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO`.
+pub const SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO: ULONG = size_of::<VIDEO_PORT_CONFIG_INFO>() as ULONG;
+
+/// `VRB_SG`: the entry type legacy `PDMA` handles pointed at.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VRB_SG {
+    pub PhysicalAddress: i64,
+    pub Length: ULONG,
+}
+
+const _: () = {
+    assert!(size_of::<VP_DEVICE_DESCRIPTION>() == 8 && align_of::<VP_DEVICE_DESCRIPTION>() == 4);
+    assert!(offset_of!(VP_DEVICE_DESCRIPTION, Dma64BitAddresses) == 2);
+    assert!(offset_of!(VP_DEVICE_DESCRIPTION, MaximumLength) == 4);
+    assert!(size_of::<VP_SCATTER_GATHER_ELEMENT>() == 24);
+    assert!(offset_of!(VP_SCATTER_GATHER_ELEMENT, Length) == 8);
+    assert!(offset_of!(VP_SCATTER_GATHER_ELEMENT, Reserved) == 16);
+    assert!(size_of::<VP_SCATTER_GATHER_LIST>() == 16 && offset_of!(VP_SCATTER_GATHER_LIST, Elements) == 16);
+    // The VP list is handed through as the HAL list, so the two layouts must agree.
+    assert!(size_of::<VP_SCATTER_GATHER_LIST>() == size_of::<crate::dma::SCATTER_GATHER_LIST>());
+    assert!(size_of::<VP_SCATTER_GATHER_ELEMENT>() == size_of::<crate::dma::SCATTER_GATHER_ELEMENT>());
+    assert!(size_of::<STATUS_BLOCK>() == 16 && offset_of!(STATUS_BLOCK, Information) == 8);
+    assert!(size_of::<VIDEO_REQUEST_PACKET>() == 48);
+    assert!(offset_of!(VIDEO_REQUEST_PACKET, StatusBlock) == 8);
+    assert!(offset_of!(VIDEO_REQUEST_PACKET, InputBuffer) == 16);
+    assert!(offset_of!(VIDEO_REQUEST_PACKET, InputBufferLength) == 24);
+    assert!(offset_of!(VIDEO_REQUEST_PACKET, OutputBuffer) == 32);
+    assert!(offset_of!(VIDEO_REQUEST_PACKET, OutputBufferLength) == 40);
+    assert!(size_of::<VIDEO_ACCESS_RANGE>() == 16 && offset_of!(VIDEO_ACCESS_RANGE, RangePassive) == 15);
+    assert!(size_of::<VIDEO_PORT_CONFIG_INFO>() == 128);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, EmulatorAccessEntries) == 32);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, VdmPhysicalVideoMemoryAddress) == 48);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, DmaChannel) == 64);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, Master) == 74);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, DmaWidth) == 76);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, MaximumTransferLength) == 88);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, ScatterGather) == 96);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, MaximumScatterGatherChunkSize) == 100);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, VideoPortGetProcAddress) == 104);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, DriverRegistryPath) == 112);
+    assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, SystemMemorySize) == 120);
+    assert!(size_of::<VIDEO_HW_INITIALIZATION_DATA>() == 144);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwFindAdapter) == 8);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwStartIO) == 32);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwDeviceExtensionSize) == 40);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) == 64);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwChildDeviceExtensionSize) == 104);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwLegacyResourceList) == 112);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, AllowEarlyEnumeration) == 136);
+    assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, Reserved) == 140);
+    assert!(size_of::<VRB_SG>() == 16);
+};

@@ -1,0 +1,1 @@
+//! ntsim: the host stand-in for `ntoskrnl.exe` and `hal.dll`.
