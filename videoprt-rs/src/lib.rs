@@ -1,5 +1,16 @@
-//! videoprt-rs: the video port driver library.
+//! videoprt-rs: the video port driver library behind `videoprt_rs.sys`.
+//!
+//! C interface: the `VideoPort*` exports of `video.h`. Every export is a thin `extern "system"`
+//! shim that validates what it can and maps the result to the documented return value; the
+//! decisions live in safe Rust underneath. The same code runs in the Windows kernel and, on any
+//! other host, against ntsim.
+//!
+//! Where to find a function: `dma/` holds the DMA services, one file per family
+//! (`dma/obsolete.rs` for the Windows 2000 functions whose documented result is fixed).
 #![cfg_attr(target_os = "windows", no_std)]
 
+// On any host but Windows, the kernel is ntsim: linking it resolves every NT symbol.
 #[cfg(not(target_os = "windows"))]
 extern crate ntsim as _;
+
+pub mod dma;

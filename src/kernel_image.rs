@@ -1,0 +1,93 @@
+//! Loader entry points, panic handler and compiler-runtime symbols of the kernel image.
+
+use ddk_sys::{DRIVER_OBJECT, NTSTATUS, PUNICODE_STRING, STATUS_SUCCESS};
+
+/// Bug check code of a Rust panic in videoprt_rs.sys ("VPRS"). P1 = source line, P2 = column.
+pub const VIDEOPRT_RS_PANIC: u32 = u32::from_be_bytes(*b"VPRS");
+
+#[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
+#[allow(dead_code)]
+extern "C" {
+    // ntoskrnl exports the C memory routines; the compiler emits calls to them and
+    // compiler_builtins does not provide them on this target.
+    fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8;
+    fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8;
+    fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8;
+    fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32;
+}
+
+// Symbols a C runtime would provide. Defined in assembly so they stay out of the export table
+// (a `#[no_mangle]` item of a cdylib would be exported).
+core::arch::global_asm!(
+    // The compiler references `_fltused` whenever floating point appears.
+    ".section .rdata,\"dr\"",
+    ".globl _fltused",
+    "_fltused: .long 0",
+    ".text",
+    // libcore is built with unwind tables naming this handler; the image aborts on panic, so
+    // the handler only has to say "continue search".
+    ".globl __CxxFrameHandler3",
+    "__CxxFrameHandler3:",
+    "  mov eax, 1",
+    "  ret",
+    // Stack probe for frames over a page: rax = frame size; touch each page, move nothing.
+    ".globl __chkstk",
+    "__chkstk:",
+    "  push rcx",
+    "  push rax",
+    "  cmp rax, 0x1000",
+    "  lea rcx, [rsp + 24]",
+    "  jb 2f",
+    "1:",
+    "  sub rcx, 0x1000",
+    "  test qword ptr [rcx], rcx",
+    "  sub rax, 0x1000",
+    "  cmp rax, 0x1000",
+    "  ja 1b",
+    "2:",
+    "  sub rcx, rax",
+    "  test qword ptr [rcx], rcx",
+    "  pop rax",
+    "  pop rcx",
+    "  ret",
+);
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let (line, column) = info.location().map_or((0, 0), |l| (l.line(), l.column()));
+    // SAFETY: KeBugCheckEx may be called at any IRQL and does not return.
+    unsafe { ddk_sys::KeBugCheckEx(VIDEOPRT_RS_PANIC, line as usize, column as usize, 0, 0) }
+}
+
+/// Runs when the driver is started as a service. An export driver does its work through its
+/// exports, so there is nothing to set up; it stays loaded while importers need it.
+///
+/// # Safety
+/// Called by the I/O manager with a valid driver object and registry path.
+#[no_mangle]
+#[link_section = "INIT"]
+pub unsafe extern "system" fn DriverEntry(
+    _driver: *mut DRIVER_OBJECT,
+    _registry: PUNICODE_STRING,
+) -> NTSTATUS {
+    STATUS_SUCCESS
+}
+
+/// Called by the loader when the image is loaded as an import of another driver.
+///
+/// # Safety
+/// Called by the loader with a valid registry path.
+#[no_mangle]
+pub unsafe extern "system" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
+    STATUS_SUCCESS
+}
+
+/// Called by the loader before it unloads the image when no importer is left. Per-device
+/// state is reclaimed at device removal, so nothing is left to free here.
+///
+/// # Safety
+/// Called by the loader.
+#[no_mangle]
+pub unsafe extern "system" fn DllUnload() -> NTSTATUS {
+    STATUS_SUCCESS
+}

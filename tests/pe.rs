@@ -1,0 +1,262 @@
+//! Facts about a PE image (a built `.sys`) and its import libraries, read with the `object`
+//! crate: what the PE tests assert and what `cargo xtask build` prints.
+
+use object::pe;
+use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64};
+use object::{LittleEndian as LE, Object, ObjectSection};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// One section header.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub name: String,
+    pub virtual_size: u32,
+    pub characteristics: u32,
+}
+
+impl Section {
+    pub fn is_writable(&self) -> bool {
+        self.characteristics & pe::IMAGE_SCN_MEM_WRITE != 0
+    }
+    pub fn is_executable(&self) -> bool {
+        self.characteristics & pe::IMAGE_SCN_MEM_EXECUTE != 0
+    }
+    pub fn is_discardable(&self) -> bool {
+        self.characteristics & pe::IMAGE_SCN_MEM_DISCARDABLE != 0
+    }
+}
+
+/// What a loader and a reviewer care about in a kernel-mode image.
+#[derive(Debug, Clone)]
+pub struct PeFacts {
+    pub file_size: u64,
+    pub machine: u16,
+    pub subsystem: u16,
+    pub dll_characteristics: u16,
+    pub entry_rva: u32,
+    /// The checksum field of the optional header.
+    pub checksum: u32,
+    /// The checksum recomputed over the file (the algorithm of `CheckSumMappedFile`).
+    pub computed_checksum: u32,
+    pub sections: Vec<Section>,
+    /// DLL name -> imported function names.
+    pub imports: BTreeMap<String, Vec<String>>,
+    pub exports: Vec<String>,
+}
+
+impl PeFacts {
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = PeFile64::parse(&*data)
+            .map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+        let nt = file.nt_headers();
+        let optional = nt.optional_header();
+        let sections = file
+            .sections()
+            .map(|s| {
+                let header = s.pe_section();
+                Section {
+                    name: s.name().unwrap_or("?").to_string(),
+                    virtual_size: header.virtual_size.get(LE),
+                    characteristics: header.characteristics.get(LE),
+                }
+            })
+            .collect();
+        let mut imports: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for import in file.imports().map_err(|e| e.to_string())? {
+            imports
+                .entry(String::from_utf8_lossy(import.library()).into_owned())
+                .or_default()
+                .push(String::from_utf8_lossy(import.name()).into_owned());
+        }
+        let mut exports: Vec<String> = file
+            .exports()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|e| String::from_utf8_lossy(e.name()).into_owned())
+            .collect();
+        exports.sort();
+        Ok(Self {
+            file_size: data.len() as u64,
+            machine: nt.file_header().machine.get(LE),
+            subsystem: optional.subsystem(),
+            dll_characteristics: optional.dll_characteristics(),
+            entry_rva: optional.address_of_entry_point(),
+            checksum: optional.check_sum(),
+            computed_checksum: pe_checksum(&data, checksum_offset(&data)),
+            sections,
+            imports,
+            exports,
+        })
+    }
+
+    /// The section holding the entry point.
+    pub fn entry_section(&self, path: &Path) -> Option<String> {
+        let data = std::fs::read(path).ok()?;
+        let file = PeFile64::parse(&*data).ok()?;
+        file.sections()
+            .find(|s| {
+                let start = s.address() - file.relative_address_base();
+                (start..start + s.size()).contains(&u64::from(self.entry_rva))
+            })
+            .and_then(|s| s.name().ok().map(str::to_string))
+    }
+}
+
+/// File offset of the optional header's CheckSum field.
+fn checksum_offset(data: &[u8]) -> usize {
+    let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
+    // Signature (4) + COFF file header (20) + 64 bytes into the optional header.
+    e_lfanew + 4 + 20 + 64
+}
+
+/// The PE image checksum: a 16-bit one's-complement-style sum of the file (with the checksum
+/// field taken as zero), plus the file length.
+pub fn pe_checksum(data: &[u8], checksum_field: usize) -> u32 {
+    let mut sum: u64 = 0;
+    for (i, chunk) in data.chunks(2).enumerate() {
+        let offset = i * 2;
+        if offset == checksum_field || offset == checksum_field + 2 {
+            continue;
+        }
+        let word = u16::from_le_bytes([chunk[0], *chunk.get(1).unwrap_or(&0)]);
+        sum += u64::from(word);
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    (sum as u32) + data.len() as u32
+}
+
+impl fmt::Display for PeFacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let machine = if self.machine == pe::IMAGE_FILE_MACHINE_AMD64 {
+            "AMD64"
+        } else {
+            "other"
+        };
+        let subsystem = if self.subsystem == pe::IMAGE_SUBSYSTEM_NATIVE {
+            "NATIVE"
+        } else {
+            "other"
+        };
+        writeln!(
+            f,
+            "  {} bytes, {machine}, subsystem {subsystem}, entry RVA {:#x}, checksum {:#x}",
+            self.file_size, self.entry_rva, self.checksum
+        )?;
+        let sections: Vec<String> = self
+            .sections
+            .iter()
+            .map(|s| {
+                let mut flags = String::new();
+                flags.push(if s.characteristics & pe::IMAGE_SCN_MEM_READ != 0 {
+                    'r'
+                } else {
+                    '-'
+                });
+                flags.push(if s.is_writable() { 'w' } else { '-' });
+                flags.push(if s.is_executable() { 'x' } else { '-' });
+                if s.is_discardable() {
+                    flags.push('d');
+                }
+                format!("{} {} ({flags})", s.name, s.virtual_size)
+            })
+            .collect();
+        writeln!(f, "  sections: {}", sections.join(", "))?;
+        if self.imports.is_empty() {
+            writeln!(f, "  imports: none")?;
+        }
+        for (dll, names) in &self.imports {
+            writeln!(
+                f,
+                "  imports from {dll} ({}): {}",
+                names.len(),
+                names.join(", ")
+            )?;
+        }
+        write!(
+            f,
+            "  exports ({}): {}",
+            self.exports.len(),
+            self.exports.join(", ")
+        )
+    }
+}
+
+/// Names listed under EXPORTS in a module-definition (`.def`) file.
+pub fn def_exports(def: &str) -> Vec<String> {
+    let mut names: Vec<String> = def
+        .lines()
+        .map(|l| l.split(';').next().unwrap_or("").trim())
+        .skip_while(|l| !l.eq_ignore_ascii_case("EXPORTS"))
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Names listed under EXPORTS that an import library should offer (not `PRIVATE`).
+pub fn def_public_exports(def: &str) -> Vec<String> {
+    let mut names: Vec<String> = def
+        .lines()
+        .map(|l| l.split(';').next().unwrap_or("").trim())
+        .skip_while(|l| !l.eq_ignore_ascii_case("EXPORTS"))
+        .skip(1)
+        .filter(|l| !l.split_whitespace().any(|w| w == "PRIVATE"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// What an import library says: for each symbol, the DLL it binds to.
+pub fn import_library_symbols(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    use object::read::archive::ArchiveFile;
+    use object::read::coff::ImportFile;
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let archive = ArchiveFile::parse(&*data)
+        .map_err(|e| format!("{}: not an archive: {e}", path.display()))?;
+    let mut symbols = BTreeMap::new();
+    for member in archive.members() {
+        let member = member.map_err(|e| e.to_string())?;
+        let bytes = member.data(&*data).map_err(|e| e.to_string())?;
+        if let Ok(import) = ImportFile::parse(bytes) {
+            // Short import object (MSVC / lld-link style).
+            symbols.insert(
+                String::from_utf8_lossy(import.symbol()).into_owned(),
+                String::from_utf8_lossy(import.dll()).into_owned(),
+            );
+        } else if let Ok(obj) = object::File::parse(bytes) {
+            // Long import object (GNU dlltool style): the DLL name sits in .idata$7 of the head
+            // member; the per-function members carry `__imp_` symbols.
+            for sym in obj.symbols() {
+                use object::ObjectSymbol;
+                if let Ok(name) = sym.name() {
+                    if let Some(func) = name.strip_prefix("__imp_") {
+                        if sym.is_definition() {
+                            symbols.insert(func.to_string(), String::new());
+                        }
+                    }
+                }
+            }
+            for section in obj.sections() {
+                if section.name() == Ok(".idata$7") {
+                    if let Ok(bytes) = section.data() {
+                        let name: String = bytes
+                            .iter()
+                            .take_while(|&&b| b != 0)
+                            .map(|&b| b as char)
+                            .collect();
+                        if name.contains('.') {
+                            symbols.insert(String::from("<dll>"), name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(symbols)
+}

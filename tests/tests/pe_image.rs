@@ -1,0 +1,195 @@
+//! Checks every kernel image and import library that `cargo xtask build` leaves in
+//! `target/drivers/`: what the Windows loader requires and what the export list promises.
+
+use object::pe;
+use std::path::{Path, PathBuf};
+use workspace_tests::pe::{def_exports, def_public_exports, import_library_symbols, PeFacts};
+use workspace_tests::{drivers_dir, workspace_root};
+
+/// The kernel images in `target/drivers/`; fails with the fix when the build has not run.
+fn built_images() -> Vec<PathBuf> {
+    let dir = drivers_dir();
+    let images: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "sys"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        images.iter().any(|p| p.ends_with("videoprt_rs.sys")),
+        "no videoprt_rs.sys in {}: run `cargo xtask build` (or `cargo xtask test`) first",
+        dir.display()
+    );
+    images
+}
+
+/// DLLs an image may import from: the export driver binds to the kernel and HAL only; a
+/// miniport binds to the port driver only.
+fn allowed_imports(image: &Path) -> &'static [&'static str] {
+    if image.ends_with("videoprt_rs.sys") {
+        &["ntoskrnl.exe", "hal.dll"]
+    } else {
+        &["videoprt_rs.sys"]
+    }
+}
+
+/// RVA of `symbol` according to the linker's map file (`/MAP`) next to the image.
+fn map_file_rva(image: &Path, symbol: &str) -> Option<u64> {
+    let map = std::fs::read_to_string(image.with_extension("map")).ok()?;
+    let base = map
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Preferred load address is "))?;
+    let base = u64::from_str_radix(base.trim(), 16).ok()?;
+    map.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&symbol))
+            .then(|| {
+                fields
+                    .get(2)
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+            })
+            .flatten()
+            .map(|va| va - base)
+    })
+}
+
+#[test]
+fn every_image_is_a_loadable_amd64_kernel_driver() {
+    for image in built_images() {
+        let facts = PeFacts::read(&image).unwrap();
+        let name = image.display();
+        assert_eq!(
+            facts.machine,
+            pe::IMAGE_FILE_MACHINE_AMD64,
+            "{name}: machine"
+        );
+        assert_eq!(
+            facts.subsystem,
+            pe::IMAGE_SUBSYSTEM_NATIVE,
+            "{name}: subsystem"
+        );
+        assert_ne!(
+            facts.checksum, 0,
+            "{name}: the loader checks a driver's PE checksum"
+        );
+        assert_eq!(
+            facts.checksum, facts.computed_checksum,
+            "{name}: stored checksum does not match the file"
+        );
+        assert!(
+            facts.dll_characteristics & pe::IMAGE_DLLCHARACTERISTICS_NX_COMPAT != 0,
+            "{name}: NX_COMPAT not set"
+        );
+        for section in &facts.sections {
+            assert!(
+                !(section.is_writable() && section.is_executable()),
+                "{name}: section {} is both writable and executable (HVCI refuses such images)",
+                section.name
+            );
+        }
+    }
+}
+
+#[test]
+fn entry_point_is_driver_entry_in_discardable_init() {
+    for image in built_images() {
+        let facts = PeFacts::read(&image).unwrap();
+        let name = image.display();
+        let driver_entry = map_file_rva(&image, "DriverEntry")
+            .unwrap_or_else(|| panic!("{name}: DriverEntry not found in the linker map"));
+        assert_eq!(
+            u64::from(facts.entry_rva),
+            driver_entry,
+            "{name}: entry point is not DriverEntry"
+        );
+        assert_eq!(
+            facts.entry_section(&image).as_deref(),
+            Some("INIT"),
+            "{name}: DriverEntry outside INIT"
+        );
+        let init = facts
+            .sections
+            .iter()
+            .find(|s| s.name == "INIT")
+            .expect("INIT section");
+        assert!(
+            init.is_discardable() && init.is_executable(),
+            "{name}: INIT must be discardable code"
+        );
+        assert!(
+            init.characteristics & pe::IMAGE_SCN_MEM_READ != 0,
+            "{name}: INIT must be readable"
+        );
+    }
+}
+
+#[test]
+fn imports_come_only_from_the_allowed_modules() {
+    for image in built_images() {
+        let facts = PeFacts::read(&image).unwrap();
+        let allowed = allowed_imports(&image);
+        for dll in facts.imports.keys() {
+            assert!(
+                allowed.iter().any(|a| a.eq_ignore_ascii_case(dll)),
+                "{}: imports from {dll}; only {allowed:?} may be imported",
+                image.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn videoprt_rs_exports_exactly_its_def_list() {
+    let def = std::fs::read_to_string(workspace_root().join("videoprt_rs.def")).unwrap();
+    let image = drivers_dir().join("videoprt_rs.sys");
+    built_images();
+    let facts = PeFacts::read(&image).unwrap();
+    assert_eq!(
+        facts.exports,
+        def_exports(&def),
+        "exports of videoprt_rs.sys differ from videoprt_rs.def"
+    );
+    for helper in ["_fltused", "__CxxFrameHandler3", "__chkstk", "DriverEntry"] {
+        assert!(
+            !facts.exports.iter().any(|e| e == helper),
+            "{helper} leaked into the export table"
+        );
+    }
+}
+
+#[test]
+fn import_libraries_bind_every_public_export_to_videoprt_rs_sys() {
+    built_images();
+    let def = std::fs::read_to_string(workspace_root().join("videoprt_rs.def")).unwrap();
+    let public = def_public_exports(&def);
+
+    let msvc = import_library_symbols(&drivers_dir().join("videoprt_rs.lib")).unwrap();
+    for name in &public {
+        assert_eq!(
+            msvc.get(name).map(String::as_str),
+            Some("videoprt_rs.sys"),
+            "videoprt_rs.lib: {name} in {msvc:?}"
+        );
+    }
+    for private in ["DllInitialize", "DllUnload"] {
+        assert!(
+            !msvc.contains_key(private),
+            "videoprt_rs.lib offers PRIVATE export {private}"
+        );
+    }
+
+    let gnu = import_library_symbols(&drivers_dir().join("libvideoprt_rs.a")).unwrap();
+    assert_eq!(
+        gnu.get("<dll>").map(String::as_str),
+        Some("videoprt_rs.sys"),
+        "libvideoprt_rs.a: DLL name"
+    );
+    for name in &public {
+        assert!(
+            gnu.contains_key(name),
+            "libvideoprt_rs.a has no __imp_{name}"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! VideoPort DMA services.
+
+pub mod obsolete;
