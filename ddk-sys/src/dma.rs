@@ -152,7 +152,11 @@ pub struct DMA_OPERATIONS {
     >,
     pub FreeAdapterChannel: Option<unsafe extern "system" fn(DmaAdapter: *mut DMA_ADAPTER)>,
     pub FreeMapRegisters: Option<
-        unsafe extern "system" fn(DmaAdapter: *mut DMA_ADAPTER, MapRegisterBase: PVOID, NumberOfMapRegisters: ULONG),
+        unsafe extern "system" fn(
+            DmaAdapter: *mut DMA_ADAPTER,
+            MapRegisterBase: PVOID,
+            NumberOfMapRegisters: ULONG,
+        ),
     >,
     pub MapTransfer: Option<
         unsafe extern "system" fn(
@@ -220,7 +224,10 @@ pub struct DMA_OPERATIONS {
     >,
     // Version 3 (Windows 8).
     pub GetDmaAdapterInfo: Option<
-        unsafe extern "system" fn(DmaAdapter: *mut DMA_ADAPTER, AdapterInfo: *mut DMA_ADAPTER_INFO) -> crate::status::NTSTATUS,
+        unsafe extern "system" fn(
+            DmaAdapter: *mut DMA_ADAPTER,
+            AdapterInfo: *mut DMA_ADAPTER_INFO,
+        ) -> crate::status::NTSTATUS,
     >,
     pub GetDmaTransferInfo: PDMA_OPERATION_UNUSED,
     pub InitializeDmaTransferContext: PDMA_OPERATION_UNUSED,

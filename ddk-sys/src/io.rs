@@ -20,23 +20,41 @@ pub type PKINTERRUPT = *mut KINTERRUPT;
 pub type PDRIVER_DISPATCH =
     Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
 pub type PDRIVER_ADD_DEVICE = Option<
-    unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT, PhysicalDeviceObject: *mut DEVICE_OBJECT) -> NTSTATUS,
+    unsafe extern "system" fn(
+        DriverObject: *mut DRIVER_OBJECT,
+        PhysicalDeviceObject: *mut DEVICE_OBJECT,
+    ) -> NTSTATUS,
 >;
 pub type PDRIVER_UNLOAD = Option<unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT)>;
 pub type PDRIVER_INITIALIZE = Option<
-    unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT, RegistryPath: *mut UNICODE_STRING) -> NTSTATUS,
+    unsafe extern "system" fn(
+        DriverObject: *mut DRIVER_OBJECT,
+        RegistryPath: *mut UNICODE_STRING,
+    ) -> NTSTATUS,
 >;
-pub type PDRIVER_STARTIO = Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
-pub type PDRIVER_CANCEL = Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+pub type PDRIVER_STARTIO =
+    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+pub type PDRIVER_CANCEL =
+    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
 pub type PIO_COMPLETION_ROUTINE = Option<
-    unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP, Context: PVOID) -> NTSTATUS,
+    unsafe extern "system" fn(
+        DeviceObject: *mut DEVICE_OBJECT,
+        Irp: *mut IRP,
+        Context: PVOID,
+    ) -> NTSTATUS,
 >;
 pub type PKDEFERRED_ROUTINE = Option<
-    unsafe extern "system" fn(Dpc: *mut KDPC, DeferredContext: PVOID, SystemArgument1: PVOID, SystemArgument2: PVOID),
+    unsafe extern "system" fn(
+        Dpc: *mut KDPC,
+        DeferredContext: PVOID,
+        SystemArgument1: PVOID,
+        SystemArgument2: PVOID,
+    ),
 >;
 pub type PKSERVICE_ROUTINE =
     Option<unsafe extern "system" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
-pub type PKSYNCHRONIZE_ROUTINE = Option<unsafe extern "system" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
+pub type PKSYNCHRONIZE_ROUTINE =
+    Option<unsafe extern "system" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
 
 /// `DISPATCHER_HEADER`: the common head of waitable kernel objects.
 #[repr(C)]
@@ -326,7 +344,11 @@ pub const fn CTL_CODE(device_type: u32, function: u32, method: u32, access: u32)
 }
 
 const _: () = {
-    assert!(size_of::<KDPC>() == 64 && offset_of!(KDPC, DeferredRoutine) == 24 && offset_of!(KDPC, DpcData) == 56);
+    assert!(
+        size_of::<KDPC>() == 64
+            && offset_of!(KDPC, DeferredRoutine) == 24
+            && offset_of!(KDPC, DpcData) == 56
+    );
     assert!(size_of::<KEVENT>() == 24);
     assert!(size_of::<KDEVICE_QUEUE>() == 40 && offset_of!(KDEVICE_QUEUE, Busy) == 32);
     assert!(size_of::<WAIT_CONTEXT_BLOCK>() == 72);

@@ -27,7 +27,9 @@ pub fn KeGetCurrentIrql() -> KIRQL {
     {
         let cr8: u64;
         // SAFETY: reading CR8 is allowed at CPL 0 and has no side effects.
-        unsafe { core::arch::asm!("mov {}, cr8", out(reg) cr8, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("mov {}, cr8", out(reg) cr8, options(nomem, nostack, preserves_flags))
+        };
         cr8 as KIRQL
     }
     #[cfg(not(target_os = "windows"))]
@@ -48,7 +50,9 @@ pub unsafe fn KeRaiseIrql(new_irql: KIRQL) -> KIRQL {
     {
         let old = KeGetCurrentIrql();
         // SAFETY: the caller guarantees `new_irql >= old` and that it will restore `old`.
-        unsafe { core::arch::asm!("mov cr8, {}", in(reg) new_irql as u64, options(nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("mov cr8, {}", in(reg) new_irql as u64, options(nostack, preserves_flags))
+        };
         old
     }
     #[cfg(not(target_os = "windows"))]

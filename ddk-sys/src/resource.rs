@@ -94,7 +94,10 @@ pub struct CM_RESOURCE_LIST {
 pub type PCM_RESOURCE_LIST = *mut CM_RESOURCE_LIST;
 
 const _: () = {
-    assert!(size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 20 && align_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 4);
+    assert!(
+        size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 20
+            && align_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 4
+    );
     assert!(offset_of!(CM_PARTIAL_RESOURCE_DESCRIPTOR, u) == 4);
     assert!(offset_of!(CM_RANGE, Length) == 8);
     assert!(offset_of!(CM_INTERRUPT, Vector) == 4 && offset_of!(CM_INTERRUPT, Affinity) == 8);

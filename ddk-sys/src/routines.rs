@@ -10,7 +10,10 @@ use crate::irql::KIRQL;
 use crate::mdl::MDL;
 use crate::status::NTSTATUS;
 
-#[cfg_attr(target_os = "windows", link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim"))]
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
 extern "system" {
     // Pool.
     pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
@@ -27,7 +30,11 @@ extern "system" {
     ) -> *mut MDL;
     pub fn IoFreeMdl(Mdl: *mut MDL);
     /// Raises an exception on a bad range: call it only under an exception guard.
-    pub fn MmProbeAndLockPages(MemoryDescriptorList: *mut MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION);
+    pub fn MmProbeAndLockPages(
+        MemoryDescriptorList: *mut MDL,
+        AccessMode: KPROCESSOR_MODE,
+        Operation: LOCK_OPERATION,
+    );
     pub fn MmUnlockPages(MemoryDescriptorList: *mut MDL);
     pub fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL);
     pub fn MmMapLockedPagesSpecifyCache(
@@ -57,8 +64,16 @@ extern "system" {
     ) -> *mut DMA_ADAPTER;
 
     // Deferred procedure calls.
-    pub fn KeInitializeDpc(Dpc: *mut KDPC, DeferredRoutine: PKDEFERRED_ROUTINE, DeferredContext: PVOID);
-    pub fn KeInsertQueueDpc(Dpc: *mut KDPC, SystemArgument1: PVOID, SystemArgument2: PVOID) -> BOOLEAN;
+    pub fn KeInitializeDpc(
+        Dpc: *mut KDPC,
+        DeferredRoutine: PKDEFERRED_ROUTINE,
+        DeferredContext: PVOID,
+    );
+    pub fn KeInsertQueueDpc(
+        Dpc: *mut KDPC,
+        SystemArgument1: PVOID,
+        SystemArgument2: PVOID,
+    ) -> BOOLEAN;
     pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
 
     // Spin locks (x64: `KeAcquireSpinLock` is a macro over `KeAcquireSpinLockRaiseToDpc`).
@@ -95,7 +110,10 @@ extern "system" {
     ) -> !;
 }
 
-#[cfg_attr(target_os = "windows", link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim"))]
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")
+)]
 extern "system" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
 }

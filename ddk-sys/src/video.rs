@@ -171,16 +171,29 @@ pub type PVIDEO_HW_FIND_ADAPTER = Option<
         Again: *mut UCHAR,
     ) -> VP_STATUS,
 >;
-pub type PVIDEO_HW_INITIALIZE = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
-pub type PVIDEO_HW_INTERRUPT = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
-pub type PVIDEO_HW_START_IO =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, RequestPacket: PVIDEO_REQUEST_PACKET) -> BOOLEAN>;
-pub type PVIDEO_HW_RESET_HW =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN>;
+pub type PVIDEO_HW_INITIALIZE =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+pub type PVIDEO_HW_INTERRUPT =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+pub type PVIDEO_HW_START_IO = Option<
+    unsafe extern "system" fn(
+        HwDeviceExtension: PVOID,
+        RequestPacket: PVIDEO_REQUEST_PACKET,
+    ) -> BOOLEAN,
+>;
+pub type PVIDEO_HW_RESET_HW = Option<
+    unsafe extern "system" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN,
+>;
 pub type PVIDEO_HW_TIMER = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID)>;
-pub type PVIDEO_HW_START_DMA = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
-pub type PVIDEO_HW_POWER_SET =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, HwId: ULONG, VideoPowerControl: PVOID) -> VP_STATUS>;
+pub type PVIDEO_HW_START_DMA =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
+pub type PVIDEO_HW_POWER_SET = Option<
+    unsafe extern "system" fn(
+        HwDeviceExtension: PVOID,
+        HwId: ULONG,
+        VideoPowerControl: PVOID,
+    ) -> VP_STATUS,
+>;
 pub type PVIDEO_HW_POWER_GET = PVIDEO_HW_POWER_SET;
 pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
     unsafe extern "system" fn(
@@ -203,9 +216,11 @@ pub type PVIDEO_HW_LEGACYRESOURCES = Option<
     ),
 >;
 /// `PMINIPORT_DPC_ROUTINE`, queued with `VideoPortQueueDpc`.
-pub type PMINIPORT_DPC_ROUTINE = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
+pub type PMINIPORT_DPC_ROUTINE =
+    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
 /// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
-pub type PMINIPORT_SYNCHRONIZE_ROUTINE = Option<unsafe extern "system" fn(Context: PVOID) -> BOOLEAN>;
+pub type PMINIPORT_SYNCHRONIZE_ROUTINE =
+    Option<unsafe extern "system" fn(Context: PVOID) -> BOOLEAN>;
 
 #[repr(C)]
 pub struct VIDEO_HW_INITIALIZATION_DATA {
@@ -234,13 +249,17 @@ pub struct VIDEO_HW_INITIALIZATION_DATA {
 pub type PVIDEO_HW_INITIALIZATION_DATA = *mut VIDEO_HW_INITIALIZATION_DATA;
 
 /// `SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA`: the structure up to `HwStartDma`.
-pub const SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA: ULONG = offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) as ULONG;
+pub const SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA: ULONG =
+    offset_of!(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) as ULONG;
 /// `SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA`: the structure up to `Reserved`.
-pub const SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA: ULONG = offset_of!(VIDEO_HW_INITIALIZATION_DATA, Reserved) as ULONG;
+pub const SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA: ULONG =
+    offset_of!(VIDEO_HW_INITIALIZATION_DATA, Reserved) as ULONG;
 /// `SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA`: the whole structure.
-pub const SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA: ULONG = size_of::<VIDEO_HW_INITIALIZATION_DATA>() as ULONG;
+pub const SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA: ULONG =
+    size_of::<VIDEO_HW_INITIALIZATION_DATA>() as ULONG;
 /// `SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO`: the structure up to `Master`.
-pub const SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO: ULONG = offset_of!(VIDEO_PORT_CONFIG_INFO, Master) as ULONG;
+pub const SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO: ULONG =
+    offset_of!(VIDEO_PORT_CONFIG_INFO, Master) as ULONG;
 /// `SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO`.
 pub const SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO: ULONG = size_of::<VIDEO_PORT_CONFIG_INFO>() as ULONG;
 
@@ -259,10 +278,15 @@ const _: () = {
     assert!(size_of::<VP_SCATTER_GATHER_ELEMENT>() == 24);
     assert!(offset_of!(VP_SCATTER_GATHER_ELEMENT, Length) == 8);
     assert!(offset_of!(VP_SCATTER_GATHER_ELEMENT, Reserved) == 16);
-    assert!(size_of::<VP_SCATTER_GATHER_LIST>() == 16 && offset_of!(VP_SCATTER_GATHER_LIST, Elements) == 16);
+    assert!(
+        size_of::<VP_SCATTER_GATHER_LIST>() == 16
+            && offset_of!(VP_SCATTER_GATHER_LIST, Elements) == 16
+    );
     // The VP list is handed through as the HAL list, so the two layouts must agree.
     assert!(size_of::<VP_SCATTER_GATHER_LIST>() == size_of::<crate::dma::SCATTER_GATHER_LIST>());
-    assert!(size_of::<VP_SCATTER_GATHER_ELEMENT>() == size_of::<crate::dma::SCATTER_GATHER_ELEMENT>());
+    assert!(
+        size_of::<VP_SCATTER_GATHER_ELEMENT>() == size_of::<crate::dma::SCATTER_GATHER_ELEMENT>()
+    );
     assert!(size_of::<STATUS_BLOCK>() == 16 && offset_of!(STATUS_BLOCK, Information) == 8);
     assert!(size_of::<VIDEO_REQUEST_PACKET>() == 48);
     assert!(offset_of!(VIDEO_REQUEST_PACKET, StatusBlock) == 8);
@@ -270,7 +294,9 @@ const _: () = {
     assert!(offset_of!(VIDEO_REQUEST_PACKET, InputBufferLength) == 24);
     assert!(offset_of!(VIDEO_REQUEST_PACKET, OutputBuffer) == 32);
     assert!(offset_of!(VIDEO_REQUEST_PACKET, OutputBufferLength) == 40);
-    assert!(size_of::<VIDEO_ACCESS_RANGE>() == 16 && offset_of!(VIDEO_ACCESS_RANGE, RangePassive) == 15);
+    assert!(
+        size_of::<VIDEO_ACCESS_RANGE>() == 16 && offset_of!(VIDEO_ACCESS_RANGE, RangePassive) == 15
+    );
     assert!(size_of::<VIDEO_PORT_CONFIG_INFO>() == 128);
     assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, EmulatorAccessEntries) == 32);
     assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, VdmPhysicalVideoMemoryAddress) == 48);
