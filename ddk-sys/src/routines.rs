@@ -118,6 +118,16 @@ extern "system" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
 }
 
+extern "system" {
+    /// The project's exception guard around `MmProbeAndLockPages`.
+    ///
+    /// Windows: a small C function of this project (compiled by clang for the msvc target and
+    /// linked statically) that calls `MmProbeAndLockPages` inside `__try`/`__except`. Other
+    /// hosts: defined by `ntsim`. Returns STATUS_SUCCESS with the pages locked, or the exception
+    /// code (STATUS_ACCESS_VIOLATION for a bad range) with the MDL left unlocked.
+    pub fn VprtProbeAndLockPages(Mdl: *mut MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION) -> NTSTATUS;
+}
+
 /// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.
 ///
 /// # Safety
