@@ -14,6 +14,9 @@ extern "C" {
     fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8;
     fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8;
     fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32;
+    // The structured-exception handler that clang's `__try/__except` (the probe guard in
+    // videoprt-rs/csrc) names in its unwind data.
+    fn __C_specific_handler();
 }
 
 // Symbols a C runtime would provide. Defined in assembly so they stay out of the export table

@@ -77,6 +77,7 @@ pub mod bugcheck;
 pub mod clock;
 pub mod config;
 pub mod dpc;
+pub mod driver_hooks;
 pub mod event;
 pub mod fault;
 pub mod hal;

@@ -1,3 +1,70 @@
-//! VideoPort DMA services.
+//! VideoPort DMA services, one file per family:
+//!
+//! | file | functions |
+//! |---|---|
+//! | `adapter.rs` | VideoPortGetDmaAdapter, VideoPortPutDmaAdapter |
+//! | `start.rs` | VideoPortStartDma |
+//! | `complete.rs` | VideoPortCompleteDma |
+//! | `lock.rs` | VideoPortLockBuffer, VideoPortUnlockBuffer, VideoPortLockPages, VideoPortUnlockPages |
+//! | `common_buffer.rs` | VideoPortAllocateCommonBuffer, VideoPortReleaseCommonBuffer |
+//! | `legacy_common_buffer.rs` | VideoPortGetCommonBuffer, VideoPortFreeCommonBuffer, VideoPortAllocateContiguousMemory |
+//! | `obsolete.rs` | the fixed-result Windows 2000 functions (VideoPortDoDma, ...) |
+//!
+//! `hal.rs` calls the HAL adapter's `DMA_OPERATIONS`; `transfer.rs` holds the per-adapter
+//! transfer slots that make StartDma allocation-free.
 
+pub mod adapter;
+pub mod common_buffer;
+pub mod complete;
+mod hal;
+pub mod legacy_common_buffer;
+pub mod lock;
 pub mod obsolete;
+pub mod start;
+mod transfer;
+
+use crate::device::PortDevice;
+use crate::sync::SpinLock;
+use adapter::{Adapter, AdapterList};
+use core::ptr::null_mut;
+use core::sync::atomic::AtomicPtr;
+use legacy_common_buffer::ContiguousList;
+use lock::LockedList;
+
+/// The DMA resources of one device.
+pub(crate) struct DeviceDma {
+    pub adapters: SpinLock<AdapterList>,
+    pub locked: SpinLock<LockedList>,
+    pub contiguous: SpinLock<ContiguousList>,
+    /// The implicit adapter of VideoPortGetCommonBuffer, created on first use.
+    pub legacy_adapter: AtomicPtr<Adapter>,
+}
+
+impl DeviceDma {
+    pub const fn new() -> Self {
+        Self {
+            adapters: SpinLock::new(AdapterList::new()),
+            locked: SpinLock::new(LockedList::new()),
+            contiguous: SpinLock::new(ContiguousList::new()),
+            legacy_adapter: AtomicPtr::new(null_mut()),
+        }
+    }
+
+    /// Device removal: releases every adapter (with its transfers and common buffers), then
+    /// unlocks every locked buffer and frees contiguous memory. Reports what the miniport left.
+    pub(crate) fn reclaim_all(&self, device: &PortDevice) {
+        const ROUTINE: &str = "device removal";
+        self.legacy_adapter
+            .store(null_mut(), core::sync::atomic::Ordering::Release);
+        device.release_all_adapters(ROUTINE);
+        device.unlock_all(ROUTINE);
+        loop {
+            // The guard must drop before the free, which runs at PASSIVE_LEVEL.
+            let Some(block) = self.contiguous.lock().pop() else {
+                break;
+            };
+            // SAFETY: the block is unlinked and was allocated by AllocateContiguousMemory.
+            unsafe { legacy_common_buffer::ContiguousBlock::free(block) };
+        }
+    }
+}

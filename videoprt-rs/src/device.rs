@@ -1,0 +1,157 @@
+//! The port's device extension, `PortDevice`, and the registry that maps a miniport's
+//! `HwDeviceExtension` back to it.
+//!
+//! Layout: one allocation (the FDO's device extension) holds the `PortDevice` followed directly
+//! by the miniport's `HwDeviceExtension`, so `HwDeviceExtension - size_of::<PortDevice>()` is the
+//! port's state. That subtraction is done only after the pointer has been found in the
+//! registry of live devices: a foreign, stale or garbage `HwDeviceExtension` is reported and
+//! refused, never dereferenced.
+//!
+//! Invariants: a `PortDevice` is in the registry from [`PortDevice::attach`] until
+//! [`PortDevice::detach`]; while registered its memory stays valid and its address is stable.
+
+use crate::dma::DeviceDma;
+use crate::report::{self, port_code, Misuse};
+use crate::sync::SpinLock;
+use core::mem::size_of;
+use core::ptr::{null_mut, NonNull};
+use ddk_sys::{PDEVICE_OBJECT, PVOID};
+
+/// The port's per-device state, placed immediately before the miniport's `HwDeviceExtension`.
+#[repr(C, align(16))]
+pub struct PortDevice {
+    /// Next device in the registry.
+    next: *mut PortDevice,
+    /// The physical device object: what `IoGetDmaAdapter` is asked about.
+    pdo: PDEVICE_OBJECT,
+    /// The port's functional device object, or NULL before one exists.
+    fdo: PDEVICE_OBJECT,
+    hw_extension_size: u32,
+    /// Adapters, transfers, common buffers and locked buffers of this device.
+    pub(crate) dma: DeviceDma,
+}
+
+struct Registry {
+    head: *mut PortDevice,
+}
+// SAFETY: the registry only stores addresses; it is reachable only through its lock.
+unsafe impl Send for Registry {}
+
+static DEVICES: SpinLock<Registry> = SpinLock::new(Registry { head: null_mut() });
+
+impl PortDevice {
+    /// Bytes the FDO's device extension needs for a miniport extension of `hw_size` bytes.
+    pub const fn extension_size(hw_size: u32) -> usize {
+        size_of::<PortDevice>() + hw_size as usize
+    }
+
+    /// Initialises a `PortDevice` at `at` (the start of a zeroed device extension of
+    /// [`extension_size`](Self::extension_size) bytes) and registers it.
+    ///
+    /// # Safety
+    /// `at` must be 16-byte aligned, valid for `extension_size(hw_extension_size)` bytes, and stay
+    /// valid until [`detach`](Self::detach). `pdo` must be a live device object.
+    pub unsafe fn attach(
+        at: NonNull<PortDevice>,
+        pdo: PDEVICE_OBJECT,
+        fdo: PDEVICE_OBJECT,
+        hw_extension_size: u32,
+    ) -> &'static PortDevice {
+        // SAFETY: the caller guarantees `at` is valid and aligned for a PortDevice.
+        unsafe {
+            at.as_ptr().write(PortDevice {
+                next: null_mut(),
+                pdo,
+                fdo,
+                hw_extension_size,
+                dma: DeviceDma::new(),
+            })
+        };
+        let mut registry = DEVICES.lock();
+        // SAFETY: `at` was just initialised and is not yet shared.
+        unsafe { (*at.as_ptr()).next = registry.head };
+        registry.head = at.as_ptr();
+        // SAFETY: registered devices stay valid until detach (caller's contract).
+        unsafe { &*at.as_ptr() }
+    }
+
+    /// Reclaims every DMA resource the miniport left behind (reporting each), and removes the
+    /// device from the registry. Must run at PASSIVE_LEVEL.
+    ///
+    /// # Safety
+    /// No miniport call on this device may run concurrently or follow; the memory may be freed
+    /// once this returns.
+    pub unsafe fn detach(&self) {
+        self.dma.reclaim_all(self);
+        let mut registry = DEVICES.lock();
+        let me = self as *const PortDevice as *mut PortDevice;
+        let mut link: *mut *mut PortDevice = &mut registry.head;
+        // SAFETY: every pointer in the list is a registered, live device (module invariant).
+        unsafe {
+            while !(*link).is_null() {
+                if *link == me {
+                    *link = self.next;
+                    break;
+                }
+                link = &mut (**link).next;
+            }
+        }
+    }
+
+    /// The live device whose miniport extension is `hw_extension`, or `None` (reported).
+    pub fn from_hw_extension(
+        routine: &'static str,
+        hw_extension: PVOID,
+    ) -> Option<&'static PortDevice> {
+        let candidate =
+            (hw_extension as usize).wrapping_sub(size_of::<PortDevice>()) as *mut PortDevice;
+        let registry = DEVICES.lock();
+        let mut cursor = registry.head;
+        while !cursor.is_null() {
+            if cursor == candidate {
+                // SAFETY: registered devices are live until detach (module invariant).
+                return Some(unsafe { &*cursor });
+            }
+            // SAFETY: as above.
+            cursor = unsafe { (*cursor).next };
+        }
+        drop(registry);
+        report::misuse(
+            routine,
+            Misuse::Port {
+                code: port_code::UNKNOWN_DEVICE_EXTENSION,
+                p2: hw_extension as usize,
+                p3: 0,
+            },
+        );
+        None
+    }
+
+    /// The miniport's `HwDeviceExtension`.
+    pub fn hw_extension(&self) -> PVOID {
+        // SAFETY: the miniport extension directly follows the PortDevice in the same allocation.
+        unsafe {
+            (self as *const PortDevice as *mut u8)
+                .add(size_of::<PortDevice>())
+                .cast()
+        }
+    }
+
+    pub fn hw_extension_size(&self) -> u32 {
+        self.hw_extension_size
+    }
+
+    pub fn pdo(&self) -> PDEVICE_OBJECT {
+        self.pdo
+    }
+
+    /// The device object the HAL's scatter/gather requests are made for: the FDO once the port
+    /// has one, otherwise the PDO.
+    pub fn dma_device_object(&self) -> PDEVICE_OBJECT {
+        if self.fdo.is_null() {
+            self.pdo
+        } else {
+            self.fdo
+        }
+    }
+}

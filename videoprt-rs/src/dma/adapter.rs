@@ -1,0 +1,385 @@
+//! `VideoPortGetDmaAdapter` and `VideoPortPutDmaAdapter`: the port's bus-master adapters.
+//!
+//! C interface (`video.h`):
+//! `PVP_DMA_ADAPTER VideoPortGetDmaAdapter(PVOID HwDeviceExtension, PVP_DEVICE_DESCRIPTION)`,
+//! `VOID VideoPortPutDmaAdapter(PVOID HwDeviceExtension, PVP_DMA_ADAPTER)`, both PASSIVE_LEVEL.
+//!
+//! The opaque `PVP_DMA_ADAPTER` a miniport holds is the address of an [`Adapter`], which wraps
+//! the HAL adapter from `IoGetDmaAdapter`, its granted map-register count, the transfer slots
+//! and the common buffers allocated through it. A device may hold several adapters (one per
+//! concurrent DMA engine). Every incoming handle is looked up in its device's list before use.
+
+use super::common_buffer::{CommonBuffer, CommonBufferList};
+use super::hal::HalAdapter;
+use super::transfer::{TransferParams, TransferSlot, ACTIVE, PENDING};
+use crate::device::PortDevice;
+use crate::irql::{self, Irql};
+use crate::pool;
+use crate::report::{self, port_code, Misuse};
+use crate::sync::SpinLock;
+use core::cell::UnsafeCell;
+use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use ddk_sys::*;
+
+/// Transfers one adapter may have between StartDma and CompleteDma. A StartDma beyond this
+/// returns ERROR_NOT_ENOUGH_MEMORY, like any other shortage of DMA resources.
+pub const TRANSFER_SLOTS: usize = 32;
+
+pub struct Adapter {
+    next: *mut Adapter,
+    pub(crate) hal: HalAdapter,
+    /// Largest number of map registers one transfer may use (from `IoGetDmaAdapter`).
+    pub(crate) map_registers: u32,
+    /// The miniport's `VP_DEVICE_DESCRIPTION.MaximumLength` (0: no limit of its own).
+    pub(crate) maximum_length: u32,
+    pub(crate) transfers: [TransferSlot; TRANSFER_SLOTS],
+    pub(crate) common_buffers: SpinLock<CommonBufferList>,
+    /// Transfers handed to the HAL whose callback has not run yet.
+    pub(crate) pending: AtomicU32,
+    /// Set when the adapter is being released: late callbacks return their list at once.
+    pub(crate) closing: AtomicBool,
+    /// Signalled when `pending` drops to zero while `closing`.
+    drained: UnsafeCell<KEVENT>,
+}
+
+// SAFETY: shared state is atomic or behind spin locks; the event is a kernel object.
+unsafe impl Sync for Adapter {}
+// SAFETY: as above.
+unsafe impl Send for Adapter {}
+
+impl Adapter {
+    /// The handle a miniport holds.
+    pub fn handle(&self) -> PVP_DMA_ADAPTER {
+        self as *const Adapter as PVP_DMA_ADAPTER
+    }
+
+    /// A free transfer slot, claimed with `params`, or `None` when all are in use.
+    pub(crate) fn claim_slot(&self, params: TransferParams) -> Option<&TransferSlot> {
+        self.transfers.iter().find(|slot| slot.claim(params))
+    }
+
+    /// Called by the HAL-callback path when a pending transfer leaves PENDING.
+    pub(crate) fn pending_done(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 && self.closing.load(Ordering::Acquire)
+        {
+            // SAFETY: the event was initialised when the adapter was created.
+            unsafe { KeSetEvent(self.drained.get(), 0, FALSE) };
+        }
+    }
+
+    /// Releases everything the adapter holds, reporting what the miniport left outstanding,
+    /// then the HAL adapter. The adapter must already be out of its device's list. PASSIVE_LEVEL.
+    fn release(adapter: NonNull<Adapter>, routine: &'static str) {
+        // SAFETY: the adapter is unlinked, so this thread is its last user.
+        let this = unsafe { adapter.as_ref() };
+        this.closing.store(true, Ordering::Release);
+        if this.pending.load(Ordering::Acquire) != 0 {
+            // A queued GetScatterGatherList cannot be cancelled; its callback sees `closing`
+            // and hands the list straight back, so waiting here ends.
+            // SAFETY: the event lives as long as the adapter; PASSIVE_LEVEL wait.
+            unsafe {
+                KeWaitForSingleObject(this.drained.get().cast(), 0, KernelMode, FALSE, null_mut());
+            }
+        }
+        let active = this
+            .transfers
+            .iter()
+            .filter(|t| t.state() == ACTIVE)
+            .count();
+        if active != 0 {
+            report::misuse(
+                routine,
+                Misuse::AdapterReleasedWithLists {
+                    adapter: this.handle() as usize,
+                    count: active,
+                },
+            );
+            for slot in &this.transfers {
+                if let Some(list) = slot.claim_any_active() {
+                    let write = slot.params().write_to_device;
+                    // SAFETY: the list is outstanding on this adapter and the slot is ours.
+                    irql::at_dispatch(|| unsafe { this.hal.put_scatter_gather_list(list, write) });
+                    slot.release();
+                }
+            }
+        }
+        let buffers = this.common_buffers.lock().count();
+        if buffers != 0 {
+            report::misuse(
+                routine,
+                Misuse::AdapterReleasedWithCommonBuffers {
+                    adapter: this.handle() as usize,
+                    count: buffers,
+                },
+            );
+            loop {
+                // The guard must drop before the free: FreeCommonBuffer runs at PASSIVE_LEVEL.
+                let Some(buffer) = this.common_buffers.lock().pop() else {
+                    break;
+                };
+                // SAFETY: the record holds the exact values of a live allocation on this adapter.
+                unsafe { CommonBuffer::free(buffer, &this.hal) };
+            }
+        }
+        // SAFETY: every list and common buffer of the HAL adapter is gone; the record is freed next.
+        unsafe { this.hal.put() };
+        // SAFETY: `adapter` came from pool::alloc and nothing refers to it any more.
+        unsafe { pool::free(adapter) };
+    }
+}
+
+/// The adapters of one device.
+pub(crate) struct AdapterList {
+    head: *mut Adapter,
+}
+// SAFETY: the list stores addresses only and is reachable only through its lock.
+unsafe impl Send for AdapterList {}
+
+impl AdapterList {
+    pub const fn new() -> Self {
+        Self { head: null_mut() }
+    }
+
+    fn push(&mut self, adapter: NonNull<Adapter>) {
+        // SAFETY: the new adapter is not shared yet.
+        unsafe { (*adapter.as_ptr()).next = self.head };
+        self.head = adapter.as_ptr();
+    }
+
+    fn find(&self, handle: PVP_DMA_ADAPTER) -> Option<NonNull<Adapter>> {
+        let mut cursor = self.head;
+        while !cursor.is_null() {
+            if core::ptr::eq(cursor.cast(), handle) {
+                return NonNull::new(cursor);
+            }
+            // SAFETY: listed adapters are live.
+            cursor = unsafe { (*cursor).next };
+        }
+        None
+    }
+
+    fn unlink(&mut self, handle: PVP_DMA_ADAPTER) -> Option<NonNull<Adapter>> {
+        let mut link: *mut *mut Adapter = &mut self.head;
+        // SAFETY: listed adapters are live.
+        unsafe {
+            while !(*link).is_null() {
+                if core::ptr::eq((*link).cast(), handle) {
+                    let found = *link;
+                    *link = (*found).next;
+                    return NonNull::new(found);
+                }
+                link = &mut (**link).next;
+            }
+        }
+        None
+    }
+
+    pub fn pop(&mut self) -> Option<NonNull<Adapter>> {
+        let first = NonNull::new(self.head)?;
+        // SAFETY: listed adapters are live.
+        self.head = unsafe { first.as_ref().next };
+        Some(first)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Adapter> + '_ {
+        let mut cursor = self.head;
+        core::iter::from_fn(move || {
+            // SAFETY: listed adapters are live while the list lock is held (by `&self`).
+            let adapter = unsafe { cursor.as_ref()? };
+            cursor = adapter.next;
+            Some(adapter)
+        })
+    }
+}
+
+impl PortDevice {
+    /// The live adapter behind `handle` on this device, or the reported reason it is not.
+    ///
+    /// Callers must not release the adapter concurrently (the documented contract of
+    /// VideoPortPutDmaAdapter: the adapter is never used again after it).
+    pub(crate) fn adapter(
+        &self,
+        routine: &'static str,
+        handle: PVP_DMA_ADAPTER,
+    ) -> Option<&Adapter> {
+        if handle.is_null() {
+            report::misuse(routine, Misuse::NullAdapter);
+            return None;
+        }
+        let found = self.dma.adapters.lock().find(handle);
+        match found {
+            // SAFETY: listed adapters are live until released, which callers do not race.
+            Some(adapter) => Some(unsafe { &*adapter.as_ptr() }),
+            None => {
+                report::misuse(
+                    routine,
+                    Misuse::AdapterNotLive {
+                        adapter: handle as usize,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// Creates an adapter from `desc`; the core of VideoPortGetDmaAdapter. PASSIVE_LEVEL.
+    pub(crate) fn create_adapter(&self, desc: &VP_DEVICE_DESCRIPTION) -> Option<&Adapter> {
+        let mut description = wdm_description(desc);
+        let mut map_registers = 0u32;
+        // SAFETY: the PDO is live while the device is registered; the out-pointers are valid.
+        let hal = NonNull::new(unsafe {
+            IoGetDmaAdapter(self.pdo(), &mut description, &mut map_registers)
+        })?;
+        // SAFETY: `hal` is a fresh adapter from IoGetDmaAdapter, owned by the record from here on.
+        let hal = unsafe { HalAdapter::new(hal) };
+        let record = Adapter {
+            next: null_mut(),
+            hal,
+            map_registers,
+            maximum_length: desc.MaximumLength,
+            transfers: [const { TransferSlot::new() }; TRANSFER_SLOTS],
+            common_buffers: SpinLock::new(CommonBufferList::new()),
+            pending: AtomicU32::new(0),
+            closing: AtomicBool::new(false),
+            // SAFETY: KEVENT is plain data; KeInitializeEvent below sets it up in place.
+            drained: UnsafeCell::new(unsafe { core::mem::zeroed() }),
+        };
+        let adapter = match pool::alloc(record) {
+            Ok(adapter) => adapter,
+            Err(record) => {
+                // SAFETY: the HAL adapter is fresh: no list or common buffer exists on it.
+                unsafe { record.hal.put() };
+                return None;
+            }
+        };
+        // SAFETY: the record is not shared yet and its address is now stable.
+        unsafe {
+            KeInitializeEvent(
+                (*adapter.as_ptr()).drained.get(),
+                EVENT_TYPE::NotificationEvent,
+                FALSE,
+            )
+        };
+        self.dma.adapters.lock().push(adapter);
+        // SAFETY: listed adapters are live until released.
+        Some(unsafe { &*adapter.as_ptr() })
+    }
+
+    /// Unlinks and releases the adapter behind `handle`; reports a handle that is not live.
+    /// PASSIVE_LEVEL.
+    pub(crate) fn put_adapter(&self, routine: &'static str, handle: PVP_DMA_ADAPTER) {
+        let unlinked = self.dma.adapters.lock().unlink(handle);
+        match unlinked {
+            Some(adapter) => Adapter::release(adapter, routine),
+            None => report::misuse(
+                routine,
+                Misuse::AdapterNotLive {
+                    adapter: handle as usize,
+                },
+            ),
+        }
+    }
+
+    /// Unlinks and releases every adapter (device removal). PASSIVE_LEVEL.
+    pub(crate) fn release_all_adapters(&self, routine: &'static str) {
+        loop {
+            let Some(adapter) = self.dma.adapters.lock().pop() else {
+                break;
+            };
+            report::misuse(
+                routine,
+                Misuse::Port {
+                    code: port_code::RECLAIMED,
+                    p2: adapter.as_ptr() as usize,
+                    p3: 0,
+                },
+            );
+            Adapter::release(adapter, routine);
+        }
+    }
+}
+
+/// The WDM description of a PCI bus master with the miniport's capabilities (version 3: the
+/// address width is given in bits; the 32/64-bit flags are kept for older HALs that read them).
+fn wdm_description(desc: &VP_DEVICE_DESCRIPTION) -> DEVICE_DESCRIPTION {
+    let dma64 = desc.Dma64BitAddresses != FALSE;
+    DEVICE_DESCRIPTION {
+        Version: DEVICE_DESCRIPTION_VERSION3,
+        Master: TRUE,
+        ScatterGather: (desc.ScatterGather != FALSE) as BOOLEAN,
+        Dma32BitAddresses: (!dma64) as BOOLEAN,
+        Dma64BitAddresses: dma64 as BOOLEAN,
+        InterfaceType: INTERFACE_TYPE::PCIBus,
+        MaximumLength: desc.MaximumLength,
+        DmaAddressWidth: if dma64 { 64 } else { 32 },
+        ..DEVICE_DESCRIPTION::default()
+    }
+}
+
+/// `VideoPortGetDmaAdapter`: a bus-master adapter for the miniport's device, or NULL.
+///
+/// # Safety
+/// `vp_device_description`, when not NULL, must point to a readable `VP_DEVICE_DESCRIPTION`.
+#[no_mangle]
+pub unsafe extern "system" fn VideoPortGetDmaAdapter(
+    hw_device_extension: PVOID,
+    vp_device_description: PVP_DEVICE_DESCRIPTION,
+) -> PVP_DMA_ADAPTER {
+    const ROUTINE: &str = "VideoPortGetDmaAdapter";
+    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
+        return null_mut();
+    }
+    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+        return null_mut();
+    };
+    // SAFETY: the caller guarantees a non-NULL description is readable.
+    let Some(desc) = (unsafe { vp_device_description.as_ref() }) else {
+        report::misuse(
+            ROUTINE,
+            Misuse::Port {
+                code: port_code::NULL_ARGUMENT,
+                p2: 2,
+                p3: 0,
+            },
+        );
+        return null_mut();
+    };
+    device
+        .create_adapter(desc)
+        .map_or(null_mut(), Adapter::handle)
+}
+
+/// `VideoPortPutDmaAdapter`: releases an adapter. Transfers and common buffers still
+/// outstanding on it are reported and reclaimed first.
+///
+/// # Safety
+/// Callable with any arguments; no other call may use the adapter concurrently or afterwards.
+#[no_mangle]
+pub unsafe extern "system" fn VideoPortPutDmaAdapter(
+    hw_device_extension: PVOID,
+    vp_dma_adapter: PVP_DMA_ADAPTER,
+) {
+    const ROUTINE: &str = "VideoPortPutDmaAdapter";
+    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
+        return;
+    }
+    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+        return;
+    };
+    if vp_dma_adapter.is_null() {
+        report::misuse(ROUTINE, Misuse::NullAdapter);
+        return;
+    }
+    device.put_adapter(ROUTINE, vp_dma_adapter);
+}
+
+/// Whether a transfer is still outstanding on `mdl` on any of the device's adapters.
+pub(crate) fn transfers_on_mdl(device: &PortDevice, mdl: PMDL) -> usize {
+    let adapters = device.dma.adapters.lock();
+    adapters
+        .iter()
+        .flat_map(|a| a.transfers.iter())
+        .filter(|t| matches!(t.state(), PENDING | ACTIVE) && t.mdl() == mdl)
+        .count()
+}

@@ -1,0 +1,128 @@
+//! Calls into a HAL `DMA_ADAPTER` through its `DMA_OPERATIONS` table.
+//!
+//! C interface: `DMA_OPERATIONS` (`wdm.h`). The port asks for a version-3 table and uses only
+//! version-1 entries. An entry the HAL left NULL makes the call fail as if the HAL refused it.
+
+use core::ptr::NonNull;
+use ddk_sys::*;
+
+/// A live HAL adapter from `IoGetDmaAdapter`.
+///
+/// Invariant: the pointer stays valid until [`HalAdapter::put`].
+pub(crate) struct HalAdapter(NonNull<DMA_ADAPTER>);
+
+// SAFETY: the HAL adapter is a kernel object usable from any processor.
+unsafe impl Send for HalAdapter {}
+// SAFETY: as above; the HAL synchronises its own state.
+unsafe impl Sync for HalAdapter {}
+
+impl HalAdapter {
+    /// # Safety
+    /// `adapter` must come from `IoGetDmaAdapter` and not have been put.
+    pub unsafe fn new(adapter: NonNull<DMA_ADAPTER>) -> Self {
+        Self(adapter)
+    }
+
+    pub fn as_ptr(&self) -> *mut DMA_ADAPTER {
+        self.0.as_ptr()
+    }
+
+    fn ops(&self) -> Option<&DMA_OPERATIONS> {
+        // SAFETY: the adapter is live (type invariant); its table outlives it.
+        unsafe { self.0.as_ref().DmaOperations.as_ref() }
+    }
+
+    /// `GetScatterGatherList`. Must be called at DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `mdl` must describe locked memory containing `current_va .. current_va + length`;
+    /// `routine` must be safe to call with `context` at DISPATCH_LEVEL until the list is put.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn get_scatter_gather_list(
+        &self,
+        device: PDEVICE_OBJECT,
+        mdl: PMDL,
+        current_va: usize,
+        length: u32,
+        routine: PDRIVER_LIST_CONTROL,
+        context: PVOID,
+        write_to_device: bool,
+    ) -> NTSTATUS {
+        let Some(get) = self.ops().and_then(|ops| ops.GetScatterGatherList) else {
+            return STATUS_NOT_SUPPORTED;
+        };
+        // SAFETY: forwarded contract; the adapter is live.
+        unsafe {
+            get(
+                self.as_ptr(),
+                device,
+                mdl,
+                current_va as PVOID,
+                length,
+                routine,
+                context,
+                write_to_device as BOOLEAN,
+            )
+        }
+    }
+
+    /// `PutScatterGatherList`: flushes, unmaps and frees the list. Must be called at DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `list` must be outstanding on this adapter and not be used afterwards.
+    pub unsafe fn put_scatter_gather_list(
+        &self,
+        list: PSCATTER_GATHER_LIST,
+        write_to_device: bool,
+    ) {
+        if let Some(put) = self.ops().and_then(|ops| ops.PutScatterGatherList) {
+            // SAFETY: forwarded contract.
+            unsafe { put(self.as_ptr(), list, write_to_device as BOOLEAN) }
+        }
+    }
+
+    /// `AllocateCommonBuffer`: returns the virtual address and fills `logical`. PASSIVE_LEVEL.
+    pub fn allocate_common_buffer(
+        &self,
+        length: u32,
+        logical: &mut PHYSICAL_ADDRESS,
+        cache_enabled: bool,
+    ) -> PVOID {
+        match self.ops().and_then(|ops| ops.AllocateCommonBuffer) {
+            // SAFETY: the adapter is live and `logical` is valid for writes.
+            Some(allocate) => unsafe {
+                allocate(self.as_ptr(), length, logical, cache_enabled as BOOLEAN)
+            },
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// `FreeCommonBuffer`. PASSIVE_LEVEL.
+    ///
+    /// # Safety
+    /// The arguments must be exactly those of a live allocation on this adapter.
+    pub unsafe fn free_common_buffer(
+        &self,
+        length: u32,
+        logical: PHYSICAL_ADDRESS,
+        va: PVOID,
+        cache_enabled: bool,
+    ) {
+        if let Some(free) = self.ops().and_then(|ops| ops.FreeCommonBuffer) {
+            // SAFETY: forwarded contract.
+            unsafe { free(self.as_ptr(), length, logical, va, cache_enabled as BOOLEAN) }
+        }
+    }
+
+    /// `PutDmaAdapter`.
+    ///
+    /// # Safety
+    /// Every list and common buffer of the adapter must have been released, and `self` must
+    /// not be used afterwards.
+    pub unsafe fn put(&self) {
+        if let Some(put) = self.ops().and_then(|ops| ops.PutDmaAdapter) {
+            // SAFETY: forwarded contract.
+            unsafe { put(self.as_ptr()) }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Reports of miniport misuse: what the port detected, in which call, about which object.
+//!
+//! A detected misuse never reaches the HAL: the entry point refuses it and returns its error.
+//! The report carries a code modeled on bug check 0xE6 (DRIVER_VERIFIER_DMA_VIOLATION)
+//! parameter 1 where one fits, otherwise a port code under bug check [`VIDEOPRT_RS_CHECK`].
+//! On Windows the report goes to the debugger (`DbgPrintEx`); under ntsim it is recorded as a
+//! verifier violation (`NtsimReportViolation`), so tests can assert it.
+
+use core::fmt::{self, Write};
+
+/// 0xE6, DRIVER_VERIFIER_DMA_VIOLATION.
+pub const DMA_VIOLATION: u32 = 0xE6;
+/// The port's own check code ("VPRS"), for misuse that has no 0xE6 counterpart.
+pub const VIDEOPRT_RS_CHECK: u32 = u32::from_be_bytes(*b"VPRS");
+
+/// Port codes under [`VIDEOPRT_RS_CHECK`].
+pub mod port_code {
+    /// `HwDeviceExtension` is not one the port handed out (P2 = the pointer).
+    pub const UNKNOWN_DEVICE_EXTENSION: u32 = 0x01;
+    /// A required pointer argument is NULL (P2 = argument position, 1-based).
+    pub const NULL_ARGUMENT: u32 = 0x02;
+    /// The MDL was not returned by VideoPortLockBuffer on this device (P2 = MDL).
+    pub const UNKNOWN_MDL: u32 = 0x03;
+    /// CompleteDma's WriteToDevice differs from StartDma's (P2 = list, P3 = given).
+    pub const DIRECTION_MISMATCH: u32 = 0x04;
+    /// LockBuffer's range could not be probed and locked (P2 = address, P3 = length).
+    pub const PROBE_FAILED: u32 = 0x05;
+    /// An argument is out of range (P2 = value, P3 = limit).
+    pub const BAD_ARGUMENT: u32 = 0x06;
+    /// The port reclaimed a resource the miniport left behind (P2 = object).
+    pub const RECLAIMED: u32 = 0x07;
+    /// A buffer was unlocked while transfers on it were outstanding (P2 = MDL, P3 = count).
+    pub const UNLOCK_WITH_TRANSFERS: u32 = 0x08;
+}
+
+/// What the port detected.
+#[derive(Clone, Copy, Debug)]
+pub enum Misuse {
+    /// 0xE6/0x13: called above the routine's IRQL limit.
+    WrongIrql { expected_max: u8, current: u8 },
+    /// 0xE6/0x19: NULL adapter.
+    NullAdapter,
+    /// 0xE6/0x18: an adapter that is not live on this device (released, foreign or garbage).
+    AdapterNotLive { adapter: usize },
+    /// 0xE6/0x06: a scatter/gather list that is not outstanding on this adapter.
+    ListNotOutstanding { list: usize },
+    /// 0xE6/0x1B: Offset lies outside the MDL.
+    OutsideMdl { offset: u32, byte_count: u32 },
+    /// 0xE6/0x21: zero-length transfer.
+    ZeroLength,
+    /// 0xE6/0x03: a common buffer release that matches no allocation.
+    CommonBufferMismatch { virtual_address: usize, length: u32 },
+    /// 0xE6/0x07: adapter released with common buffers outstanding.
+    AdapterReleasedWithCommonBuffers { adapter: usize, count: usize },
+    /// 0xE6/0x0A: adapter released with scatter/gather lists outstanding.
+    AdapterReleasedWithLists { adapter: usize, count: usize },
+    /// A port code (see [`port_code`]).
+    Port { code: u32, p2: usize, p3: usize },
+}
+
+impl Misuse {
+    /// (bug check, P1, P2, P3, P4).
+    pub fn codes(self) -> (u32, u32, usize, usize, usize) {
+        use Misuse::*;
+        match self {
+            WrongIrql {
+                expected_max,
+                current,
+            } => (DMA_VIOLATION, 0x13, 2, expected_max.into(), current.into()),
+            NullAdapter => (DMA_VIOLATION, 0x19, 0, 0, 0),
+            AdapterNotLive { adapter } => (DMA_VIOLATION, 0x18, adapter, 0, 0),
+            ListNotOutstanding { list } => (DMA_VIOLATION, 0x06, list, 0, 0),
+            OutsideMdl { offset, byte_count } => {
+                (DMA_VIOLATION, 0x1B, offset as usize, byte_count as usize, 0)
+            }
+            ZeroLength => (DMA_VIOLATION, 0x21, 0, 0, 0),
+            CommonBufferMismatch {
+                virtual_address,
+                length,
+            } => (DMA_VIOLATION, 0x03, virtual_address, length as usize, 0),
+            AdapterReleasedWithCommonBuffers { adapter, count } => {
+                (DMA_VIOLATION, 0x07, adapter, count, 0)
+            }
+            AdapterReleasedWithLists { adapter, count } => (DMA_VIOLATION, 0x0A, adapter, count, 0),
+            Port { code, p2, p3 } => (VIDEOPRT_RS_CHECK, code, p2, p3, 0),
+        }
+    }
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Misuse::*;
+        match *self {
+            WrongIrql {
+                expected_max,
+                current,
+            } => write!(
+                f,
+                "called at IRQL {current}, above its limit {expected_max}"
+            ),
+            NullAdapter => write!(f, "NULL VpDmaAdapter"),
+            AdapterNotLive { adapter } => {
+                write!(f, "adapter {adapter:#x} is not live on this device")
+            }
+            ListNotOutstanding { list } => {
+                write!(f, "scatter/gather list {list:#x} is not outstanding on this adapter (completed twice, or never started here)")
+            }
+            OutsideMdl { offset, byte_count } => write!(
+                f,
+                "Offset {offset:#x} is outside the MDL ({byte_count:#x} bytes)"
+            ),
+            ZeroLength => write!(f, "zero-length transfer"),
+            CommonBufferMismatch {
+                virtual_address,
+                length,
+            } => {
+                write!(
+                    f,
+                    "no common buffer matches VA {virtual_address:#x}, length {length:#x} exactly"
+                )
+            }
+            AdapterReleasedWithCommonBuffers { adapter, count } => {
+                write!(f, "adapter {adapter:#x} released with {count} common buffer(s) outstanding; reclaimed")
+            }
+            AdapterReleasedWithLists { adapter, count } => {
+                write!(
+                    f,
+                    "adapter {adapter:#x} released with {count} transfer(s) outstanding; reclaimed"
+                )
+            }
+            Port { code, p2, p3 } => match code {
+                port_code::UNKNOWN_DEVICE_EXTENSION => write!(
+                    f,
+                    "HwDeviceExtension {p2:#x} is not one this port handed out"
+                ),
+                port_code::NULL_ARGUMENT => write!(f, "argument {p2} is NULL"),
+                port_code::UNKNOWN_MDL => write!(
+                    f,
+                    "MDL {p2:#x} was not returned by VideoPortLockBuffer on this device"
+                ),
+                port_code::DIRECTION_MISMATCH => {
+                    write!(f, "WriteToDevice {p3} does not match the transfer of list {p2:#x}; completed in its own direction")
+                }
+                port_code::PROBE_FAILED => {
+                    write!(f, "range {p2:#x}+{p3:#x} cannot be probed and locked")
+                }
+                port_code::BAD_ARGUMENT => {
+                    write!(f, "argument value {p2:#x} is out of range (limit {p3:#x})")
+                }
+                port_code::RECLAIMED => {
+                    write!(f, "reclaimed {p2:#x}, which the miniport left behind")
+                }
+                port_code::UNLOCK_WITH_TRANSFERS => {
+                    write!(f, "MDL {p2:#x} unlocked with {p3} transfer(s) outstanding")
+                }
+                _ => write!(f, "port code {code:#x} ({p2:#x}, {p3:#x})"),
+            },
+        }
+    }
+}
+
+/// A fixed buffer `fmt::Write` target: no heap in the kernel.
+struct MessageBuffer {
+    bytes: [u8; 240],
+    len: usize,
+}
+
+impl Write for MessageBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len;
+        let take = s.len().min(room);
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+#[cfg(not(target_os = "windows"))]
+extern "system" {
+    /// ntsim records a driver-detected violation in its verifier.
+    fn NtsimReportViolation(
+        bugcheck: u32,
+        code: u32,
+        p2: usize,
+        p3: usize,
+        p4: usize,
+        routine: *const u8,
+        routine_len: usize,
+        message: *const u8,
+        message_len: usize,
+    );
+}
+
+#[cfg(target_os = "windows")]
+#[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
+extern "C" {
+    fn DbgPrintEx(component_id: u32, level: u32, format: *const u8, ...) -> u32;
+}
+
+/// Reports `misuse` detected in `routine`.
+pub fn misuse(routine: &'static str, misuse: Misuse) {
+    let mut message = MessageBuffer {
+        bytes: [0; 240],
+        len: 0,
+    };
+    let _ = write!(message, "{misuse}");
+    let (bugcheck, code, p2, p3, p4) = misuse.codes();
+    #[cfg(not(target_os = "windows"))]
+    // SAFETY: both strings are valid for the given lengths during the call.
+    unsafe {
+        NtsimReportViolation(
+            bugcheck,
+            code,
+            p2,
+            p3,
+            p4,
+            routine.as_ptr(),
+            routine.len(),
+            message.bytes.as_ptr(),
+            message.len,
+        )
+    };
+    #[cfg(target_os = "windows")]
+    {
+        const DPFLTR_IHVVIDEO_ID: u32 = 23;
+        const DPFLTR_ERROR_LEVEL: u32 = 0;
+        // SAFETY: the format's conversions match the arguments; `%.*s` bounds both strings.
+        unsafe {
+            DbgPrintEx(
+                DPFLTR_IHVVIDEO_ID,
+                DPFLTR_ERROR_LEVEL,
+                c"videoprt_rs: %.*s: %.*s [%X/%X %IX %IX %IX]\n"
+                    .as_ptr()
+                    .cast(),
+                routine.len() as i32,
+                routine.as_ptr(),
+                message.len as i32,
+                message.bytes.as_ptr(),
+                bugcheck,
+                code,
+                p2,
+                p3,
+                p4,
+            )
+        };
+    }
+}
