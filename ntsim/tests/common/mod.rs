@@ -33,12 +33,21 @@ pub struct Ctx {
     pub tag: usize,
 }
 
-pub unsafe extern "system" fn on_list(_dev: *mut DEVICE_OBJECT, _irp: *mut IRP, sg: *mut SCATTER_GATHER_LIST, ctx: PVOID) {
+pub unsafe extern "system" fn on_list(
+    _dev: *mut DEVICE_OBJECT,
+    _irp: *mut IRP,
+    sg: *mut SCATTER_GATHER_LIST,
+    ctx: PVOID,
+) {
     // SAFETY: tests pass a live `Ctx` whose log outlives the transfer.
     let c = unsafe { &*(ctx as *const Ctx) };
     // SAFETY: as above.
     let log = unsafe { &*c.log };
-    log.0.lock().unwrap().push(Call { tag: c.tag, list: sg as usize, irql: KeGetCurrentIrql() });
+    log.0.lock().unwrap().push(Call {
+        tag: c.tag,
+        list: sg as usize,
+        irql: KeGetCurrentIrql(),
+    });
 }
 
 pub fn machine_with(f: impl FnOnce(&mut MachineConfig)) -> Machine {
@@ -82,7 +91,13 @@ pub fn put_adapter(a: *mut DMA_ADAPTER) {
 pub fn lock_user(buf: &UserBuffer, offset: usize, len: usize, op: LOCK_OPERATION) -> *mut MDL {
     // SAFETY: the range is inside the live buffer; the MDL is freshly allocated.
     unsafe {
-        let mdl = IoAllocateMdl(buf.as_ptr().add(offset).cast(), len as u32, FALSE, FALSE, core::ptr::null_mut());
+        let mdl = IoAllocateMdl(
+            buf.as_ptr().add(offset).cast(),
+            len as u32,
+            FALSE,
+            FALSE,
+            core::ptr::null_mut(),
+        );
         assert!(!mdl.is_null());
         assert_eq!(VprtProbeAndLockPages(mdl, UserMode, op), STATUS_SUCCESS);
         mdl
@@ -108,7 +123,14 @@ pub fn at_dispatch<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// GetScatterGatherList at DISPATCH_LEVEL for `len` bytes at `offset` into the MDL.
-pub fn get_sg(a: *mut DMA_ADAPTER, mdl: *mut MDL, offset: usize, len: u32, write: bool, ctx: &Ctx) -> NTSTATUS {
+pub fn get_sg(
+    a: *mut DMA_ADAPTER,
+    mdl: *mut MDL,
+    offset: usize,
+    len: u32,
+    write: bool,
+    ctx: &Ctx,
+) -> NTSTATUS {
     at_dispatch(|| {
         // SAFETY: valid adapter, locked MDL, a range inside it, a live context.
         unsafe {
@@ -129,7 +151,9 @@ pub fn get_sg(a: *mut DMA_ADAPTER, mdl: *mut MDL, offset: usize, len: u32, write
 
 pub fn put_sg(a: *mut DMA_ADAPTER, list: usize, write: bool) {
     // SAFETY: PutScatterGatherList validates the list itself; that is what is under test.
-    at_dispatch(|| unsafe { ops(a).PutScatterGatherList.unwrap()(a, list as *mut SCATTER_GATHER_LIST, write as u8) })
+    at_dispatch(|| unsafe {
+        ops(a).PutScatterGatherList.unwrap()(a, list as *mut SCATTER_GATHER_LIST, write as u8)
+    })
 }
 
 pub fn elements(list: usize) -> Vec<SCATTER_GATHER_ELEMENT> {
@@ -137,7 +161,9 @@ pub fn elements(list: usize) -> Vec<SCATTER_GATHER_ELEMENT> {
     unsafe {
         let l = list as *const SCATTER_GATHER_LIST;
         let first = core::ptr::addr_of!((*l).Elements).cast::<SCATTER_GATHER_ELEMENT>();
-        (0..(*l).NumberOfElements as usize).map(|i| first.add(i).read()).collect()
+        (0..(*l).NumberOfElements as usize)
+            .map(|i| first.add(i).read())
+            .collect()
     }
 }
 
@@ -146,7 +172,8 @@ pub fn device_read(view: &DeviceView, list: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for e in elements(list) {
         let mut chunk = vec![0; e.Length as usize];
-        view.read(BusAddress(e.Address.get()), &mut chunk).expect("mapped element");
+        view.read(BusAddress(e.Address.get()), &mut chunk)
+            .expect("mapped element");
         out.extend_from_slice(&chunk);
     }
     out
@@ -157,7 +184,8 @@ pub fn device_write(view: &DeviceView, list: usize, data: &[u8]) {
     let mut done = 0;
     for e in elements(list) {
         let n = e.Length as usize;
-        view.write(BusAddress(e.Address.get()), &data[done..done + n]).expect("mapped element");
+        view.write(BusAddress(e.Address.get()), &data[done..done + n])
+            .expect("mapped element");
         done += n;
     }
     assert_eq!(done, data.len());
@@ -165,5 +193,7 @@ pub fn device_write(view: &DeviceView, list: usize, data: &[u8]) {
 
 /// A recognisable byte pattern.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
