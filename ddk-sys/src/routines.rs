@@ -125,7 +125,11 @@ extern "system" {
     /// linked statically) that calls `MmProbeAndLockPages` inside `__try`/`__except`. Other
     /// hosts: defined by `ntsim`. Returns STATUS_SUCCESS with the pages locked, or the exception
     /// code (STATUS_ACCESS_VIOLATION for a bad range) with the MDL left unlocked.
-    pub fn VprtProbeAndLockPages(Mdl: *mut MDL, AccessMode: KPROCESSOR_MODE, Operation: LOCK_OPERATION) -> NTSTATUS;
+    pub fn VprtProbeAndLockPages(
+        Mdl: *mut MDL,
+        AccessMode: KPROCESSOR_MODE,
+        Operation: LOCK_OPERATION,
+    ) -> NTSTATUS;
 }
 
 /// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.

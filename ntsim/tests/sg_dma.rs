@@ -530,20 +530,15 @@ fn adapter_address_width_and_dma_adapter_info() {
         ..Default::default()
     };
     // SAFETY: live adapter, valid info.
-    assert_eq!(
-        unsafe { ops(a).GetDmaAdapterInfo.unwrap()(a, &mut info) },
-        STATUS_SUCCESS
-    );
+    let st = unsafe { ops(a).GetDmaAdapterInfo.unwrap()(a, &mut info) };
+    assert_eq!(st, STATUS_SUCCESS);
     assert_eq!(info.DmaAddressWidth, 28);
     // SAFETY: as above.
     assert_eq!(unsafe { ops(a).GetDmaAlignment.unwrap()(a) }, 1);
     assert_eq!(ops(a).Size, 320);
     // SAFETY: `a` is a DMA_ADAPTER.
-    assert_eq!(
-        unsafe { (*a).Version },
-        1,
-        "IoGetDmaAdapter always returns version 1"
-    );
+    let version = unsafe { (*a).Version };
+    assert_eq!(version, 1, "IoGetDmaAdapter always returns version 1");
     let mut logical = PHYSICAL_ADDRESS::default();
     // SAFETY: live adapter at PASSIVE_LEVEL.
     let va = unsafe { ops(a).AllocateCommonBuffer.unwrap()(a, 100, &mut logical, FALSE) };

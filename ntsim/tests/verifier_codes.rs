@@ -360,6 +360,7 @@ fn x25_unknown_description_version_and_slave_dma_not_simulated() {
         (v[0].bugcheck, v[0].code),
         (bugcheck::NTSIM_CHECK, ntsim_code::NOT_IMPLEMENTED)
     );
+    // SAFETY: all-zero bytes are a valid (uninitialised) kernel object of this plain-data type.
     let mut fake: DEVICE_OBJECT = unsafe { core::mem::zeroed() };
     let mut d = desc(true, 64, 0x1000);
     let mut n = 0;
