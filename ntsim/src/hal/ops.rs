@@ -3,7 +3,7 @@
 //! Simulated entries: PutDmaAdapter, AllocateCommonBuffer, FreeCommonBuffer,
 //! FlushAdapterBuffers, GetDmaAlignment, GetScatterGatherList, PutScatterGatherList,
 //! CalculateScatterGatherList, BuildScatterGatherList, GetDmaAdapterInfo. Every other entry
-//! reports "not implemented in ntsim: <name>" and returns an error value (an error NTSTATUS,
+//! reports `not implemented in ntsim: <name>` and returns an error value (an error NTSTATUS,
 //! NULL, FALSE or 0), so an unsimulated path can never pass silently.
 
 use super::{adapter, common_buffer, sg};
