@@ -362,11 +362,8 @@ fn lock_pages_locks_the_request_buffer_only_for_dma_init_only() {
     // SAFETY: exported C ABI.
     assert_eq!(unsafe { VideoPortUnlockPages(rig.hw(), handle) }, TRUE);
     // SAFETY: exported C ABI.
-    assert_eq!(
-        unsafe { VideoPortUnlockPages(rig.hw(), handle) },
-        TRUE,
-        "always TRUE, as documented"
-    );
+    let second = unsafe { VideoPortUnlockPages(rig.hw(), handle) };
+    assert_eq!(second, TRUE, "always TRUE, as documented");
     assert_eq!(
         rig.take_codes(),
         vec![(VIDEOPRT_RS_CHECK, port_code::UNKNOWN_MDL)],

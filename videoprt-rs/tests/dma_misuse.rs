@@ -376,7 +376,10 @@ fn lock_buffer_returns_null_for_ranges_that_cannot_be_locked() {
     let hw = s.rig.hw();
     let user = s.user.as_ref().unwrap();
     let read_only = s.rig.machine.user_alloc(PAGE_SIZE, UserProt::ReadOnly);
-    let cases: Vec<(&str, PVOID, u32, VP_LOCK_OPERATION, (u32, u32))> = vec![
+    // SAFETY: pointer arithmetic inside the 3-page buffer; the port probes the range itself.
+    let near_end: PVOID = unsafe { user.as_ptr().add(2 * PAGE_SIZE) }.cast();
+    type Case<'a> = (&'a str, PVOID, u32, VP_LOCK_OPERATION, (u32, u32));
+    let cases: Vec<Case> = vec![
         (
             "unmapped user pointer",
             0x10_0000 as PVOID,
@@ -384,10 +387,9 @@ fn lock_buffer_returns_null_for_ranges_that_cannot_be_locked() {
             VP_LOCK_OPERATION::VpReadAccess,
             (VPRS, port_code::PROBE_FAILED),
         ),
-        // SAFETY: pointer arithmetic only; the range is probed by the port.
         (
             "range running past the buffer",
-            unsafe { user.as_ptr().add(2 * PAGE_SIZE) }.cast(),
+            near_end,
             2 * PAGE_SIZE as u32,
             VP_LOCK_OPERATION::VpReadAccess,
             (VPRS, port_code::PROBE_FAILED),

@@ -25,7 +25,12 @@ pub struct Rig {
 
 impl Rig {
     pub fn new(config: MachineConfig) -> Rig {
-        let machine = Machine::new(config);
+        Rig::on(&Machine::new(config))
+    }
+
+    /// A rig on an existing machine (a fault sweep's, or one shared by threads).
+    pub fn on(machine: &Machine) -> Rig {
+        let machine = machine.clone();
         let guard = machine.enter();
         let pdo = machine.create_pdo("test bus master");
         let layout =
@@ -203,10 +208,10 @@ pub unsafe extern "system" fn record_execute(
             .collect()
     };
     let length_ptr = *recorder.length.lock().unwrap();
-    // SAFETY: the test's pLength variable outlives the callback (checked by the tests' flow).
     let length_seen = if length_ptr.is_null() {
         0
     } else {
+        // SAFETY: the test's pLength variable outlives the callback (the tests' flow).
         unsafe { *length_ptr }
     };
     recorder.deliveries.lock().unwrap().push(Delivery {
