@@ -78,5 +78,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     shell::step("tests (cargo test --workspace)");
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
-    shell::cargo(&args)
+    let totals = shell::cargo_test(&args)?;
+    // One closing line for the whole run (cargo prints one per test binary).
+    println!("tests: {} passed, {} failed", totals.passed, totals.failed);
+    Ok(())
 }

@@ -18,6 +18,50 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
     run(Command::new(cargo).args(args))
 }
 
+/// Test counts summed over every `test result:` line.
+#[derive(Default)]
+pub struct TestTotals {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// Runs `cargo test ...`, passing its output through, and sums the per-binary results.
+pub fn cargo_test(args: &[&str]) -> Result<TestTotals, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start cargo test: {e}"))?;
+    let mut totals = TestTotals::default();
+    let stdout = child.stdout.take().expect("piped");
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let _ = writeln!(out, "{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            totals.passed += count_before(rest, " passed");
+            totals.failed += count_before(rest, " failed");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(totals)
+    } else {
+        Err(format!("cargo test failed ({status}): {} passed, {} failed", totals.passed, totals.failed))
+    }
+}
+
+/// The number just before `label` in "ok. 5 passed; 0 failed; ...".
+fn count_before(text: &str, label: &str) -> u64 {
+    text.find(label)
+        .and_then(|end| text[..end].rsplit(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Runs a command in the workspace root; fails on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     if cmd.get_current_dir().is_none() {
