@@ -19,42 +19,6 @@ extern "C" {
     fn __C_specific_handler();
 }
 
-// Symbols a C runtime would provide. Defined in assembly so they stay out of the export table
-// (a `#[no_mangle]` item of a cdylib would be exported).
-core::arch::global_asm!(
-    // The compiler references `_fltused` whenever floating point appears.
-    ".section .rdata,\"dr\"",
-    ".globl _fltused",
-    "_fltused: .long 0",
-    ".text",
-    // libcore is built with unwind tables naming this handler; the image aborts on panic, so
-    // the handler only has to say "continue search".
-    ".globl __CxxFrameHandler3",
-    "__CxxFrameHandler3:",
-    "  mov eax, 1",
-    "  ret",
-    // Stack probe for frames over a page: rax = frame size; touch each page, move nothing.
-    ".globl __chkstk",
-    "__chkstk:",
-    "  push rcx",
-    "  push rax",
-    "  cmp rax, 0x1000",
-    "  lea rcx, [rsp + 24]",
-    "  jb 2f",
-    "1:",
-    "  sub rcx, 0x1000",
-    "  test qword ptr [rcx], rcx",
-    "  sub rax, 0x1000",
-    "  cmp rax, 0x1000",
-    "  ja 1b",
-    "2:",
-    "  sub rcx, rax",
-    "  test qword ptr [rcx], rcx",
-    "  pop rax",
-    "  pop rcx",
-    "  ret",
-);
-
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     let (line, column) = info.location().map_or((0, 0), |l| (l.line(), l.column()));

@@ -11,3 +11,5 @@ mod kernel_image;
 
 // Pulls the exported VideoPort functions into the image.
 extern crate videoprt as _;
+// `_fltused`, `__CxxFrameHandler3`, `__chkstk`.
+extern crate kernel_rt as _;

@@ -27,7 +27,7 @@ pub mod port_code {
     pub const PROBE_FAILED: u32 = 0x05;
     /// An argument is out of range (P2 = value, P3 = limit).
     pub const BAD_ARGUMENT: u32 = 0x06;
-    /// The port reclaimed a resource the miniport left behind (P2 = object).
+    /// At device removal, the port unlocked a buffer the miniport left locked (P2 = MDL).
     pub const RECLAIMED: u32 = 0x07;
     /// A buffer was unlocked while transfers on it were outstanding (P2 = MDL, P3 = count).
     pub const UNLOCK_WITH_TRANSFERS: u32 = 0x08;

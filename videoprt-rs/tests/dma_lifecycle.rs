@@ -213,21 +213,15 @@ fn device_removal_reclaims_everything_the_miniport_left_behind() {
         .iter()
         .map(|v| (v.bugcheck, v.code))
         .collect();
-    let reclaimed = reports
-        .iter()
-        .filter(|r| **r == (VIDEOPRT_RS_CHECK, port_code::RECLAIMED))
-        .count();
+    // Held until removal is the normal lifetime of adapters, common buffers and contiguous
+    // memory; a transfer still in flight and a buffer still locked are real leaks.
     assert_eq!(
-        reclaimed, 4,
-        "three adapters (two + the legacy one) and one locked buffer: {reports:x?}"
-    );
-    assert!(
-        reports.contains(&(DMA_VIOLATION, 0x0A)),
-        "the outstanding transfer is reported"
-    );
-    assert!(
-        reports.contains(&(DMA_VIOLATION, 0x07)),
-        "the common buffers are reported"
+        reports,
+        vec![
+            (DMA_VIOLATION, 0x0A),
+            (VIDEOPRT_RS_CHECK, port_code::RECLAIMED)
+        ],
+        "the outstanding transfer and the locked buffer, nothing else"
     );
     rig.machine.user_free(user);
     rig.machine.assert_clean();
@@ -307,11 +301,9 @@ fn windows_2000_common_buffer_works_without_an_adapter_and_frees_with_swapped_ar
     // SAFETY: as above, now in the documented order.
     unsafe { VideoPortFreeCommonBuffer(rig.hw(), 5000, va, logical, TRUE) };
     assert_eq!(rig.take_codes(), vec![]);
-    let reports = rig.remove_device();
-    assert_eq!(
-        reports.len(),
-        1,
-        "only the implicit adapter is reclaimed at removal: {reports:#?}"
+    assert!(
+        rig.remove_device().is_empty(),
+        "the implicit adapter ends with the device, silently"
     );
     rig.machine.assert_clean();
 }

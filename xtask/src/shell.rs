@@ -50,7 +50,10 @@ pub fn cargo_test(args: &[&str]) -> Result<TestTotals, String> {
     if status.success() {
         Ok(totals)
     } else {
-        Err(format!("cargo test failed ({status}): {} passed, {} failed", totals.passed, totals.failed))
+        Err(format!(
+            "cargo test failed ({status}): {} passed, {} failed",
+            totals.passed, totals.failed
+        ))
     }
 }
 

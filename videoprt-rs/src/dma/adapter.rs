@@ -68,9 +68,14 @@ impl Adapter {
         }
     }
 
-    /// Releases everything the adapter holds, reporting what the miniport left outstanding,
-    /// then the HAL adapter. The adapter must already be out of its device's list. PASSIVE_LEVEL.
-    fn release(adapter: NonNull<Adapter>, routine: &'static str) {
+    /// Releases everything the adapter holds, then the HAL adapter. The adapter must already be
+    /// out of its device's list. PASSIVE_LEVEL.
+    ///
+    /// Transfers still outstanding are always reported (a device may still be writing).
+    /// Common buffers are reported only when the miniport releases the adapter: at device
+    /// removal they are the normal end of an XDDM adapter's life, since a video miniport has no
+    /// teardown callback in which to release them.
+    fn release(adapter: NonNull<Adapter>, routine: &'static str, why: Release) {
         // SAFETY: the adapter is unlinked, so this thread is its last user.
         let this = unsafe { adapter.as_ref() };
         this.closing.store(true, Ordering::Release);
@@ -105,7 +110,7 @@ impl Adapter {
             }
         }
         let buffers = this.common_buffers.lock().count();
-        if buffers != 0 {
+        if buffers != 0 && why == Release::ByMiniport {
             report::misuse(
                 routine,
                 Misuse::AdapterReleasedWithCommonBuffers {
@@ -113,20 +118,29 @@ impl Adapter {
                     count: buffers,
                 },
             );
-            loop {
-                // The guard must drop before the free: FreeCommonBuffer runs at PASSIVE_LEVEL.
-                let Some(buffer) = this.common_buffers.lock().pop() else {
-                    break;
-                };
-                // SAFETY: the record holds the exact values of a live allocation on this adapter.
-                unsafe { CommonBuffer::free(buffer, &this.hal) };
-            }
+        }
+        loop {
+            // The guard must drop before the free: FreeCommonBuffer runs at PASSIVE_LEVEL.
+            let Some(buffer) = this.common_buffers.lock().pop() else {
+                break;
+            };
+            // SAFETY: the record holds the exact values of a live allocation on this adapter.
+            unsafe { CommonBuffer::free(buffer, &this.hal) };
         }
         // SAFETY: every list and common buffer of the HAL adapter is gone; the record is freed next.
         unsafe { this.hal.put() };
         // SAFETY: `adapter` came from pool::alloc and nothing refers to it any more.
         unsafe { pool::free(adapter) };
     }
+}
+
+/// Who releases an adapter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Release {
+    /// VideoPortPutDmaAdapter.
+    ByMiniport,
+    /// The device goes away.
+    DeviceRemoval,
 }
 
 /// The adapters of one device.
@@ -271,7 +285,7 @@ impl PortDevice {
     pub(crate) fn put_adapter(&self, routine: &'static str, handle: PVP_DMA_ADAPTER) {
         let unlinked = self.dma.adapters.lock().unlink(handle);
         match unlinked {
-            Some(adapter) => Adapter::release(adapter, routine),
+            Some(adapter) => Adapter::release(adapter, routine, Release::ByMiniport),
             None => report::misuse(
                 routine,
                 Misuse::AdapterNotLive {
@@ -287,15 +301,7 @@ impl PortDevice {
             let Some(adapter) = self.dma.adapters.lock().pop() else {
                 break;
             };
-            report::misuse(
-                routine,
-                Misuse::Port {
-                    code: port_code::RECLAIMED,
-                    p2: adapter.as_ptr() as usize,
-                    p3: 0,
-                },
-            );
-            Adapter::release(adapter, routine);
+            Adapter::release(adapter, routine, Release::DeviceRemoval);
         }
     }
 }

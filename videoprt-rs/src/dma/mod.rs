@@ -51,7 +51,9 @@ impl DeviceDma {
     }
 
     /// Device removal: releases every adapter (with its transfers and common buffers), then
-    /// unlocks every locked buffer and frees contiguous memory. Reports what the miniport left.
+    /// unlocks every locked buffer and frees contiguous memory. Transfers still outstanding and
+    /// buffers still locked are reported; adapters, common buffers and contiguous memory held
+    /// until removal are the normal XDDM lifetime (a miniport has no teardown callback).
     pub(crate) fn reclaim_all(&self, device: &PortDevice) {
         const ROUTINE: &str = "device removal";
         self.legacy_adapter
