@@ -308,6 +308,8 @@ pub type PIO_STACK_LOCATION = *mut IO_STACK_LOCATION;
 
 pub const IRP_MJ_CREATE: UCHAR = 0x00;
 pub const IRP_MJ_CLOSE: UCHAR = 0x02;
+pub const IRP_MJ_READ: UCHAR = 0x03;
+pub const IRP_MJ_WRITE: UCHAR = 0x04;
 pub const IRP_MJ_DEVICE_CONTROL: UCHAR = 0x0e;
 pub const IRP_MJ_INTERNAL_DEVICE_CONTROL: UCHAR = 0x0f;
 pub const IRP_MJ_SHUTDOWN: UCHAR = 0x10;
@@ -323,7 +325,13 @@ pub const IRP_MN_CANCEL_REMOVE_DEVICE: UCHAR = 0x03;
 pub const IRP_MN_STOP_DEVICE: UCHAR = 0x04;
 pub const IRP_MN_QUERY_STOP_DEVICE: UCHAR = 0x05;
 pub const IRP_MN_CANCEL_STOP_DEVICE: UCHAR = 0x06;
+pub const IRP_MN_QUERY_DEVICE_RELATIONS: UCHAR = 0x07;
+pub const IRP_MN_QUERY_INTERFACE: UCHAR = 0x08;
+pub const IRP_MN_QUERY_CAPABILITIES: UCHAR = 0x09;
 pub const IRP_MN_SURPRISE_REMOVAL: UCHAR = 0x17;
+
+pub const IRP_MN_SET_POWER: UCHAR = 0x02;
+pub const IRP_MN_QUERY_POWER: UCHAR = 0x03;
 
 pub const SL_PENDING_RETURNED: UCHAR = 0x01;
 pub const SL_INVOKE_ON_CANCEL: UCHAR = 0x20;
@@ -338,9 +346,135 @@ pub const FILE_ANY_ACCESS: u32 = 0;
 pub const FILE_READ_ACCESS: u32 = 1;
 pub const FILE_WRITE_ACCESS: u32 = 2;
 
+/// `METHOD_FROM_CTL_CODE`: the transfer type of an I/O control code.
+pub const fn METHOD_FROM_CTL_CODE(code: u32) -> u32 {
+    code & 3
+}
+
 /// `CTL_CODE(DeviceType, Function, Method, Access)`.
 pub const fn CTL_CODE(device_type: u32, function: u32, method: u32, access: u32) -> u32 {
     (device_type << 16) | (access << 14) | (function << 2) | method
+}
+
+// The inline IRP helpers of `wdm.h`. Each works on the IRP's stack locations, which follow the
+// IRP in memory; `Tail.CurrentStackLocation` points at the current one and the next lower
+// driver's location is the one before it.
+
+/// `IoGetCurrentIrpStackLocation`.
+///
+/// # Safety
+/// `irp` must be a live IRP owned by the caller's dispatch routine.
+#[inline]
+pub unsafe fn IoGetCurrentIrpStackLocation(irp: *mut IRP) -> *mut IO_STACK_LOCATION {
+    // SAFETY: the caller guarantees a live IRP.
+    unsafe { (*irp).Tail.CurrentStackLocation }
+}
+
+/// `IoGetNextIrpStackLocation`: the location the next lower driver will see.
+///
+/// # Safety
+/// `irp` must be a live IRP with a stack location below the current one.
+#[inline]
+pub unsafe fn IoGetNextIrpStackLocation(irp: *mut IRP) -> *mut IO_STACK_LOCATION {
+    // SAFETY: the caller guarantees a location below the current one exists.
+    unsafe { (*irp).Tail.CurrentStackLocation.sub(1) }
+}
+
+/// `IoSkipCurrentIrpStackLocation`: the next lower driver gets this driver's location.
+///
+/// # Safety
+/// `irp` must be a live IRP owned by the caller, passed down right after this call.
+#[inline]
+pub unsafe fn IoSkipCurrentIrpStackLocation(irp: *mut IRP) {
+    // SAFETY: the caller owns the IRP; IofCallDriver moves the location back down.
+    unsafe {
+        (*irp).CurrentLocation += 1;
+        (*irp).Tail.CurrentStackLocation = (*irp).Tail.CurrentStackLocation.add(1);
+    }
+}
+
+/// `IoCopyCurrentIrpStackLocationToNext`: everything but the completion routine and context.
+///
+/// # Safety
+/// `irp` must be a live IRP owned by the caller, with a stack location below the current one.
+#[inline]
+pub unsafe fn IoCopyCurrentIrpStackLocationToNext(irp: *mut IRP) {
+    // SAFETY: both locations lie within the IRP's stack (caller's contract) and are distinct.
+    unsafe {
+        let cur = IoGetCurrentIrpStackLocation(irp);
+        let next = IoGetNextIrpStackLocation(irp);
+        (*next).MajorFunction = (*cur).MajorFunction;
+        (*next).MinorFunction = (*cur).MinorFunction;
+        (*next).Flags = (*cur).Flags;
+        (*next).Control = 0;
+        (*next).Parameters = (*cur).Parameters;
+        (*next).DeviceObject = (*cur).DeviceObject;
+        (*next).FileObject = (*cur).FileObject;
+        (*next).CompletionRoutine = None;
+        (*next).Context = core::ptr::null_mut();
+    }
+}
+
+/// `IoSetCompletionRoutine`: `routine` runs when the next lower driver completes the IRP.
+///
+/// # Safety
+/// `irp` must be a live IRP owned by the caller, with a stack location below the current one.
+#[inline]
+pub unsafe fn IoSetCompletionRoutine(
+    irp: *mut IRP,
+    routine: PIO_COMPLETION_ROUTINE,
+    context: PVOID,
+    invoke_on_success: bool,
+    invoke_on_error: bool,
+    invoke_on_cancel: bool,
+) {
+    let mut control = 0;
+    if invoke_on_success {
+        control |= SL_INVOKE_ON_SUCCESS;
+    }
+    if invoke_on_error {
+        control |= SL_INVOKE_ON_ERROR;
+    }
+    if invoke_on_cancel {
+        control |= SL_INVOKE_ON_CANCEL;
+    }
+    // SAFETY: the next location lies within the IRP's stack (caller's contract).
+    unsafe {
+        let next = IoGetNextIrpStackLocation(irp);
+        (*next).CompletionRoutine = routine;
+        (*next).Context = context;
+        (*next).Control = control;
+    }
+}
+
+/// `IoMarkIrpPending`.
+///
+/// # Safety
+/// `irp` must be a live IRP owned by the caller's dispatch routine.
+#[inline]
+pub unsafe fn IoMarkIrpPending(irp: *mut IRP) {
+    // SAFETY: the current location belongs to the caller.
+    unsafe { (*IoGetCurrentIrpStackLocation(irp)).Control |= SL_PENDING_RETURNED };
+}
+
+/// `IoCallDriver`: a macro over `IofCallDriver`.
+///
+/// # Safety
+/// As for `IofCallDriver`: a live device object and an IRP whose next location is set up.
+#[inline]
+pub unsafe fn IoCallDriver(device: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
+    // SAFETY: forwarded contract.
+    unsafe { crate::routines::IofCallDriver(device, irp) }
+}
+
+/// `IoCompleteRequest`: a macro over `IofCompleteRequest`.
+///
+/// # Safety
+/// As for `IofCompleteRequest`: the caller owns the IRP and never touches it afterwards.
+#[inline]
+pub unsafe fn IoCompleteRequest(irp: *mut IRP, boost: CCHAR) {
+    // SAFETY: forwarded contract.
+    unsafe { crate::routines::IofCompleteRequest(irp, boost) }
 }
 
 const _: () = {

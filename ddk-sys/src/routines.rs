@@ -94,7 +94,60 @@ extern "system" {
         Timeout: *mut LARGE_INTEGER,
     ) -> NTSTATUS;
 
+    // I/O manager: driver and device objects, IRPs.
+    pub fn IoCreateDevice(
+        DriverObject: *mut DRIVER_OBJECT,
+        DeviceExtensionSize: ULONG,
+        DeviceName: PUNICODE_STRING,
+        DeviceType: ULONG,
+        DeviceCharacteristics: ULONG,
+        Exclusive: BOOLEAN,
+        DeviceObject: *mut *mut DEVICE_OBJECT,
+    ) -> NTSTATUS;
+    pub fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT);
+    pub fn IoAttachDeviceToDeviceStack(
+        SourceDevice: *mut DEVICE_OBJECT,
+        TargetDevice: *mut DEVICE_OBJECT,
+    ) -> *mut DEVICE_OBJECT;
+    pub fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT);
+    pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
+    pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
+    pub fn IoAllocateDriverObjectExtension(
+        DriverObject: *mut DRIVER_OBJECT,
+        ClientIdentificationAddress: PVOID,
+        DriverObjectExtensionSize: ULONG,
+        DriverObjectExtension: *mut PVOID,
+    ) -> NTSTATUS;
+    pub fn IoGetDriverObjectExtension(
+        DriverObject: *mut DRIVER_OBJECT,
+        ClientIdentificationAddress: PVOID,
+    ) -> PVOID;
+
+    // Device memory.
+    pub fn MmMapIoSpace(
+        PhysicalAddress: PHYSICAL_ADDRESS,
+        NumberOfBytes: SIZE_T,
+        CacheType: MEMORY_CACHING_TYPE,
+    ) -> PVOID;
+    pub fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T);
+
+    pub fn KeFlushQueuedDpcs();
+
     // Interrupts.
+    pub fn IoConnectInterrupt(
+        InterruptObject: *mut *mut KINTERRUPT,
+        ServiceRoutine: PKSERVICE_ROUTINE,
+        ServiceContext: PVOID,
+        SpinLock: *mut KSPIN_LOCK,
+        Vector: ULONG,
+        Irql: KIRQL,
+        SynchronizeIrql: KIRQL,
+        InterruptMode: KINTERRUPT_MODE,
+        ShareVector: BOOLEAN,
+        ProcessorEnableMask: KAFFINITY,
+        FloatingSave: BOOLEAN,
+    ) -> NTSTATUS;
+    pub fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT);
     pub fn KeSynchronizeExecution(
         Interrupt: *mut KINTERRUPT,
         SynchronizeRoutine: PKSYNCHRONIZE_ROUTINE,

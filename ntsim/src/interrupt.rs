@@ -1,8 +1,9 @@
 //! `KeSynchronizeExecution`: runs the routine at device IRQL.
 //!
-//! Interrupt objects are not simulated yet; any `KINTERRUPT` pointer is accepted and the
-//! routine runs at `DIRQL_MIN` on the calling processor, which is what excludes it from an
-//! interrupt service routine on a one-processor machine.
+//! For an interrupt object made by `IoConnectInterrupt` (see [`crate::io::interrupt`]) the
+//! routine runs at the object's SynchronizeIrql holding its lock, which is what excludes it
+//! from the interrupt service routine. Any other pointer is accepted as before: the routine
+//! runs at `DIRQL_MIN` on the calling processor.
 
 use crate::machine::cpu;
 use ddk_sys::*;
@@ -24,6 +25,11 @@ pub unsafe extern "system" fn KeSynchronizeExecution(
             .not_implemented("KeSynchronizeExecution(NULL routine)");
         return FALSE;
     };
+    if let Some(result) =
+        crate::io::interrupt::synchronize(&cpu, _Interrupt, routine, SynchronizeContext)
+    {
+        return result;
+    }
     let old = cpu.irql();
     cpu.set_irql(old.max(DIRQL_MIN));
     // SAFETY: the driver's routine and context, called as KeSynchronizeExecution would.

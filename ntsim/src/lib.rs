@@ -66,9 +66,16 @@
 //!
 //! `KeBugCheckEx` prints and aborts the process (see [`bugcheck`](mod@bugcheck)).
 //!
+//! * Drivers and devices ([`io`]): [`Machine::load_driver`] (DriverEntry),
+//!   [`Machine::start_device`] (AddDevice + IRP_MN_START_DEVICE), [`Machine::open`] and
+//!   [`UserHandle::ioctl`] (a user-mode client), [`Machine::remove_device`],
+//!   [`Machine::unload_driver`]; interrupt objects delivered from `run_until_idle`.
+//! * A PCI bus ([`pci`]): [`Machine::plug_pci_device`] with a [`PciDeviceModel`] (BARs,
+//!   config space, an INTx line), MMIO through `MmMapIoSpace` and the register hooks.
+//!
 //! Not simulated yet: slave DMA, `AllocateAdapterChannel`/`MapTransfer` and the other entries
 //! listed in the `hal::ops` module docs, MDL chains in one transfer (`Mdl->Next` is ignored),
-//! user-mode mappings, interrupts and PnP.
+//! user-mode mappings, child devices, power management beyond passing IRPs down.
 
 // Parameter names follow the C prototypes, so the routines read like their documentation.
 #![allow(non_snake_case)]
@@ -82,10 +89,12 @@ pub mod event;
 pub mod fault;
 pub mod hal;
 pub mod interrupt;
+pub mod io;
 pub mod irql;
 mod machine;
 pub mod mdl;
 pub(crate) mod memory;
+pub mod pci;
 pub mod pdo;
 pub mod pool;
 pub mod spinlock;
@@ -97,6 +106,8 @@ pub use config::MachineConfig;
 pub use event::STATUS_TIMEOUT;
 pub use fault::{sweep, sweep_with, FaultKind, SweepReport};
 pub use hal::device_view::{DeviceView, DmaFault, DmaFaultKind};
+pub use io::{DeviceNode, Driver, UserHandle};
+pub use pci::{BarKind, BarSpec, DeviceContext, PciDeviceModel};
 pub use machine::{EnterGuard, Machine};
 pub use pdo::Pdo;
 pub use pool::PoolStats;

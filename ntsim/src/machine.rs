@@ -50,6 +50,10 @@ pub(crate) struct State {
     pub faults: Faults,
     /// Simulated microseconds (`KeStallExecutionProcessor` advances it).
     pub clock_us: u64,
+    /// I/O manager and PnP: drivers, device objects, IRPs, interrupt objects.
+    pub io: crate::io::IoState,
+    /// The simulated PCI bus: device models, BARs, MMIO mappings.
+    pub pci: crate::pci::PciState,
 }
 
 impl State {
@@ -95,6 +99,8 @@ impl State {
     fn leaks(&self) -> LeakReport {
         let mut report = LeakReport::default();
         self.hal.leaks(&mut report);
+        crate::io::leaks(self, &mut report);
+        crate::pci::leaks(self, &mut report);
         crate::mdl::leaks(self, &mut report);
         self.pool.leaks(&mut report);
         for (va, c) in &self.contiguous {
@@ -224,6 +230,8 @@ impl Machine {
             strict_pending: None,
             faults: Faults::default(),
             clock_us: 0,
+            io: crate::io::IoState::default(),
+            pci: crate::pci::PciState::default(),
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -263,7 +271,7 @@ impl Machine {
         }
     }
 
-    fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         current_shared().is_some_and(|s| Arc::ptr_eq(&s, &self.shared))
     }
 
@@ -278,7 +286,8 @@ impl Machine {
         }
     }
 
-    /// Runs pending work on the calling thread until nothing is left: queued DPCs (at
+    /// Runs pending work on the calling thread until nothing is left: interrupts asserted by
+    /// device models (the connected ISR at its DIRQL), queued DPCs (at
     /// DISPATCH_LEVEL, FIFO), deferred scatter/gather requests whose map registers are now free
     /// (their callbacks at DISPATCH_LEVEL, FIFO), and posted device events, in that priority.
     /// Returns how many items ran. Binds the thread to this machine for the duration if needed.
@@ -401,7 +410,10 @@ pub(crate) fn drain(cpu: &Cpu) -> usize {
     let machine = Machine::internal(cpu.shared.clone());
     let mut ran = 0;
     loop {
-        if crate::dpc::run_one(cpu) || crate::hal::sg::service_one_waiter(cpu) {
+        if crate::io::interrupt::service_one(cpu)
+            || crate::dpc::run_one(cpu)
+            || crate::hal::sg::service_one_waiter(cpu)
+        {
             ran += 1;
             continue;
         }

@@ -18,6 +18,10 @@ impl Pdo {
     pub fn as_ptr(self) -> *mut DEVICE_OBJECT {
         self.0 as *mut DEVICE_OBJECT
     }
+    /// The PDO at address `p` (ntsim-internal; `p` must be a PDO of the machine).
+    pub(crate) fn from_raw(p: usize) -> Pdo {
+        Pdo(p)
+    }
 }
 
 #[derive(Default)]

@@ -27,6 +27,13 @@ pub mod bugcheck {
     pub const DRIVER_VERIFIER_DMA_VIOLATION: u32 = 0xE6;
     /// ntsim's own bug check ("NSIM"); P1 is one of [`super::ntsim_code`].
     pub const NTSIM_CHECK: u32 = 0x4E53_494D;
+    /// `NO_MORE_IRP_STACK_LOCATIONS`: `IofCallDriver` with no stack location left. P1 IRP.
+    pub const NO_MORE_IRP_STACK_LOCATIONS: u32 = 0x35;
+    /// `MULTIPLE_IRP_COMPLETE_REQUESTS`: an IRP completed twice (or one ntsim never sent).
+    /// P1 the IRP.
+    pub const MULTIPLE_IRP_COMPLETE_REQUESTS: u32 = 0x44;
+    /// A violation a simulated device model detected ("NSDV"); P1 is the model's own code.
+    pub const DEVICE_MODEL_CHECK: u32 = 0x4E53_4456;
 }
 
 /// `BAD_POOL_CALLER` (0xC2) parameter 1 values ntsim reports.
@@ -119,6 +126,20 @@ pub mod ntsim_code {
     pub const BAD_ADDRESS: u32 = 8;
     /// A thread left the machine (its enter guard dropped) above PASSIVE_LEVEL. P2 IRQL.
     pub const LEFT_AT_RAISED_IRQL: u32 = 9;
+    /// A register or port access that no device decodes and no memory backs (an unmapped or
+    /// stale `MmMapIoSpace` base, a port no BAR claims). Reads return all ones, writes are
+    /// dropped. P2 address, P3 access size.
+    pub const UNMAPPED_REGISTER: u32 = 10;
+    /// I/O manager or PnP misuse: a device object deleted while attached, an AddDevice that
+    /// attached nothing, a REMOVE that left the stack attached, a bad interrupt object, a
+    /// driver unloaded with devices. P2 the object.
+    pub const IO_MISUSE: u32 = 11;
+    /// A driver completed a buffered IOCTL with `Information` larger than the output buffer;
+    /// the copy is clamped. P2 Information, P3 output length.
+    pub const INFORMATION_TOO_LARGE: u32 = 12;
+    /// An interrupt line stayed asserted through 1,000 ISR runs that all claimed it; the
+    /// line is masked until the device lowers it. P2 vector.
+    pub const INTERRUPT_STORM: u32 = 13;
 }
 
 /// A bug check the simulation recorded instead of stopping the machine.
@@ -152,6 +173,9 @@ pub fn describe(bugcheck: u32, code: u32) -> &'static str {
         (b::SPIN_LOCK_ALREADY_OWNED, _) => "SPIN_LOCK_ALREADY_OWNED",
         (b::SPIN_LOCK_NOT_OWNED, _) => "SPIN_LOCK_NOT_OWNED",
         (b::IRQL_UNEXPECTED_VALUE, _) => "IRQL_UNEXPECTED_VALUE",
+        (b::NO_MORE_IRP_STACK_LOCATIONS, _) => "NO_MORE_IRP_STACK_LOCATIONS",
+        (b::MULTIPLE_IRP_COMPLETE_REQUESTS, _) => "MULTIPLE_IRP_COMPLETE_REQUESTS",
+        (b::DEVICE_MODEL_CHECK, _) => "device model check",
         (b::BAD_POOL_CALLER, pool_code::DOUBLE_FREE) => "BAD_POOL_CALLER: pool freed twice",
         (b::BAD_POOL_CALLER, pool_code::ALLOCATE_BAD_IRQL) => {
             "BAD_POOL_CALLER: allocation at bad IRQL"
@@ -198,6 +222,10 @@ pub fn describe(bugcheck: u32, code: u32) -> &'static str {
             ntsim_code::FREED_UNDER_DMA => "ntsim: memory freed while mapped for DMA",
             ntsim_code::BAD_ADDRESS => "ntsim: unknown address or frame",
             ntsim_code::LEFT_AT_RAISED_IRQL => "ntsim: thread left the machine above PASSIVE_LEVEL",
+            ntsim_code::UNMAPPED_REGISTER => "ntsim: register access to an unmapped address",
+            ntsim_code::IO_MISUSE => "ntsim: I/O manager or PnP misuse",
+            ntsim_code::INFORMATION_TOO_LARGE => "ntsim: IOCTL Information exceeds the buffer",
+            ntsim_code::INTERRUPT_STORM => "ntsim: interrupt storm",
             _ => "ntsim check",
         },
         _ => "bug check",
@@ -234,6 +262,16 @@ pub enum LeakKind {
     Pool,
     ContiguousMemory,
     QueuedDpc,
+    /// A driver object still loaded.
+    Driver,
+    /// A device object not deleted.
+    DeviceObject,
+    /// An interrupt object still connected.
+    Interrupt,
+    /// A device-memory mapping (`MmMapIoSpace`) not unmapped.
+    IoSpaceMapping,
+    /// An IRP ntsim sent that never completed.
+    Irp,
 }
 
 /// One object still alive.

@@ -66,6 +66,15 @@ impl Machine {
 }
 
 impl DeviceView {
+    /// A view whose machine handle is internal (dropping it never checks strict mode), for
+    /// device models called while driver code is on the stack.
+    pub(crate) fn internal(machine: Machine, pdo: Pdo) -> DeviceView {
+        DeviceView {
+            machine,
+            pdo: pdo.as_ptr() as usize,
+        }
+    }
+
     /// The device reads `buf.len()` bytes at `address` (DMA from memory to the device).
     pub fn read(&self, address: BusAddress, buf: &mut [u8]) -> Result<(), DmaFault> {
         let out = buf.as_mut_ptr() as usize;

@@ -1,0 +1,236 @@
+//! A user-mode client of a device: `CreateFile`, `DeviceIoControl`, `CloseHandle`, as the I/O
+//! manager turns them into IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_CLEANUP and
+//! IRP_MJ_CLOSE.
+//!
+//! `DeviceIoControl` honours the transfer type of the code (`METHOD_FROM_CTL_CODE`):
+//! * METHOD_BUFFERED: one system buffer of max(in, out) bytes holds the input; after
+//!   completion `Information` bytes (clamped to the output length, which is reported if
+//!   exceeded) are copied back to the user's output buffer.
+//! * METHOD_IN_DIRECT / METHOD_OUT_DIRECT: the input goes through the system buffer; the
+//!   output buffer is described by a locked MDL (`Irp->MdlAddress`), probed for read or write.
+//! * METHOD_NEITHER: the raw user pointers (`Type3InputBuffer`, `Irp->UserBuffer`).
+//!
+//! User buffers are probed as `NtDeviceIoControlFile` does: a non-NULL pointer (or a non-zero
+//! length) must describe live user memory of the machine, writable for output, or the call
+//! fails with STATUS_ACCESS_VIOLATION before any IRP is built.
+
+use super::irp::call;
+use super::DeviceNode;
+use crate::machine::{cpu, Machine};
+use crate::memory::RegionKind;
+use crate::pool::{self, PoolOwner};
+use crate::types::UserProt;
+use crate::verifier::{bugcheck, ntsim_code};
+use ddk_sys::*;
+
+/// An open handle to a device. Close it with [`UserHandle::close`].
+pub struct UserHandle {
+    machine: Machine,
+    node_pdo: crate::Pdo,
+}
+
+/// Pool tag of the I/O manager's system buffers ("Io  ").
+const IO_TAG: u32 = u32::from_le_bytes(*b"Io  ");
+
+impl Machine {
+    /// `CreateFile` on the device: IRP_MJ_CREATE to the top of its stack.
+    pub fn open(&self, node: &DeviceNode) -> Result<UserHandle, NTSTATUS> {
+        let status = call(self, node.top(), "IRP_MJ_CREATE", |irp, s| {
+            // SAFETY: a fresh IRP and its first location.
+            unsafe {
+                (*irp).RequestorMode = UserMode;
+                (*s).MajorFunction = IRP_MJ_CREATE;
+            }
+        })
+        .Status;
+        if !status.is_success() {
+            return Err(status);
+        }
+        Ok(UserHandle {
+            machine: self.clone(),
+            node_pdo: node.pdo,
+        })
+    }
+}
+
+fn probe(machine: &Machine, ptr: *const u8, len: u32, write: bool) -> bool {
+    if len == 0 {
+        return true;
+    }
+    if ptr.is_null() {
+        return false;
+    }
+    let st = machine.lock();
+    match st.mem.region_at(ptr as usize) {
+        Some((_, r)) => match r.kind {
+            RegionKind::User(prot) => {
+                (ptr as usize + len as usize) <= r.end() && (!write || prot == UserProt::ReadWrite)
+            }
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+impl UserHandle {
+    fn top(&self) -> *mut DEVICE_OBJECT {
+        super::irp::top_of_stack(self.node_pdo.as_ptr())
+    }
+
+    /// `DeviceIoControl` with host buffers: they are copied through user memory of the machine
+    /// (so the driver sees real user addresses), then [`UserHandle::ioctl_raw`]. Returns
+    /// `Information` on success.
+    pub fn ioctl(&self, code: u32, input: &[u8], output: &mut [u8]) -> Result<usize, NTSTATUS> {
+        let m = &self.machine;
+        let in_buf = (!input.is_empty()).then(|| {
+            let b = m.user_alloc(input.len(), UserProt::ReadWrite);
+            b.write(0, input);
+            b
+        });
+        let out_buf = (!output.is_empty()).then(|| m.user_alloc(output.len(), UserProt::ReadWrite));
+        let result = self.ioctl_raw(
+            code,
+            in_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr()),
+            input.len() as u32,
+            out_buf.as_ref().map_or(core::ptr::null_mut(), |b| b.as_ptr()),
+            output.len() as u32,
+        );
+        if let Some(b) = out_buf {
+            output.copy_from_slice(&b.to_vec()[..output.len()]);
+            m.user_free(b);
+        }
+        if let Some(b) = in_buf {
+            m.user_free(b);
+        }
+        result
+    }
+
+    /// `DeviceIoControl` with raw user pointers (for NULL, bad and short buffers). Returns
+    /// `Information` on success, the final status otherwise (for a warning status such as
+    /// STATUS_BUFFER_OVERFLOW the buffered output is still copied).
+    pub fn ioctl_raw(
+        &self,
+        code: u32,
+        input: *const u8,
+        input_len: u32,
+        output: *mut u8,
+        output_len: u32,
+    ) -> Result<usize, NTSTATUS> {
+        let m = &self.machine;
+        let _bound = (!m.is_current()).then(|| m.enter());
+        let method = METHOD_FROM_CTL_CODE(code);
+        if method != METHOD_NEITHER
+            && (!probe(m, input, input_len, false) || !probe(m, output, output_len, true))
+        {
+            return Err(STATUS_ACCESS_VIOLATION);
+        }
+        let cpu = cpu();
+        // The system buffer: input for every method but NEITHER, output too for BUFFERED.
+        let system_len = match method {
+            METHOD_BUFFERED => input_len.max(output_len),
+            METHOD_NEITHER => 0,
+            _ => input_len,
+        } as usize;
+        let system = if system_len > 0 {
+            let mut st = cpu.lock();
+            let a = pool::alloc(&mut st, system_len, IO_TAG, PoolOwner::Driver, "IopXxxControlFile")
+                .expect("ntsim: out of simulated memory for a system buffer");
+            drop(st);
+            if input_len > 0 {
+                // SAFETY: the input was probed; the system buffer has at least input_len bytes.
+                unsafe { core::ptr::copy_nonoverlapping(input, a as *mut u8, input_len as usize) };
+            }
+            a as *mut u8
+        } else {
+            core::ptr::null_mut()
+        };
+        let mut mdl: *mut MDL = core::ptr::null_mut();
+        if (method == METHOD_IN_DIRECT || method == METHOD_OUT_DIRECT) && output_len > 0 {
+            // SAFETY: a probed user range.
+            mdl = unsafe {
+                IoAllocateMdl(output.cast(), output_len, FALSE, FALSE, core::ptr::null_mut())
+            };
+            let op = if method == METHOD_IN_DIRECT {
+                LOCK_OPERATION::IoReadAccess
+            } else {
+                LOCK_OPERATION::IoWriteAccess
+            };
+            // SAFETY: a fresh MDL over the user range.
+            let status = unsafe { VprtProbeAndLockPages(mdl, UserMode, op) };
+            if !status.is_success() {
+                // SAFETY: unlocked MDL of ours.
+                unsafe { IoFreeMdl(mdl) };
+                self.free_system(system);
+                return Err(status);
+            }
+        }
+        let result = call(m, self.top(), "IRP_MJ_DEVICE_CONTROL", |irp, s| {
+            // SAFETY: a fresh IRP and its first location.
+            unsafe {
+                (*irp).RequestorMode = UserMode;
+                (*irp).SystemBuffer = system.cast();
+                (*irp).MdlAddress = mdl;
+                (*irp).UserBuffer = output.cast();
+                (*s).MajorFunction = IRP_MJ_DEVICE_CONTROL;
+                (*s).Parameters.DeviceIoControl = IO_STACK_DEVICE_IO_CONTROL {
+                    OutputBufferLength: PointerAligned(output_len),
+                    InputBufferLength: PointerAligned(input_len),
+                    IoControlCode: PointerAligned(code),
+                    Type3InputBuffer: input as PVOID,
+                };
+            }
+        });
+        let error = (result.Status.0 as u32) >> 30 == 3;
+        if method == METHOD_BUFFERED && !error && output_len > 0 {
+            let mut n = result.Information;
+            if n > output_len as usize {
+                cpu.lock().report(
+                    bugcheck::NTSIM_CHECK,
+                    ntsim_code::INFORMATION_TOO_LARGE,
+                    [n as u64, output_len as u64, 0],
+                    "IopCompleteRequest",
+                    format!(
+                        "IOCTL {code:#x} completed with Information {n} for a {output_len}-byte output buffer; copy clamped"
+                    ),
+                );
+                n = output_len as usize;
+            }
+            // SAFETY: the output was probed writable for output_len >= n bytes; the system
+            // buffer holds at least output_len bytes.
+            unsafe { core::ptr::copy_nonoverlapping(system, output, n) };
+        }
+        if !mdl.is_null() {
+            // SAFETY: locked above; unlocking also drops any system mapping of it.
+            unsafe {
+                MmUnlockPages(mdl);
+                IoFreeMdl(mdl);
+            }
+        }
+        self.free_system(system);
+        if result.Status.is_success() {
+            Ok(result.Information)
+        } else {
+            Err(result.Status)
+        }
+    }
+
+    fn free_system(&self, system: *mut u8) {
+        if !system.is_null() {
+            // SAFETY: allocated above with this tag.
+            unsafe { ExFreePoolWithTag(system.cast(), IO_TAG) };
+        }
+    }
+
+    /// `CloseHandle`: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE.
+    pub fn close(self) {
+        for major in [IRP_MJ_CLEANUP, IRP_MJ_CLOSE] {
+            call(&self.machine, self.top(), "IRP_MJ_CLOSE", |irp, s| {
+                // SAFETY: a fresh IRP and its first location.
+                unsafe {
+                    (*irp).RequestorMode = UserMode;
+                    (*s).MajorFunction = major;
+                }
+            });
+        }
+    }
+}

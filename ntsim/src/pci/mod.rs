@@ -1,0 +1,460 @@
+//! The simulated PCI bus: device models, BAR assignment, config space, resources for PnP
+//! start, MMIO and port routing, and `MmMapIoSpace` / `MmUnmapIoSpace`.
+//!
+//! A device model ([`PciDeviceModel`]) is plugged in with [`Machine::plug_pci_device`], which
+//! makes its PDO and assigns bus addresses to its BARs (memory BARs from 0xE000_0000 for
+//! 32-bit, from 0x80_0000_0000 for 64-bit; I/O BARs from port 0xC000; each aligned to its size)
+//! and an interrupt: raw line 16 + n, translated vector 0x60 + n at DIRQL 5 + n % 7.
+//! Translation is the identity for memory and ports (as on x64).
+//!
+//! Register access reaches a model only through a mapping: `MmMapIoSpace` of a range inside a
+//! memory BAR returns a fresh virtual range (host memory that is never touched through it), and
+//! the port's register routines call the hooks `NtsimReadRegister` / `NtsimWriteRegister`
+//! (x64 `READ_REGISTER_*` are inline volatile accesses, which cannot reach a model). Ports go
+//! through `NtsimReadPort` / `NtsimWritePort` to the I/O BAR that decodes them. An address
+//! neither mapped nor backed by kernel memory is reported (ntsim code
+//! [`crate::verifier::ntsim_code::UNMAPPED_REGISTER`]): reads return all ones, writes are
+//! dropped. Plain kernel memory (pool, common buffers) is accessed directly.
+//!
+//! Models run without the machine lock held, one call at a time per model. They assert their
+//! interrupt line and schedule their own later events through the [`DeviceContext`].
+
+mod mmio;
+
+use crate::hal::device_view::DeviceView;
+use crate::machine::{Machine, State};
+use crate::pdo::Pdo;
+use crate::verifier::{bugcheck, LeakKind, LeakReport};
+use ddk_sys::*;
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// What a base address register decodes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BarKind {
+    Memory32,
+    Memory64,
+    Io,
+}
+
+/// One BAR of a model: kind and size in bytes (rounded up to a power of two, at least 16).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct BarSpec {
+    pub kind: BarKind,
+    pub size: u64,
+}
+
+/// A PCI device model on the simulated bus.
+pub trait PciDeviceModel: Send + Any {
+    fn vendor_id(&self) -> u16;
+    fn device_id(&self) -> u16;
+    /// BAR0, BAR1, ...; ntsim assigns bus addresses.
+    fn bars(&self) -> Vec<BarSpec>;
+    /// Whether the device has a legacy INTx line.
+    fn has_interrupt(&self) -> bool;
+    /// A register read of `size` bytes (1, 2, 4 or 8) at `offset` into BAR `bar`.
+    fn read(&mut self, ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, size: u8) -> u64;
+    /// A register write.
+    fn write(&mut self, ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, size: u8, value: u64);
+    /// Runs a device event scheduled with [`DeviceContext::schedule`] (e.g. "DMA done"), from
+    /// [`Machine::run_until_idle`].
+    fn on_event(&mut self, ctx: &mut DeviceContext<'_>, token: u64) {
+        let _ = (ctx, token);
+    }
+}
+
+/// What a model may do while it runs: DMA through its device view, assert or lower its
+/// interrupt line, schedule later events, report violations it detects.
+pub struct DeviceContext<'a> {
+    machine: &'a Machine,
+    index: usize,
+    view: DeviceView,
+}
+
+impl DeviceContext<'_> {
+    /// The device's IOMMU-style DMA view (what [`Machine::device_view`] of its PDO gives).
+    pub fn dma(&self) -> &DeviceView {
+        &self.view
+    }
+
+    /// Asserts the INTx line (level-triggered): the connected ISR runs at DIRQL from
+    /// `run_until_idle` until the line is lowered or the ISR returns FALSE.
+    pub fn raise_interrupt(&mut self) {
+        self.machine.lock().pci.devices[self.index].line = true;
+    }
+
+    /// Deasserts the INTx line.
+    pub fn lower_interrupt(&mut self) {
+        let mut st = self.machine.lock();
+        let d = &mut st.pci.devices[self.index];
+        d.line = false;
+        d.masked = false;
+        d.claimed_runs = 0;
+    }
+
+    /// Schedules `on_event(token)` to run later from `run_until_idle` (device time passes).
+    pub fn schedule(&mut self, token: u64) {
+        let index = self.index;
+        self.machine
+            .lock()
+            .events
+            .push_back(Box::new(move |m: &Machine| run_event(m, index, token)));
+    }
+
+    /// Records a violation the device detected (bug check
+    /// [`crate::verifier::bugcheck::DEVICE_MODEL_CHECK`], P1 = `code`, P2 = the PDO).
+    pub fn report(&mut self, code: u32, message: String) {
+        let mut st = self.machine.lock();
+        let pdo = st.pci.devices[self.index].pdo;
+        st.report(
+            bugcheck::DEVICE_MODEL_CHECK,
+            code,
+            [pdo as u64, 0, 0],
+            "PciDeviceModel",
+            message,
+        );
+    }
+}
+
+pub(crate) type SharedModel = Arc<Mutex<Box<dyn PciDeviceModel>>>;
+
+pub(crate) struct Bar {
+    pub kind: BarKind,
+    pub base: u64,
+    pub size: u64,
+}
+
+pub(crate) struct PciDevice {
+    pub pdo: usize,
+    pub model: SharedModel,
+    pub bars: Vec<Bar>,
+    pub has_interrupt: bool,
+    pub irq_line: u32,
+    pub vector: u32,
+    pub dirql: KIRQL,
+    /// The INTx line is asserted.
+    pub line: bool,
+    /// Every ISR declined (or a storm): ignored until the device lowers the line.
+    pub masked: bool,
+    pub claimed_runs: u32,
+    pub config: [u8; 256],
+}
+
+/// An `MmMapIoSpace` mapping.
+pub(crate) struct Mapping {
+    pub len: usize,
+    pub device: usize,
+    pub bar: usize,
+    /// Offset of the mapping's first byte in the BAR.
+    pub offset: u64,
+    pub layout: std::alloc::Layout,
+}
+
+pub(crate) struct PciState {
+    pub devices: Vec<PciDevice>,
+    /// Mappings by virtual address.
+    pub mappings: BTreeMap<usize, Mapping>,
+    next_mem32: u64,
+    next_mem64: u64,
+    next_io: u64,
+}
+
+impl Default for PciState {
+    fn default() -> Self {
+        PciState {
+            devices: Vec::new(),
+            mappings: BTreeMap::new(),
+            next_mem32: 0xE000_0000,
+            next_mem64: 0x80_0000_0000,
+            next_io: 0xC000,
+        }
+    }
+}
+
+impl PciState {
+    pub(crate) fn vector_exists(&self, vector: u32) -> bool {
+        self.devices
+            .iter()
+            .any(|d| d.has_interrupt && d.vector == vector)
+    }
+
+    /// (device index, vector) of every asserted, unmasked line.
+    pub(crate) fn asserted_lines(&self) -> Vec<(usize, u32)> {
+        self.devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.line && !d.masked)
+            .map(|(i, d)| (i, d.vector))
+            .collect()
+    }
+
+    /// Bookkeeping after the ISRs of `device` ran: masks the line if none claimed it or after
+    /// `limit` claimed runs with the line still up (returns the vector then).
+    pub(crate) fn after_isr(&mut self, device: usize, claimed: bool, limit: u32) -> Option<u32> {
+        let d = &mut self.devices[device];
+        if !d.line {
+            return None;
+        }
+        if !claimed {
+            d.masked = true;
+            return None;
+        }
+        d.claimed_runs += 1;
+        if d.claimed_runs >= limit {
+            d.masked = true;
+            return Some(d.vector);
+        }
+        None
+    }
+
+    fn index_of(&self, pdo: Pdo) -> Option<usize> {
+        self.devices
+            .iter()
+            .position(|d| d.pdo == pdo.as_ptr() as usize)
+    }
+}
+
+pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
+    for (va, m) in &st.pci.mappings {
+        report.push(
+            LeakKind::IoSpaceMapping,
+            format!(
+                "{} bytes of BAR{} at {va:#x} still mapped (MmMapIoSpace)",
+                m.len, m.bar
+            ),
+        );
+    }
+}
+
+fn run_event(machine: &Machine, index: usize, token: u64) {
+    let (model, pdo) = {
+        let st = machine.lock();
+        let d = &st.pci.devices[index];
+        (d.model.clone(), d.pdo)
+    };
+    let mut ctx = DeviceContext {
+        machine,
+        index,
+        view: DeviceView::internal(
+            Machine::internal(machine.shared.clone()),
+            crate::pdo::Pdo::from_raw(pdo),
+        ),
+    };
+    let mut m = model.lock().unwrap_or_else(|e| e.into_inner());
+    m.on_event(&mut ctx, token);
+}
+
+/// Calls `f` on the model of device `index` with a context; no machine lock is held.
+pub(crate) fn with_model<R>(
+    machine: &Machine,
+    index: usize,
+    f: impl FnOnce(&mut dyn PciDeviceModel, &mut DeviceContext<'_>) -> R,
+) -> R {
+    let (model, pdo) = {
+        let st = machine.lock();
+        let d = &st.pci.devices[index];
+        (d.model.clone(), d.pdo)
+    };
+    let mut ctx = DeviceContext {
+        machine,
+        index,
+        view: DeviceView::internal(
+            Machine::internal(machine.shared.clone()),
+            crate::pdo::Pdo::from_raw(pdo),
+        ),
+    };
+    let mut m = model.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut **m, &mut ctx)
+}
+
+fn put16(c: &mut [u8; 256], at: usize, v: u16) {
+    c[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+fn put32(c: &mut [u8; 256], at: usize, v: u32) {
+    c[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+impl Machine {
+    /// Plugs `model` into the simulated PCI bus: a new PDO, bus addresses for its BARs, an
+    /// interrupt line if it has one, and a type-0 config space.
+    pub fn plug_pci_device(&self, model: Box<dyn PciDeviceModel>) -> Pdo {
+        let (vendor, device) = (model.vendor_id(), model.device_id());
+        let specs = model.bars();
+        let has_interrupt = model.has_interrupt();
+        let pdo = self.create_pdo(&format!("PCI {vendor:04x}:{device:04x}"));
+        // SAFETY: our own PDO; PDOs are the bottom of a one-location stack.
+        unsafe { (*pdo.as_ptr()).StackSize = 1 };
+        let mut st = self.lock();
+        let pci = &mut st.pci;
+        let n = pci.devices.len() as u32;
+        let mut config = [0u8; 256];
+        put16(&mut config, 0, vendor);
+        put16(&mut config, 2, device);
+        // Command: memory + I/O space + bus master.
+        put16(&mut config, 4, 0x0007);
+        // Class: display controller, other.
+        config[0x0B] = 0x03;
+        config[0x0A] = 0x80;
+        let mut bars = Vec::new();
+        let mut slot = 0;
+        for spec in specs {
+            let size = spec.size.max(16).next_power_of_two();
+            let next = match spec.kind {
+                BarKind::Memory32 => &mut pci.next_mem32,
+                BarKind::Memory64 => &mut pci.next_mem64,
+                BarKind::Io => &mut pci.next_io,
+            };
+            let base = next.div_ceil(size) * size;
+            *next = base + size;
+            if slot < 6 {
+                let at = 0x10 + slot * 4;
+                match spec.kind {
+                    BarKind::Memory32 => put32(&mut config, at, base as u32),
+                    BarKind::Io => put32(&mut config, at, base as u32 | 1),
+                    BarKind::Memory64 => {
+                        put32(&mut config, at, base as u32 | 4);
+                        if slot + 1 < 6 {
+                            put32(&mut config, at + 4, (base >> 32) as u32);
+                        }
+                        slot += 1;
+                    }
+                }
+            }
+            slot += 1;
+            bars.push(Bar {
+                kind: spec.kind,
+                base,
+                size,
+            });
+        }
+        let irq_line = 16 + n;
+        if has_interrupt {
+            config[0x3C] = irq_line as u8;
+            config[0x3D] = 1;
+        }
+        pci.devices.push(PciDevice {
+            pdo: pdo.as_ptr() as usize,
+            model: Arc::new(Mutex::new(model)),
+            bars,
+            has_interrupt,
+            irq_line,
+            vector: 0x60 + n,
+            dirql: 5 + (n % 7) as KIRQL,
+            line: false,
+            masked: false,
+            claimed_runs: 0,
+            config,
+        });
+        pdo
+    }
+
+    /// Runs `f` on the model behind `pdo`, downcast to `M` (panics if `pdo` is not a PCI
+    /// device of this machine or its model is not an `M`). Do not call it from inside the
+    /// model's own callbacks.
+    pub fn with_pci_model<M: PciDeviceModel + 'static, R>(
+        &self,
+        pdo: Pdo,
+        f: impl FnOnce(&mut M) -> R,
+    ) -> R {
+        let model = {
+            let st = self.lock();
+            let index = st.pci.index_of(pdo).expect("not a PCI device of this machine");
+            st.pci.devices[index].model.clone()
+        };
+        let mut guard = model.lock().unwrap_or_else(|e| e.into_inner());
+        let any: &mut dyn Any = &mut **guard;
+        f(any.downcast_mut::<M>().expect("the model is not of the requested type"))
+    }
+
+    /// The bus address assigned to BAR `bar` of the device behind `pdo` (for tests).
+    pub fn pci_bar(&self, pdo: Pdo, bar: usize) -> Option<(BarKind, u64, u64)> {
+        let st = self.lock();
+        let index = st.pci.index_of(pdo)?;
+        st.pci.devices[index]
+            .bars
+            .get(bar)
+            .map(|b| (b.kind, b.base, b.size))
+    }
+
+    /// `len` bytes of the config space of the device behind `pdo`, from `offset`.
+    pub fn pci_config(&self, pdo: Pdo, offset: usize, len: usize) -> Option<Vec<u8>> {
+        let st = self.lock();
+        let index = st.pci.index_of(pdo)?;
+        let c = &st.pci.devices[index].config;
+        (offset + len <= c.len()).then(|| c[offset..offset + len].to_vec())
+    }
+}
+
+/// The raw and translated `CM_RESOURCE_LIST`s of `pdo` (u32 buffers, so 4-aligned as the
+/// `pack(4)` layout needs). A PDO that is no PCI device gets a list with no descriptors.
+pub(crate) fn resources(machine: &Machine, pdo: Pdo) -> (Vec<u32>, Vec<u32>) {
+    let st = machine.lock();
+    let mut raw = Vec::new();
+    let mut translated = Vec::new();
+    if let Some(index) = st.pci.index_of(pdo) {
+        let d = &st.pci.devices[index];
+        for b in &d.bars {
+            let (ty, flags) = match b.kind {
+                BarKind::Io => (CmResourceTypePort, CM_RESOURCE_PORT_IO),
+                _ => (CmResourceTypeMemory, 0),
+            };
+            let desc = CM_PARTIAL_RESOURCE_DESCRIPTOR {
+                Type: ty,
+                ShareDisposition: CmResourceShareDeviceExclusive,
+                Flags: flags,
+                u: CM_PARTIAL_RESOURCE_DESCRIPTOR_U {
+                    Generic: CM_RANGE {
+                        Start: PHYSICAL_ADDRESS::new(b.base),
+                        Length: b.size as u32,
+                    },
+                },
+            };
+            raw.push(desc);
+            translated.push(desc);
+        }
+        if d.has_interrupt {
+            let mk = |level: u16, vector: u32, affinity: usize| CM_PARTIAL_RESOURCE_DESCRIPTOR {
+                Type: CmResourceTypeInterrupt,
+                ShareDisposition: CmResourceShareShared,
+                Flags: CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE,
+                u: CM_PARTIAL_RESOURCE_DESCRIPTOR_U {
+                    Interrupt: CM_INTERRUPT {
+                        Level: level,
+                        Group: 0,
+                        Vector: vector,
+                        Affinity: affinity,
+                    },
+                },
+            };
+            raw.push(mk(d.irq_line as u16, d.irq_line, usize::MAX));
+            translated.push(mk(d.dirql as u16, d.vector, 1));
+        }
+    }
+    (build_list(&raw), build_list(&translated))
+}
+
+fn build_list(descs: &[CM_PARTIAL_RESOURCE_DESCRIPTOR]) -> Vec<u32> {
+    let desc_size = size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>();
+    // Count, then one full descriptor: InterfaceType, BusNumber, Version/Revision, Count.
+    let header = 4 + 16;
+    let bytes = header + desc_size * descs.len().max(1);
+    let mut buf = vec![0u32; bytes.div_ceil(4)];
+    let p = buf.as_mut_ptr().cast::<u8>();
+    // SAFETY: the buffer holds `bytes` bytes; the writes below stay inside it and use
+    // unaligned stores for the pack(4) fields.
+    unsafe {
+        p.cast::<u32>().write_unaligned(1);
+        p.add(4).cast::<i32>().write_unaligned(INTERFACE_TYPE::PCIBus.0);
+        p.add(8).cast::<u32>().write_unaligned(0);
+        p.add(12).cast::<u16>().write_unaligned(1);
+        p.add(14).cast::<u16>().write_unaligned(1);
+        p.add(16).cast::<u32>().write_unaligned(descs.len() as u32);
+        for (i, d) in descs.iter().enumerate() {
+            p.add(header + i * desc_size)
+                .cast::<CM_PARTIAL_RESOURCE_DESCRIPTOR>()
+                .write_unaligned(*d);
+        }
+    }
+    buf
+}
