@@ -6,16 +6,10 @@ use ddk_sys::{DRIVER_OBJECT, NTSTATUS, PUNICODE_STRING, STATUS_SUCCESS};
 pub const VIDEOPRT_RS_PANIC: u32 = u32::from_be_bytes(*b"VPRS");
 
 #[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
-#[allow(dead_code)]
 extern "C" {
-    // ntoskrnl exports the C memory routines; the compiler emits calls to them and
-    // compiler_builtins does not provide them on this target.
-    fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8;
-    fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8;
-    fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8;
-    fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32;
     // The structured-exception handler that clang's `__try/__except` (the probe guard in
     // videoprt-rs/csrc) names in its unwind data.
+    #[allow(dead_code)]
     fn __C_specific_handler();
 }
 

@@ -13,7 +13,7 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
     let out = workspace_tests::drivers_dir();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     shell::step(&format!(
-        "building videoprt_rs.sys ({WINDOWS_TARGET}, rust-lld)"
+        "building videoprt_rs.sys and sample_miniport.sys ({WINDOWS_TARGET}, rust-lld)"
     ));
     shell::cargo(&[
         "build",
@@ -23,16 +23,28 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
         WINDOWS_TARGET,
         "-p",
         "videoprt-rs-driver",
+        "-p",
+        "sample-miniport",
     ])?;
 
     let built = target_dir().join(WINDOWS_TARGET).join("release");
-    let sys = out.join("videoprt_rs.sys");
-    copy(&built.join("videoprt_rs.dll"), &sys)?;
-    copy(&built.join("videoprt_rs.pdb"), &out.join("videoprt_rs.pdb"))?;
-    copy(
-        &built.join("deps").join("videoprt_rs.map"),
-        &out.join("videoprt_rs.map"),
-    )?;
+    let mut images = Vec::new();
+    for name in ["videoprt_rs", "sample_miniport"] {
+        let sys = out.join(format!("{name}.sys"));
+        copy(&built.join(format!("{name}.dll")), &sys)?;
+        for extension in ["pdb", "map"] {
+            let from = if extension == "map" {
+                built.join("deps")
+            } else {
+                built.clone()
+            };
+            copy(
+                &from.join(format!("{name}.{extension}")),
+                &out.join(format!("{name}.{extension}")),
+            )?;
+        }
+        images.push(sys);
+    }
     // lld-link writes the MSVC-format import library during the link (/IMPLIB); the .def's
     // LIBRARY line makes it name videoprt_rs.sys.
     copy(
@@ -58,14 +70,16 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
             ]),
     )?;
 
-    let facts = PeFacts::read(&sys)?;
-    println!("{}:\n{facts}", sys.display());
+    for sys in &images {
+        let facts = PeFacts::read(sys)?;
+        println!("{}:\n{facts}", sys.display());
+    }
     println!(
         "import libraries: {}, {}",
         out.join("videoprt_rs.lib").display(),
         out.join("libvideoprt_rs.a").display()
     );
-    Ok(vec![sys])
+    Ok(images)
 }
 
 fn target_dir() -> PathBuf {
