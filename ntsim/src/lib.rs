@@ -83,6 +83,7 @@
 pub mod bugcheck;
 pub mod clock;
 pub mod config;
+pub mod devices;
 pub mod dpc;
 pub mod driver_hooks;
 pub mod event;
@@ -107,8 +108,8 @@ pub use event::STATUS_TIMEOUT;
 pub use fault::{sweep, sweep_with, FaultKind, SweepReport};
 pub use hal::device_view::{DeviceView, DmaFault, DmaFaultKind};
 pub use io::{DeviceNode, Driver, UserHandle};
-pub use pci::{BarKind, BarSpec, DeviceContext, PciDeviceModel};
 pub use machine::{EnterGuard, Machine};
+pub use pci::{BarKind, BarSpec, DeviceContext, PciDeviceModel};
 pub use pdo::Pdo;
 pub use pool::PoolStats;
 pub use types::{BusAddress, Pfn, Placement, UserProt, PAGE};

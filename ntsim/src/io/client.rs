@@ -92,7 +92,9 @@ impl UserHandle {
             code,
             in_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr()),
             input.len() as u32,
-            out_buf.as_ref().map_or(core::ptr::null_mut(), |b| b.as_ptr()),
+            out_buf
+                .as_ref()
+                .map_or(core::ptr::null_mut(), |b| b.as_ptr()),
             output.len() as u32,
         );
         if let Some(b) = out_buf {
@@ -133,8 +135,14 @@ impl UserHandle {
         } as usize;
         let system = if system_len > 0 {
             let mut st = cpu.lock();
-            let a = pool::alloc(&mut st, system_len, IO_TAG, PoolOwner::Driver, "IopXxxControlFile")
-                .expect("ntsim: out of simulated memory for a system buffer");
+            let a = pool::alloc(
+                &mut st,
+                system_len,
+                IO_TAG,
+                PoolOwner::Driver,
+                "IopXxxControlFile",
+            )
+            .expect("ntsim: out of simulated memory for a system buffer");
             drop(st);
             if input_len > 0 {
                 // SAFETY: the input was probed; the system buffer has at least input_len bytes.
@@ -148,7 +156,13 @@ impl UserHandle {
         if (method == METHOD_IN_DIRECT || method == METHOD_OUT_DIRECT) && output_len > 0 {
             // SAFETY: a probed user range.
             mdl = unsafe {
-                IoAllocateMdl(output.cast(), output_len, FALSE, FALSE, core::ptr::null_mut())
+                IoAllocateMdl(
+                    output.cast(),
+                    output_len,
+                    FALSE,
+                    FALSE,
+                    core::ptr::null_mut(),
+                )
             };
             let op = if method == METHOD_IN_DIRECT {
                 LOCK_OPERATION::IoReadAccess

@@ -11,7 +11,8 @@ use crate::machine::{cpu, Machine};
 #[no_mangle]
 pub unsafe extern "system" fn NtsimDebugPrint(level: u32, text: *const u8, len: usize) {
     // SAFETY: contract.
-    let text = String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(text, len) }).into_owned();
+    let text =
+        String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(text, len) }).into_owned();
     if std::env::var_os("NTSIM_DEBUG_PRINT").is_some() {
         eprint!("[dbg {level}] {text}");
     }

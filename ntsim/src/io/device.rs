@@ -100,7 +100,11 @@ pub unsafe extern "system" fn IoCreateDevice(
     const R: &str = "IoCreateDevice";
     let cpu = cpu();
     if cpu.irql() != PASSIVE_LEVEL {
-        io_misuse(R, DriverObject as usize, format!("called at IRQL {}", cpu.irql()));
+        io_misuse(
+            R,
+            DriverObject as usize,
+            format!("called at IRQL {}", cpu.irql()),
+        );
         return STATUS_INVALID_DEVICE_STATE;
     }
     // SAFETY: a NULL or valid name (contract).
@@ -184,7 +188,9 @@ pub unsafe extern "system" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
         );
         // Detach on the driver's behalf, so the stack below never points at freed memory.
         // SAFETY: the lower device is live while something is attached to it.
-        unsafe { (*(record.attached_to as *mut DEVICE_OBJECT)).AttachedDevice = core::ptr::null_mut() };
+        unsafe {
+            (*(record.attached_to as *mut DEVICE_OBJECT)).AttachedDevice = core::ptr::null_mut()
+        };
     }
     // SAFETY: a live device object of ours; unlink it from its driver's list, then free it.
     unsafe {

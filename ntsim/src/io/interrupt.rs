@@ -98,7 +98,12 @@ pub unsafe extern "system" fn IoConnectInterrupt(
 pub unsafe extern "system" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT) {
     let cpu = cpu();
     let mut st = cpu.lock();
-    if st.io.interrupts.remove(&(InterruptObject as usize)).is_none() {
+    if st
+        .io
+        .interrupts
+        .remove(&(InterruptObject as usize))
+        .is_none()
+    {
         st.report(
             bugcheck::NTSIM_CHECK,
             ntsim_code::IO_MISUSE,

@@ -60,7 +60,11 @@ pub(crate) fn free(cpu: &Cpu, irp: *mut IRP) {
 
 /// Sends `irp` (next location already set up) to `device` and waits for its completion,
 /// running pending work while it is outstanding. Returns the final `IoStatus`.
-pub(crate) fn send_and_wait(cpu: &Cpu, device: *mut DEVICE_OBJECT, irp: *mut IRP) -> IO_STATUS_BLOCK {
+pub(crate) fn send_and_wait(
+    cpu: &Cpu,
+    device: *mut DEVICE_OBJECT,
+    irp: *mut IRP,
+) -> IO_STATUS_BLOCK {
     // SAFETY: `irp` is a live IRP of ntsim's, set up for `device`'s stack.
     let status = unsafe { IofCallDriver(device, irp) };
     loop {
@@ -101,7 +105,11 @@ pub(crate) fn send_and_wait(cpu: &Cpu, device: *mut DEVICE_OBJECT, irp: *mut IRP
         cpu.lock().report(
             bugcheck::NTSIM_CHECK,
             ntsim_code::IO_MISUSE,
-            [irp as u64, status.0 as u32 as u64, io_status.Status.0 as u32 as u64],
+            [
+                irp as u64,
+                status.0 as u32 as u64,
+                io_status.Status.0 as u32 as u64,
+            ],
             "IofCallDriver",
             msg,
         );
@@ -149,7 +157,10 @@ pub(crate) fn call(
 /// `DeviceObject` must be a live device object and `Irp` a live IRP whose next location is
 /// set up for it.
 #[no_mangle]
-pub unsafe extern "system" fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS {
+pub unsafe extern "system" fn IofCallDriver(
+    DeviceObject: *mut DEVICE_OBJECT,
+    Irp: *mut IRP,
+) -> NTSTATUS {
     let cpu = cpu();
     // SAFETY: live IRP (contract).
     unsafe {

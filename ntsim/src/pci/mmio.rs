@@ -31,7 +31,9 @@ pub unsafe extern "system" fn MmMapIoSpace(
             (bar.kind != BarKind::Io
                 && len > 0
                 && pa >= bar.base
-                && pa.checked_add(len).is_some_and(|end| end <= bar.base + bar.size))
+                && pa
+                    .checked_add(len)
+                    .is_some_and(|end| end <= bar.base + bar.size))
             .then_some((i, b, pa - bar.base))
         })
     });
@@ -101,7 +103,11 @@ pub unsafe extern "system" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: 
 }
 
 enum Target {
-    Model { device: usize, bar: usize, offset: u64 },
+    Model {
+        device: usize,
+        bar: usize,
+        offset: u64,
+    },
     Memory,
     Nothing,
 }
@@ -131,7 +137,9 @@ fn register_target(address: usize, size: u8) -> Target {
         }
     }
     match st.mem.region_at(address) {
-        Some((_, r)) if !matches!(r.kind, RegionKind::User(_)) && address + size as usize <= r.end() => {
+        Some((_, r))
+            if !matches!(r.kind, RegionKind::User(_)) && address + size as usize <= r.end() =>
+        {
             Target::Memory
         }
         _ => Target::Nothing,
@@ -173,7 +181,11 @@ pub extern "system" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
         return 0;
     }
     match register_target(address, size) {
-        Target::Model { device, bar, offset } => {
+        Target::Model {
+            device,
+            bar,
+            offset,
+        } => {
             let m = machine();
             with_model(&m, device, |model, ctx| model.read(ctx, bar, offset, size)) & all_ones(size)
         }
@@ -201,7 +213,11 @@ pub extern "system" fn NtsimWriteRegister(address: usize, size: u8, value: u64) 
         return;
     }
     match register_target(address, size) {
-        Target::Model { device, bar, offset } => {
+        Target::Model {
+            device,
+            bar,
+            offset,
+        } => {
             let m = machine();
             with_model(&m, device, |model, ctx| {
                 model.write(ctx, bar, offset, size, value & all_ones(size))

@@ -359,12 +359,17 @@ impl Machine {
     ) -> R {
         let model = {
             let st = self.lock();
-            let index = st.pci.index_of(pdo).expect("not a PCI device of this machine");
+            let index = st
+                .pci
+                .index_of(pdo)
+                .expect("not a PCI device of this machine");
             st.pci.devices[index].model.clone()
         };
         let mut guard = model.lock().unwrap_or_else(|e| e.into_inner());
         let any: &mut dyn Any = &mut **guard;
-        f(any.downcast_mut::<M>().expect("the model is not of the requested type"))
+        f(any
+            .downcast_mut::<M>()
+            .expect("the model is not of the requested type"))
     }
 
     /// The bus address assigned to BAR `bar` of the device behind `pdo` (for tests).
@@ -445,7 +450,9 @@ fn build_list(descs: &[CM_PARTIAL_RESOURCE_DESCRIPTOR]) -> Vec<u32> {
     // unaligned stores for the pack(4) fields.
     unsafe {
         p.cast::<u32>().write_unaligned(1);
-        p.add(4).cast::<i32>().write_unaligned(INTERFACE_TYPE::PCIBus.0);
+        p.add(4)
+            .cast::<i32>()
+            .write_unaligned(INTERFACE_TYPE::PCIBus.0);
         p.add(8).cast::<u32>().write_unaligned(0);
         p.add(12).cast::<u16>().write_unaligned(1);
         p.add(14).cast::<u16>().write_unaligned(1);

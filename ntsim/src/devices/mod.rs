@@ -1,0 +1,3 @@
+//! Device models that plug into ntsim's PCI bus ([`crate::pci::PciDeviceModel`]).
+
+pub mod edu;
