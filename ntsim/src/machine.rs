@@ -56,6 +56,11 @@ pub(crate) struct State {
     pub pci: crate::pci::PciState,
 }
 
+// SAFETY: the raw pointers inside `State` (driver objects, device objects, IRPs, interrupt
+// objects, strings) point at memory the machine itself allocated; they are read and written
+// only while the machine's mutex is held, from whichever thread holds it.
+unsafe impl Send for State {}
+
 impl State {
     pub(crate) fn next_serial(&mut self) -> u64 {
         self.serial += 1;

@@ -41,6 +41,7 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the I/O manager with the driver object and registry path.
+#[allow(non_snake_case)] // The WDK name, kept on every host.
 #[cfg_attr(target_os = "windows", no_mangle)]
 #[cfg_attr(target_os = "windows", link_section = "INIT")]
 pub unsafe extern "system" fn DriverEntry(

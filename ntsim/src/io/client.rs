@@ -88,15 +88,18 @@ impl UserHandle {
             b
         });
         let out_buf = (!output.is_empty()).then(|| m.user_alloc(output.len(), UserProt::ReadWrite));
-        let result = self.ioctl_raw(
-            code,
-            in_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr()),
-            input.len() as u32,
-            out_buf
-                .as_ref()
-                .map_or(core::ptr::null_mut(), |b| b.as_ptr()),
-            output.len() as u32,
-        );
+        // SAFETY: both buffers are live user allocations of the given lengths.
+        let result = unsafe {
+            self.ioctl_raw(
+                code,
+                in_buf.as_ref().map_or(core::ptr::null(), |b| b.as_ptr()),
+                input.len() as u32,
+                out_buf
+                    .as_ref()
+                    .map_or(core::ptr::null_mut(), |b| b.as_ptr()),
+                output.len() as u32,
+            )
+        };
         if let Some(b) = out_buf {
             output.copy_from_slice(&b.to_vec()[..output.len()]);
             m.user_free(b);
@@ -110,7 +113,11 @@ impl UserHandle {
     /// `DeviceIoControl` with raw user pointers (for NULL, bad and short buffers). Returns
     /// `Information` on success, the final status otherwise (for a warning status such as
     /// STATUS_BUFFER_OVERFLOW the buffered output is still copied).
-    pub fn ioctl_raw(
+    ///
+    /// # Safety
+    /// Pointers the simulated user space does not hold are refused (probed like the I/O
+    /// manager does); a pointer it does hold must be valid for the given length.
+    pub unsafe fn ioctl_raw(
         &self,
         code: u32,
         input: *const u8,
