@@ -12,7 +12,8 @@
 
 use crate::dma::DeviceDma;
 use crate::report::{self, port_code, Misuse};
-use crate::sync::SpinLock;
+use crate::port::PortState;
+use crate::sync::HighLock;
 use core::mem::size_of;
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::{PDEVICE_OBJECT, PVOID};
@@ -29,6 +30,8 @@ pub struct PortDevice {
     hw_extension_size: u32,
     /// Adapters, transfers, common buffers and locked buffers of this device.
     pub(crate) dma: DeviceDma,
+    /// The port core: driver, lower device, resources, mappings, interrupt, DPC.
+    pub(crate) port: PortState,
 }
 
 struct Registry {
@@ -37,7 +40,8 @@ struct Registry {
 // SAFETY: the registry only stores addresses; it is reachable only through its lock.
 unsafe impl Send for Registry {}
 
-static DEVICES: SpinLock<Registry> = SpinLock::new(Registry { head: null_mut() });
+/// A HIGH_LEVEL lock: entry points an ISR may call (VideoPortQueueDpc) look devices up too.
+static DEVICES: HighLock<Registry> = HighLock::new(Registry { head: null_mut() });
 
 impl PortDevice {
     /// Bytes the FDO's device extension needs for a miniport extension of `hw_size` bytes.
@@ -65,8 +69,11 @@ impl PortDevice {
                 fdo,
                 hw_extension_size,
                 dma: DeviceDma::new(),
+                port: PortState::new(),
             })
         };
+        // SAFETY: initialised above; the address is stable until detach.
+        unsafe { (*at.as_ptr()).port.init(at.as_ptr()) };
         let mut registry = DEVICES.lock();
         // SAFETY: `at` was just initialised and is not yet shared.
         unsafe { (*at.as_ptr()).next = registry.head };
@@ -96,6 +103,27 @@ impl PortDevice {
                 link = &mut (**link).next;
             }
         }
+    }
+
+    /// The live device whose functional device object is `fdo`, or `None` (not reported).
+    pub fn from_fdo(fdo: PDEVICE_OBJECT) -> Option<&'static PortDevice> {
+        let registry = DEVICES.lock();
+        let mut cursor = registry.head;
+        while !cursor.is_null() {
+            // SAFETY: registered devices are live until detach (module invariant).
+            unsafe {
+                if !fdo.is_null() && (*cursor).fdo == fdo {
+                    return Some(&*cursor);
+                }
+                cursor = (*cursor).next;
+            }
+        }
+        None
+    }
+
+    /// The port's functional device object (NULL for devices attached without one).
+    pub fn fdo(&self) -> PDEVICE_OBJECT {
+        self.fdo
     }
 
     /// The live device whose miniport extension is `hw_extension`, or `None` (reported).

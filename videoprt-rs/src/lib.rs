@@ -6,7 +6,8 @@
 //! The same code runs in the Windows kernel and, on any other host, against ntsim.
 //!
 //! Where to find a function: `dma/` holds the DMA services, one file per family (see
-//! [`dma`]); `device.rs` the port's device extension that precedes every `HwDeviceExtension`.
+//! [`dma`]); `port/` the port core that hosts the miniport, one file per family (see
+//! [`port`]); `device.rs` the port's device extension that precedes every `HwDeviceExtension`.
 #![cfg_attr(target_os = "windows", no_std)]
 
 // On any host but Windows, the kernel is ntsim: linking it resolves every NT symbol.
@@ -17,5 +18,6 @@ pub mod device;
 pub mod dma;
 pub mod irql;
 pub mod pool;
+pub mod port;
 pub mod report;
 pub mod sync;

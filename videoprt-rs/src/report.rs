@@ -31,6 +31,24 @@ pub mod port_code {
     pub const RECLAIMED: u32 = 0x07;
     /// A buffer was unlocked while transfers on it were outstanding (P2 = MDL, P3 = count).
     pub const UNLOCK_WITH_TRANSFERS: u32 = 0x08;
+    /// VideoPortInitialize: HwInitDataSize is no known size (P2 = size, P3 = XP size).
+    pub const BAD_INIT_DATA_SIZE: u32 = 0x09;
+    /// VideoPortInitialize: a required callback is NULL (P2: 1 HwFindAdapter,
+    /// 2 HwInitialize, 3 HwStartIO).
+    pub const MISSING_CALLBACK: u32 = 0x0A;
+    /// A range outside the device's resources (P2 = bus address, P3 = length).
+    pub const RANGE_NOT_OWNED: u32 = 0x0B;
+    /// FreeDeviceBase of an address GetDeviceBase did not return (P2 = address).
+    pub const UNKNOWN_MAPPING: u32 = 0x0C;
+    /// VerifyAccessRanges with overlapping, non-shareable ranges (P2, P3 = the two starts).
+    pub const OVERLAPPING_RANGES: u32 = 0x0D;
+    /// HwStartIO returned Information larger than the output buffer; clamped
+    /// (P2 = Information, P3 = output length).
+    pub const INFORMATION_TOO_LARGE: u32 = 0x0E;
+    /// A routine that only HwFindAdapter may call was called elsewhere (P2 = device state).
+    pub const NOT_IN_FIND_ADAPTER: u32 = 0x0F;
+    /// A device object that is not one of the port's (P2 = the pointer).
+    pub const UNKNOWN_DEVICE_OBJECT: u32 = 0x10;
 }
 
 /// What the port detected.
@@ -152,6 +170,39 @@ impl fmt::Display for Misuse {
                 }
                 port_code::UNLOCK_WITH_TRANSFERS => {
                     write!(f, "MDL {p2:#x} unlocked with {p3} transfer(s) outstanding")
+                }
+                port_code::BAD_INIT_DATA_SIZE => write!(
+                    f,
+                    "HwInitDataSize {p2:#x} is not the NT4, Windows 2000 or XP size (XP: {p3:#x})"
+                ),
+                port_code::MISSING_CALLBACK => write!(
+                    f,
+                    "required callback {} is NULL",
+                    match p2 {
+                        1 => "HwFindAdapter",
+                        2 => "HwInitialize",
+                        _ => "HwStartIO",
+                    }
+                ),
+                port_code::RANGE_NOT_OWNED => write!(
+                    f,
+                    "range {p2:#x}+{p3:#x} is not inside the device's resources"
+                ),
+                port_code::UNKNOWN_MAPPING => {
+                    write!(f, "{p2:#x} is not a device base mapped on this device")
+                }
+                port_code::OVERLAPPING_RANGES => {
+                    write!(f, "ranges at {p2:#x} and {p3:#x} overlap and are not both shareable")
+                }
+                port_code::INFORMATION_TOO_LARGE => write!(
+                    f,
+                    "Information {p2} exceeds the {p3}-byte output buffer; clamped"
+                ),
+                port_code::NOT_IN_FIND_ADAPTER => {
+                    write!(f, "may only be called from HwFindAdapter (device state {p2})")
+                }
+                port_code::UNKNOWN_DEVICE_OBJECT => {
+                    write!(f, "{p2:#x} is not a device object of this port")
                 }
                 _ => write!(f, "port code {code:#x} ({p2:#x}, {p3:#x})"),
             },

@@ -1,0 +1,125 @@
+//! The port core: how videoprt-rs hosts a PnP video miniport. One file per family:
+//!
+//! | file | functions |
+//! |---|---|
+//! | `initialize.rs` | VideoPortInitialize; the driver-object extension; DriverUnload |
+//! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, pass-down), IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
+//! | `dispatch.rs` | IRP_MJ_CREATE/CLEANUP/CLOSE, IRP_MJ_DEVICE_CONTROL → VIDEO_REQUEST_PACKET → HwStartIO |
+//! | `resources.rs` | VideoPortGetAccessRanges, VideoPortVerifyAccessRanges, VideoPortGetDeviceBase, VideoPortFreeDeviceBase |
+//! | `registers.rs` | VideoPortRead/Write{Register,Port}{Uchar,Ushort,Ulong} and the Buffer variants |
+//! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
+//! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
+//! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
+//!
+//! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
+//! resources of the last START, the device-memory mappings handed out, the connected
+//! interrupt and the miniport DPC. Decisions (resource parsing, range checks, status mapping)
+//! are plain Rust that runs on the host against ntsim; the `extern "system"` exports only
+//! validate and call them.
+
+// Parameter names follow the video.h prototypes, so each export reads like its documentation.
+#![allow(non_snake_case, non_upper_case_globals)]
+
+pub mod dispatch;
+pub mod initialize;
+pub mod interrupt;
+pub mod memory;
+pub mod pnp;
+pub mod registers;
+pub mod resources;
+
+use crate::device::PortDevice;
+use crate::sync::SpinLock;
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use ddk_sys::*;
+use initialize::DriverExtension;
+use resources::{Claims, Mappings, Resources};
+
+/// Lifecycle of a port device.
+pub(crate) mod state {
+    /// AddDevice done; not started (or start failed, or stopped).
+    pub const ADDED: u32 = 0;
+    /// Inside HwFindAdapter: the resource functions that only it may call are allowed.
+    pub const FINDING: u32 = 1;
+    /// HwInitialize succeeded; IOCTLs go to HwStartIO.
+    pub const STARTED: u32 = 2;
+    /// Surprise-removed: hardware gone, waiting for REMOVE.
+    pub const GONE: u32 = 3;
+}
+
+/// The port core's per-device state.
+pub struct PortState {
+    pub(crate) driver: AtomicPtr<DriverExtension>,
+    pub(crate) lower: AtomicPtr<DEVICE_OBJECT>,
+    pub(crate) state: AtomicU32,
+    pub(crate) resources: SpinLock<Resources>,
+    pub(crate) mappings: SpinLock<Mappings>,
+    pub(crate) claims: SpinLock<Claims>,
+    pub(crate) interrupt: AtomicPtr<KINTERRUPT>,
+    /// The one DPC VideoPortQueueDpc uses (as videoprt: queuing it again while queued fails).
+    pub(crate) dpc: UnsafeCell<KDPC>,
+    /// Serialises HwStartIO calls (a synchronization event, signalled = free).
+    pub(crate) start_io: UnsafeCell<KEVENT>,
+}
+
+impl PortState {
+    pub(crate) const fn new() -> Self {
+        // SAFETY: all-zero bytes are a valid KDPC and KEVENT (initialised in `init`).
+        let (dpc, event) = unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+        PortState {
+            driver: AtomicPtr::new(null_mut()),
+            lower: AtomicPtr::new(null_mut()),
+            state: AtomicU32::new(state::ADDED),
+            resources: SpinLock::new(Resources::new()),
+            mappings: SpinLock::new(Mappings::new()),
+            claims: SpinLock::new(Claims::new()),
+            interrupt: AtomicPtr::new(null_mut()),
+            dpc: UnsafeCell::new(dpc),
+            start_io: UnsafeCell::new(event),
+        }
+    }
+
+    /// Initialises the kernel objects in place.
+    ///
+    /// # Safety
+    /// `device` is the PortDevice holding `self`, at its final address.
+    pub(crate) unsafe fn init(&self, device: *mut PortDevice) {
+        // SAFETY: the objects live inside the device, whose address is stable until detach.
+        unsafe {
+            KeInitializeDpc(self.dpc.get(), Some(interrupt::dpc_trampoline), device.cast());
+            KeInitializeEvent(self.start_io.get(), EVENT_TYPE::SynchronizationEvent, TRUE);
+        }
+    }
+
+    pub(crate) fn state(&self) -> u32 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_state(&self, s: u32) {
+        self.state.store(s, Ordering::Release);
+    }
+
+    /// The miniport's initialization data (NULL for devices not made by AddDevice).
+    pub(crate) fn driver(&self) -> Option<&DriverExtension> {
+        // SAFETY: the driver-object extension lives as long as the driver object, which
+        // outlives its devices.
+        unsafe { self.driver.load(Ordering::Acquire).as_ref() }
+    }
+}
+
+/// The NTSTATUS an IRP completes with for the miniport's VP_STATUS.
+pub fn vp_to_ntstatus(status: VP_STATUS) -> NTSTATUS {
+    match status {
+        NO_ERROR => STATUS_SUCCESS,
+        ERROR_INVALID_FUNCTION => STATUS_INVALID_DEVICE_REQUEST,
+        ERROR_NOT_ENOUGH_MEMORY => STATUS_INSUFFICIENT_RESOURCES,
+        ERROR_DEV_NOT_EXIST => STATUS_DEVICE_DOES_NOT_EXIST,
+        ERROR_INVALID_PARAMETER => STATUS_INVALID_PARAMETER,
+        ERROR_INSUFFICIENT_BUFFER => STATUS_BUFFER_TOO_SMALL,
+        ERROR_MORE_DATA => STATUS_BUFFER_OVERFLOW,
+        ERROR_BUSY => STATUS_DEVICE_BUSY,
+        _ => STATUS_UNSUCCESSFUL,
+    }
+}

@@ -1,0 +1,207 @@
+//! Register and port access: `VideoPortRead/Write{Register,Port}{Uchar,Ushort,Ulong}` and their
+//! `Buffer` variants.
+//!
+//! C interface (`video.h`), any IRQL, e.g. `ULONG VideoPortReadRegisterUlong(PULONG Register)`,
+//! `VOID VideoPortWriteRegisterBufferUlong(PULONG Register, PULONG Buffer, ULONG Count)`,
+//! `UCHAR VideoPortReadPortUchar(PUCHAR Port)`.
+//!
+//! On Windows a register is a volatile access to the address GetDeviceBase returned, and a
+//! port is an `in`/`out` instruction (x64 `READ_REGISTER_*`/`READ_PORT_*` are inline in
+//! `wdm.h`). On other hosts both go to ntsim (`NtsimReadRegister`, `NtsimWritePort`, ...),
+//! which routes them to the device model behind the mapping and reports an access to an
+//! address nothing decodes. The port does not look addresses up itself: these run in ISRs,
+//! thousands of times per operation, and carry no device handle. A Buffer variant with a NULL
+//! buffer and a non-zero count is reported and does nothing.
+
+use crate::report::{self, port_code, Misuse};
+use ddk_sys::*;
+
+#[cfg(not(target_os = "windows"))]
+extern "system" {
+    fn NtsimReadRegister(address: usize, size: u8) -> u64;
+    fn NtsimWriteRegister(address: usize, size: u8, value: u64);
+    fn NtsimReadPort(port: usize, size: u8) -> u64;
+    fn NtsimWritePort(port: usize, size: u8, value: u64);
+}
+
+/// A register read of `size_of::<T>()` bytes.
+///
+/// # Safety
+/// `address` is a device register mapped by GetDeviceBase.
+#[inline]
+unsafe fn read_register<T: Copy + Into<u64> + TryFrom<u64>>(address: *const T) -> T {
+    #[cfg(target_os = "windows")]
+    // SAFETY: a mapped device register (contract).
+    unsafe {
+        address.read_volatile()
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        // SAFETY: ntsim checks the address.
+        let v = unsafe { NtsimReadRegister(address as usize, size_of::<T>() as u8) };
+        T::try_from(v).unwrap_or_else(|_| T::try_from(0).ok().expect("0 fits"))
+    }
+}
+
+/// # Safety
+/// `address` is a device register mapped by GetDeviceBase.
+#[inline]
+unsafe fn write_register<T: Copy + Into<u64>>(address: *mut T, value: T) {
+    #[cfg(target_os = "windows")]
+    // SAFETY: a mapped device register (contract).
+    unsafe {
+        address.write_volatile(value)
+    }
+    #[cfg(not(target_os = "windows"))]
+    // SAFETY: ntsim checks the address.
+    unsafe {
+        NtsimWriteRegister(address as usize, size_of::<T>() as u8, value.into())
+    }
+}
+
+/// # Safety
+/// `port` is a port of the device.
+#[inline]
+unsafe fn read_port<T: Copy + Into<u64> + TryFrom<u64>>(port: *const T) -> T {
+    #[cfg(target_os = "windows")]
+    {
+        let p = port as usize as u16;
+        let v: u64;
+        // SAFETY: port input at CPL 0 from a port of the device (contract).
+        unsafe {
+            match size_of::<T>() {
+                1 => {
+                    let b: u8;
+                    core::arch::asm!("in al, dx", out("al") b, in("dx") p, options(nomem, nostack, preserves_flags));
+                    v = b as u64;
+                }
+                2 => {
+                    let w: u16;
+                    core::arch::asm!("in ax, dx", out("ax") w, in("dx") p, options(nomem, nostack, preserves_flags));
+                    v = w as u64;
+                }
+                _ => {
+                    let d: u32;
+                    core::arch::asm!("in eax, dx", out("eax") d, in("dx") p, options(nomem, nostack, preserves_flags));
+                    v = d as u64;
+                }
+            }
+        }
+        T::try_from(v).unwrap_or_else(|_| T::try_from(0).ok().expect("0 fits"))
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        // SAFETY: ntsim checks the port.
+        let v = unsafe { NtsimReadPort(port as usize, size_of::<T>() as u8) };
+        T::try_from(v).unwrap_or_else(|_| T::try_from(0).ok().expect("0 fits"))
+    }
+}
+
+/// # Safety
+/// `port` is a port of the device.
+#[inline]
+unsafe fn write_port<T: Copy + Into<u64>>(port: *mut T, value: T) {
+    #[cfg(target_os = "windows")]
+    {
+        let p = port as usize as u16;
+        let v: u64 = value.into();
+        // SAFETY: port output at CPL 0 to a port of the device (contract).
+        unsafe {
+            match size_of::<T>() {
+                1 => core::arch::asm!("out dx, al", in("dx") p, in("al") v as u8, options(nomem, nostack, preserves_flags)),
+                2 => core::arch::asm!("out dx, ax", in("dx") p, in("ax") v as u16, options(nomem, nostack, preserves_flags)),
+                _ => core::arch::asm!("out dx, eax", in("dx") p, in("eax") v as u32, options(nomem, nostack, preserves_flags)),
+            }
+        }
+    }
+    #[cfg(not(target_os = "windows"))]
+    // SAFETY: ntsim checks the port.
+    unsafe {
+        NtsimWritePort(port as usize, size_of::<T>() as u8, value.into())
+    }
+}
+
+fn null_buffer(routine: &'static str, count: u32) -> bool {
+    report::misuse(
+        routine,
+        Misuse::Port {
+            code: port_code::NULL_ARGUMENT,
+            p2: 2,
+            p3: count as usize,
+        },
+    );
+    false
+}
+
+macro_rules! single {
+    ($read:ident, $write:ident, $t:ty, $rd:ident, $wr:ident) => {
+        #[doc = concat!("`", stringify!($read), "`.")]
+        ///
+        /// # Safety
+        /// The address must come from VideoPortGetDeviceBase for this kind of space.
+        #[no_mangle]
+        pub unsafe extern "system" fn $read(Register: *mut $t) -> $t {
+            // SAFETY: forwarded contract.
+            unsafe { $rd(Register) }
+        }
+
+        #[doc = concat!("`", stringify!($write), "`.")]
+        ///
+        /// # Safety
+        /// The address must come from VideoPortGetDeviceBase for this kind of space.
+        #[no_mangle]
+        pub unsafe extern "system" fn $write(Register: *mut $t, Value: $t) {
+            // SAFETY: forwarded contract.
+            unsafe { $wr(Register, Value) }
+        }
+    };
+}
+
+macro_rules! buffer {
+    ($read:ident, $write:ident, $t:ty, $rd:ident, $wr:ident) => {
+        #[doc = concat!("`", stringify!($read), "`: `Count` reads of the same register into `Buffer`.")]
+        ///
+        /// # Safety
+        /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or writable for
+        /// `Count` elements.
+        #[no_mangle]
+        pub unsafe extern "system" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+            if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($read), Count) {
+                return;
+            }
+            for i in 0..Count as usize {
+                // SAFETY: forwarded contract.
+                unsafe { Buffer.add(i).write_unaligned($rd(Register)) };
+            }
+        }
+
+        #[doc = concat!("`", stringify!($write), "`: `Count` writes of `Buffer` to the same register.")]
+        ///
+        /// # Safety
+        /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or readable for
+        /// `Count` elements.
+        #[no_mangle]
+        pub unsafe extern "system" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+            if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($write), Count) {
+                return;
+            }
+            for i in 0..Count as usize {
+                // SAFETY: forwarded contract.
+                unsafe { $wr(Register, Buffer.add(i).read_unaligned()) };
+            }
+        }
+    };
+}
+
+single!(VideoPortReadRegisterUchar, VideoPortWriteRegisterUchar, u8, read_register, write_register);
+single!(VideoPortReadRegisterUshort, VideoPortWriteRegisterUshort, u16, read_register, write_register);
+single!(VideoPortReadRegisterUlong, VideoPortWriteRegisterUlong, u32, read_register, write_register);
+single!(VideoPortReadPortUchar, VideoPortWritePortUchar, u8, read_port, write_port);
+single!(VideoPortReadPortUshort, VideoPortWritePortUshort, u16, read_port, write_port);
+single!(VideoPortReadPortUlong, VideoPortWritePortUlong, u32, read_port, write_port);
+buffer!(VideoPortReadRegisterBufferUchar, VideoPortWriteRegisterBufferUchar, u8, read_register, write_register);
+buffer!(VideoPortReadRegisterBufferUshort, VideoPortWriteRegisterBufferUshort, u16, read_register, write_register);
+buffer!(VideoPortReadRegisterBufferUlong, VideoPortWriteRegisterBufferUlong, u32, read_register, write_register);
+buffer!(VideoPortReadPortBufferUchar, VideoPortWritePortBufferUchar, u8, read_port, write_port);
+buffer!(VideoPortReadPortBufferUshort, VideoPortWritePortBufferUshort, u16, read_port, write_port);
+buffer!(VideoPortReadPortBufferUlong, VideoPortWritePortBufferUlong, u32, read_port, write_port);
