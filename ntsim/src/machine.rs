@@ -50,6 +50,8 @@ pub(crate) struct State {
     pub faults: Faults,
     /// Simulated microseconds (`KeStallExecutionProcessor` advances it).
     pub clock_us: u64,
+    /// Trace lines, when tracing is on (see [`Machine::start_trace`]).
+    pub trace: Option<Vec<String>>,
     /// I/O manager and PnP: drivers, device objects, IRPs, interrupt objects.
     pub io: crate::io::IoState,
     /// The simulated PCI bus: device models, BARs, MMIO mappings.
@@ -89,6 +91,13 @@ impl State {
             self.strict_pending = Some(format!("ntsim strict mode: violation: {v}"));
         }
         self.violations.push(v);
+    }
+
+    /// Records a trace line (built only when tracing is on).
+    pub(crate) fn trace(&mut self, line: impl FnOnce() -> String) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(line());
+        }
     }
 
     pub(crate) fn not_implemented(&mut self, routine: &'static str) {
@@ -235,6 +244,7 @@ impl Machine {
             strict_pending: None,
             faults: Faults::default(),
             clock_us: 0,
+            trace: None,
             io: crate::io::IoState::default(),
             pci: crate::pci::PciState::default(),
         };
@@ -289,6 +299,22 @@ impl Machine {
         if let Some(msg) = pending {
             panic!("{msg}");
         }
+    }
+
+    /// Starts recording a readable trace of DMA activity: adapters and their map registers,
+    /// each scatter/gather list (transfer offset in its MDL, length, elements, bounces),
+    /// each put, interrupts and device-model events. Lines accumulate until taken.
+    pub fn start_trace(&self) {
+        self.lock().trace.get_or_insert_with(Vec::new);
+    }
+
+    /// The trace lines recorded since the last call.
+    pub fn take_trace(&self) -> Vec<String> {
+        self.lock()
+            .trace
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Runs pending work on the calling thread until nothing is left: interrupts asserted by

@@ -26,11 +26,16 @@ mod hw;
 pub mod ioctl;
 mod videoport;
 
+#[cfg(not(target_os = "windows"))]
+pub mod demo;
 #[cfg(target_os = "windows")]
 mod kernel_image;
 
 #[cfg(target_os = "windows")]
 extern crate kernel_rt as _;
+// On any other host the VideoPort functions come from videoprt-rs itself.
+#[cfg(not(target_os = "windows"))]
+extern crate videoprt as _;
 
 use ddk_sys::*;
 

@@ -135,6 +135,7 @@ impl Edu {
     }
 
     fn raise(&mut self, ctx: &mut DeviceContext<'_>, bits: u32) {
+        ctx.trace(|| format!("edu: interrupt {bits:#x} raised"));
         self.interrupt_status |= bits;
         if self.interrupt_status != 0 {
             ctx.raise_interrupt();
@@ -194,6 +195,13 @@ impl Edu {
                 if let Err(fault) = &result {
                     ctx.report(violation::EDU_DMA_FAULT, format!("edu: DMA refused by the IOMMU view: {fault}"));
                 }
+                ctx.trace(|| {
+                    format!(
+                        "edu: DMA {} {count:#x} bytes, bus {used:#x}, device buffer +{:#x}",
+                        if to_ram { "device -> RAM" } else { "RAM -> device" },
+                        device_side - BUFFER_ADDRESS
+                    )
+                });
                 self.dma_log.push(DmaRecord { programmed: ram_side, used, count, to_ram, ok: result.is_ok() });
             }
         }

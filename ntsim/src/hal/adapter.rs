@@ -121,6 +121,16 @@ pub unsafe extern "system" fn IoGetDmaAdapter(
             lists_freed: 0,
         },
     );
+    st.trace(|| {
+        format!(
+            "IoGetDmaAdapter: {width}-bit bus master, {}, {granted} map registers granted",
+            if d.ScatterGather != FALSE {
+                "scatter/gather"
+            } else {
+                "no scatter/gather"
+            }
+        )
+    });
     // SAFETY: checked non-NULL; valid by contract.
     unsafe { NumberOfMapRegisters.write(granted) };
     addr as *mut DMA_ADAPTER

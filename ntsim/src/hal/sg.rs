@@ -425,6 +425,38 @@ fn build(st: &mut State, req: Request) -> Option<Callback> {
             Reserved: 0,
         });
     }
+    st.trace(|| {
+        let bounced_runs: Vec<&Run> = runs
+            .iter()
+            .filter(|r| bounces.iter().any(|b| b.1 == r.host))
+            .collect();
+        let described: Vec<String> = elements
+            .iter()
+            .map(|e| {
+                let (start, end) = (e.Address.get(), e.Address.get() + u64::from(e.Length));
+                let bounced = bounced_runs.iter().any(|r| r.bus >= start && r.bus < end);
+                format!(
+                    "{start:#x}+{:#x}{}",
+                    e.Length,
+                    if bounced { " (bounced)" } else { "" }
+                )
+            })
+            .collect();
+        // SAFETY: the MDL is locked for this request (checked when it was made).
+        let mdl_va = unsafe { MmGetMdlVirtualAddress(req.mdl as *const MDL) };
+        format!(
+            "GetScatterGatherList: offset {:#x}, length {:#x}, {}: {} element(s) [{}]",
+            req.current_va.wrapping_sub(mdl_va),
+            req.length,
+            if req.write {
+                "to device"
+            } else {
+                "from device"
+            },
+            elements.len(),
+            described.join(", ")
+        )
+    });
     let list = req.list as *mut SCATTER_GATHER_LIST;
     // SAFETY: the storage holds `size_for(registers)` bytes (checked or allocated so), and
     // there are at most `registers` elements; pool blocks are page-aligned and caller buffers
@@ -519,6 +551,18 @@ pub(crate) fn release(st: &mut State, list: usize) {
         return;
     };
     copy_back(&rec);
+    st.trace(|| {
+        let bounced: usize = rec.bounces.iter().map(|b| b.2).sum();
+        let copied = if !rec.write && bounced != 0 {
+            format!(", {bounced:#x} bounced bytes copied back")
+        } else {
+            String::new()
+        };
+        format!(
+            "PutScatterGatherList: {} map register(s) freed{copied}",
+            rec.registers
+        )
+    });
     for id in &rec.page_regions {
         st.mem.drop_ref(*id, true);
     }

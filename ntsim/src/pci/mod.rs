@@ -104,6 +104,11 @@ impl DeviceContext<'_> {
 
     /// Records a violation the device detected (bug check
     /// [`crate::verifier::bugcheck::DEVICE_MODEL_CHECK`], P1 = `code`, P2 = the PDO).
+    /// Adds a line to the machine's trace (if tracing is on).
+    pub fn trace(&mut self, line: impl FnOnce() -> String) {
+        self.machine.lock().trace(line);
+    }
+
     pub fn report(&mut self, code: u32, message: String) {
         let mut st = self.machine.lock();
         let pdo = st.pci.devices[self.index].pdo;
