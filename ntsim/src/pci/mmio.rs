@@ -34,7 +34,7 @@ pub unsafe extern "system" fn MmMapIoSpace(
                 && pa
                     .checked_add(len)
                     .is_some_and(|end| end <= bar.base + bar.size))
-            .then_some((i, b, pa - bar.base))
+            .then(|| (i, b, pa - bar.base))
         })
     });
     let Some((device, bar, offset)) = found else {
@@ -153,7 +153,7 @@ fn port_target(port: usize, size: u8) -> Option<(usize, usize, u64)> {
         d.bars.iter().enumerate().find_map(|(b, bar)| {
             let p = port as u64;
             (bar.kind == BarKind::Io && p >= bar.base && p + size as u64 <= bar.base + bar.size)
-                .then_some((i, b, p - bar.base))
+                .then(|| (i, b, p - bar.base))
         })
     })
 }
