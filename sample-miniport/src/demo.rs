@@ -15,6 +15,8 @@ pub struct Options {
     pub size: u32,
     /// Offset in the device buffer.
     pub offset: u32,
+    /// Offset of the user buffer within its first page (so a transfer spans pages).
+    pub user_offset: u32,
     /// The edu device's `dma_mask`, in bits (QEMU's default is 28).
     pub dma_mask_bits: u32,
     /// Where user buffers (and pool) get their frames.
@@ -30,6 +32,7 @@ impl Default for Options {
         Options {
             size: 4096,
             offset: 0,
+            user_offset: 0x234,
             dma_mask_bits: 32,
             memory: Placement::Above4G,
             rounds: 16,
@@ -111,9 +114,11 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
         };
 
     out(&format!(
-        "machine: edu device (dma_mask {} bits), user memory {:?}, {} bytes at device offset {:#x}, {} round(s)",
-        options.dma_mask_bits, options.memory, length, options.offset, options.rounds
+        "machine: edu device (dma_mask {} bits), user memory {:?}; {} bytes per transfer at device offset {:#x}, user buffers {:#x} into a page; {} round(s)",
+        options.dma_mask_bits, options.memory, length, options.offset, options.user_offset % 4096, options.rounds
     ));
+    out("trace legend: each GetScatterGatherList is one VideoPortStartDma (offset = Offset, length = *pLength),");
+    out("              each PutScatterGatherList the matching VideoPortCompleteDma");
     let pdo = machine.plug_pci_device(Box::new(Edu::new(mask)));
     let driver = match machine.load_driver("sample_miniport", crate::DriverEntry) {
         Ok(driver) => driver,
@@ -156,9 +161,10 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
         let print = round == 0 || options.trace_all;
         let data = pattern(length as usize, round + 1);
         // Packet DMA: user buffer -> device, then device -> a second user buffer.
-        let source = machine.user_alloc(length as usize, UserProt::ReadWrite);
-        source.write(0, &data);
-        let back = machine.user_alloc(length as usize, UserProt::ReadWrite);
+        let skip = (options.user_offset % 4096) as usize;
+        let source = machine.user_alloc(skip + length as usize, UserProt::ReadWrite);
+        source.write(skip, &data);
+        let back = machine.user_alloc(skip + length as usize, UserProt::ReadWrite);
         let mut line = format!("round {round}: packet");
         for (code, buffer) in [
             (IOCTL_EDU_SAMPLE_WRITE, &source),
@@ -167,7 +173,7 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
             let request = Transfer {
                 device_offset: options.offset,
                 length,
-                buffer: buffer.as_ptr() as u64,
+                buffer: buffer.as_ptr() as u64 + skip as u64,
             };
             match client.ioctl(code, as_bytes(&request), &mut []) {
                 Ok(_) => summary.bytes_moved += u64::from(length),
@@ -178,7 +184,7 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
             }
             flush_trace(&machine, print, &mut summary, out);
         }
-        let packet_ok = back.to_vec() == data;
+        let packet_ok = back.to_vec()[skip..] == data[..];
         machine.user_free(source);
         machine.user_free(back);
 

@@ -107,7 +107,8 @@ fn packet(
         request.device_offset,
         to_device,
     ) {
-        Ok(_) => (NO_ERROR, request.length as usize),
+        // Information counts bytes returned in the output buffer: none here.
+        Ok(_) => (NO_ERROR, 0),
         Err(status) => (status, 0),
     }
 }
@@ -126,7 +127,7 @@ fn write_common(ext: &DeviceExtension, vrp: &VIDEO_REQUEST_PACKET) -> Outcome {
     // SAFETY: the data follows the header inside the input buffer (length checked above).
     let data = unsafe { (vrp.InputBuffer as *const u8).add(size_of::<CommonHeader>()) };
     match dma::write_common(ext, data, header.length, header.device_offset) {
-        Ok(()) => (NO_ERROR, header.length as usize),
+        Ok(()) => (NO_ERROR, 0),
         Err(status) => (status, 0),
     }
 }

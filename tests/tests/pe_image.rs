@@ -141,6 +141,34 @@ fn imports_come_only_from_the_allowed_modules() {
 }
 
 #[test]
+fn every_function_a_miniport_imports_is_exported_by_videoprt_rs() {
+    let port = PeFacts::read(&drivers_dir().join("videoprt_rs.sys")).unwrap();
+    for image in built_images()
+        .iter()
+        .filter(|p| !p.ends_with("videoprt_rs.sys"))
+    {
+        let facts = PeFacts::read(image).unwrap();
+        let imported = facts
+            .imports
+            .get("videoprt_rs.sys")
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !imported.is_empty(),
+            "{} imports nothing from videoprt_rs.sys",
+            image.display()
+        );
+        for name in imported {
+            assert!(
+                port.exports.contains(&name),
+                "{} imports {name}, which videoprt_rs.sys does not export",
+                image.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn videoprt_rs_exports_exactly_its_def_list() {
     let def = std::fs::read_to_string(workspace_root().join("videoprt_rs.def")).unwrap();
     let image = drivers_dir().join("videoprt_rs.sys");
