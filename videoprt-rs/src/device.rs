@@ -11,8 +11,8 @@
 //! [`PortDevice::detach`]; while registered its memory stays valid and its address is stable.
 
 use crate::dma::DeviceDma;
-use crate::report::{self, port_code, Misuse};
 use crate::port::PortState;
+use crate::report::{self, port_code, Misuse};
 use crate::sync::HighLock;
 use core::mem::size_of;
 use core::ptr::{null_mut, NonNull};

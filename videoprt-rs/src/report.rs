@@ -192,14 +192,20 @@ impl fmt::Display for Misuse {
                     write!(f, "{p2:#x} is not a device base mapped on this device")
                 }
                 port_code::OVERLAPPING_RANGES => {
-                    write!(f, "ranges at {p2:#x} and {p3:#x} overlap and are not both shareable")
+                    write!(
+                        f,
+                        "ranges at {p2:#x} and {p3:#x} overlap and are not both shareable"
+                    )
                 }
                 port_code::INFORMATION_TOO_LARGE => write!(
                     f,
                     "Information {p2} exceeds the {p3}-byte output buffer; clamped"
                 ),
                 port_code::NOT_IN_FIND_ADAPTER => {
-                    write!(f, "may only be called from HwFindAdapter (device state {p2})")
+                    write!(
+                        f,
+                        "may only be called from HwFindAdapter (device state {p2})"
+                    )
                 }
                 port_code::UNKNOWN_DEVICE_OBJECT => {
                     write!(f, "{p2:#x} is not a device object of this port")

@@ -20,7 +20,9 @@ fn miniport_loads_starts_answers_takes_an_interrupt_and_is_removed_clean() {
     let machine = Machine::new(MachineConfig::default());
     let _g = machine.enter();
     let pdo = machine.plug_pci_device(Box::new(TestDevice::default()));
-    let driver = machine.load_driver("vprstest", driver_entry).expect("DriverEntry");
+    let driver = machine
+        .load_driver("vprstest", driver_entry)
+        .expect("DriverEntry");
     let node = machine.start_device(&driver, pdo).expect("START");
     assert!(LOG.lock().unwrap()[0].starts_with("find: irq level 16"));
 
@@ -34,15 +36,24 @@ fn miniport_loads_starts_answers_takes_an_interrupt_and_is_removed_clean() {
     assert_eq!(handle.ioctl(IOCTL_GET_ID, &[], &mut id), Ok(4));
     assert_eq!(u32_of(&id), ID);
 
-    assert_eq!(handle.ioctl(IOCTL_SET_SCRATCH, &0xA5u32.to_le_bytes(), &mut []), Ok(0));
-    assert_eq!(machine.with_pci_model(pdo, |d: &mut TestDevice| (d.scratch, d.port0)), (0xA5, 0xA5));
+    assert_eq!(
+        handle.ioctl(IOCTL_SET_SCRATCH, &0xA5u32.to_le_bytes(), &mut []),
+        Ok(0)
+    );
+    assert_eq!(
+        machine.with_pci_model(pdo, |d: &mut TestDevice| (d.scratch, d.port0)),
+        (0xA5, 0xA5)
+    );
 
     // Doorbell → device event → line up → ISR at DIRQL → DPC at DISPATCH_LEVEL.
     assert_eq!(handle.ioctl(IOCTL_RING, &[], &mut []), Ok(0));
     machine.run_until_idle();
     let mut counts = [0u8; 12];
     assert_eq!(handle.ioctl(IOCTL_COUNTS, &[], &mut counts), Ok(12));
-    assert_eq!((u32_of(&counts), u32_of(&counts[4..]), u32_of(&counts[8..])), (1, 1, 0xA5));
+    assert_eq!(
+        (u32_of(&counts), u32_of(&counts[4..]), u32_of(&counts[8..])),
+        (1, 1, 0xA5)
+    );
     // SAFETY: the miniport's extension, read while nothing runs.
     let (isr_irql, dpc_irql) = unsafe {
         let e = &*(hw as *const Extension);
@@ -50,17 +61,29 @@ fn miniport_loads_starts_answers_takes_an_interrupt_and_is_removed_clean() {
     };
     assert!(isr_irql > DISPATCH_LEVEL, "ISR ran at {isr_irql}");
     assert_eq!(dpc_irql, DISPATCH_LEVEL);
-    assert_eq!(machine.with_pci_model(pdo, |d: &mut TestDevice| d.status), 0);
+    assert_eq!(
+        machine.with_pci_model(pdo, |d: &mut TestDevice| d.status),
+        0
+    );
 
     // Unknown IOCTL: the miniport's ERROR_INVALID_FUNCTION.
     let unknown = CTL_CODE(FILE_DEVICE_VIDEO, 0x9ff, METHOD_BUFFERED, FILE_ANY_ACCESS);
-    assert_eq!(handle.ioctl(unknown, &[], &mut []), Err(STATUS_INVALID_DEVICE_REQUEST));
+    assert_eq!(
+        handle.ioctl(unknown, &[], &mut []),
+        Err(STATUS_INVALID_DEVICE_REQUEST)
+    );
 
     // Power and other PnP IRPs go down and succeed at the bus driver.
     assert_eq!(machine.power(&node, IRP_MN_SET_POWER, 1), STATUS_SUCCESS);
-    assert_eq!(machine.pnp(&node, IRP_MN_QUERY_CAPABILITIES), STATUS_NOT_SUPPORTED);
+    assert_eq!(
+        machine.pnp(&node, IRP_MN_QUERY_CAPABILITIES),
+        STATUS_NOT_SUPPORTED
+    );
     // Rebalancing is refused.
-    assert_eq!(machine.pnp(&node, IRP_MN_QUERY_STOP_DEVICE), STATUS_UNSUCCESSFUL);
+    assert_eq!(
+        machine.pnp(&node, IRP_MN_QUERY_STOP_DEVICE),
+        STATUS_UNSUCCESSFUL
+    );
 
     handle.close();
     assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
@@ -105,8 +128,10 @@ fn two_devices_on_one_driver_are_independent() {
     let na = machine.start_device(&driver, a).unwrap();
     let nb = machine.start_device(&driver, b).unwrap();
     let (ha, hb) = (machine.open(&na).unwrap(), machine.open(&nb).unwrap());
-    ha.ioctl(IOCTL_SET_SCRATCH, &1u32.to_le_bytes(), &mut []).unwrap();
-    hb.ioctl(IOCTL_SET_SCRATCH, &2u32.to_le_bytes(), &mut []).unwrap();
+    ha.ioctl(IOCTL_SET_SCRATCH, &1u32.to_le_bytes(), &mut [])
+        .unwrap();
+    hb.ioctl(IOCTL_SET_SCRATCH, &2u32.to_le_bytes(), &mut [])
+        .unwrap();
     hb.ioctl(IOCTL_RING, &[], &mut []).unwrap();
     machine.run_until_idle();
     let (mut ca, mut cb) = ([0u8; 12], [0u8; 12]);

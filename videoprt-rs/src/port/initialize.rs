@@ -34,7 +34,11 @@ impl DriverExtension {
     /// The registry path, NUL-terminated, as `VIDEO_PORT_CONFIG_INFO.DriverRegistryPath` wants.
     pub fn registry_path(&self) -> *mut WCHAR {
         // SAFETY: the path was copied right after the extension when it was allocated.
-        unsafe { (self as *const Self as *mut u8).add(size_of::<Self>()).cast() }
+        unsafe {
+            (self as *const Self as *mut u8)
+                .add(size_of::<Self>())
+                .cast()
+        }
     }
 }
 

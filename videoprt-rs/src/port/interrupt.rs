@@ -134,7 +134,10 @@ pub unsafe extern "system" fn VideoPortSynchronizeExecution(
     }
     let interrupt = device.port.interrupt.load(Ordering::Acquire);
     if !interrupt.is_null() {
-        let s = Sync { routine, context: Context };
+        let s = Sync {
+            routine,
+            context: Context,
+        };
         // SAFETY: a connected interrupt object; `s` outlives the call.
         return unsafe {
             KeSynchronizeExecution(interrupt, Some(sync_trampoline), &s as *const Sync as PVOID)

@@ -47,15 +47,28 @@ pub unsafe extern "system" fn VideoPortZeroMemory(Destination: PVOID, Length: UL
 /// # Safety
 /// `Destination` writable and `Source` readable for `Length` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortMoveMemory(Destination: PVOID, Source: PVOID, Length: ULONG) {
+pub unsafe extern "system" fn VideoPortMoveMemory(
+    Destination: PVOID,
+    Source: PVOID,
+    Length: ULONG,
+) {
     if Length == 0 {
         return;
     }
     if Destination.is_null() || Source.is_null() {
-        return null("VideoPortMoveMemory", if Destination.is_null() { 1 } else { 2 });
+        return null(
+            "VideoPortMoveMemory",
+            if Destination.is_null() { 1 } else { 2 },
+        );
     }
     // SAFETY: valid ranges (contract); `copy` allows overlap.
-    unsafe { core::ptr::copy(Source.cast::<u8>(), Destination.cast::<u8>(), Length as usize) };
+    unsafe {
+        core::ptr::copy(
+            Source.cast::<u8>(),
+            Destination.cast::<u8>(),
+            Length as usize,
+        )
+    };
 }
 
 /// `VideoPortCompareMemory`: how many leading bytes are equal.
@@ -72,7 +85,10 @@ pub unsafe extern "system" fn VideoPortCompareMemory(
         return 0;
     }
     if Source1.is_null() || Source2.is_null() {
-        null("VideoPortCompareMemory", if Source1.is_null() { 1 } else { 2 });
+        null(
+            "VideoPortCompareMemory",
+            if Source1.is_null() { 1 } else { 2 },
+        );
         return 0;
     }
     let (a, b) = (Source1.cast::<u8>(), Source2.cast::<u8>());
@@ -123,7 +139,9 @@ pub unsafe extern "system" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -
         return 0;
     }
     // SAFETY: contract.
-    unsafe { atomic(Addend) }.fetch_add(1, Ordering::SeqCst).wrapping_add(1)
+    unsafe { atomic(Addend) }
+        .fetch_add(1, Ordering::SeqCst)
+        .wrapping_add(1)
 }
 
 /// `VideoPortInterlockedDecrement`: returns the new value.
@@ -137,5 +155,7 @@ pub unsafe extern "system" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -
         return 0;
     }
     // SAFETY: contract.
-    unsafe { atomic(Addend) }.fetch_sub(1, Ordering::SeqCst).wrapping_sub(1)
+    unsafe { atomic(Addend) }
+        .fetch_sub(1, Ordering::SeqCst)
+        .wrapping_sub(1)
 }

@@ -88,7 +88,11 @@ impl PortState {
     pub(crate) unsafe fn init(&self, device: *mut PortDevice) {
         // SAFETY: the objects live inside the device, whose address is stable until detach.
         unsafe {
-            KeInitializeDpc(self.dpc.get(), Some(interrupt::dpc_trampoline), device.cast());
+            KeInitializeDpc(
+                self.dpc.get(),
+                Some(interrupt::dpc_trampoline),
+                device.cast(),
+            );
             KeInitializeEvent(self.start_io.get(), EVENT_TYPE::SynchronizationEvent, TRUE);
         }
     }

@@ -240,7 +240,9 @@ pub(crate) unsafe extern "system" fn dispatch_pnp(
                 (*irp).IoStatus.Status = STATUS_SUCCESS;
                 pass_down(lower, irp)
             }
-            IRP_MN_QUERY_REMOVE_DEVICE | IRP_MN_CANCEL_REMOVE_DEVICE | IRP_MN_CANCEL_STOP_DEVICE => {
+            IRP_MN_QUERY_REMOVE_DEVICE
+            | IRP_MN_CANCEL_REMOVE_DEVICE
+            | IRP_MN_CANCEL_STOP_DEVICE => {
                 (*irp).IoStatus.Status = STATUS_SUCCESS;
                 pass_down(lower, irp)
             }
@@ -318,7 +320,10 @@ impl PortDevice {
         }
         config.DriverRegistryPath = driver.registry_path();
         let mut again: UCHAR = 0;
-        let find = driver.init.HwFindAdapter.expect("checked by VideoPortInitialize");
+        let find = driver
+            .init
+            .HwFindAdapter
+            .expect("checked by VideoPortInitialize");
         self.port.set_state(state::FINDING);
         // SAFETY: the miniport's HwFindAdapter with its extension and a valid config.
         let vp = unsafe {
@@ -367,7 +372,10 @@ impl PortDevice {
                 self.port.interrupt.store(object, Ordering::Release);
             }
         }
-        let init = driver.init.HwInitialize.expect("checked by VideoPortInitialize");
+        let init = driver
+            .init
+            .HwInitialize
+            .expect("checked by VideoPortInitialize");
         // SAFETY: the miniport's HwInitialize with its extension.
         if unsafe { init(self.hw_extension()) } == FALSE {
             self.stop_hardware();

@@ -108,9 +108,15 @@ unsafe fn write_port<T: Copy + Into<u64>>(port: *mut T, value: T) {
         // SAFETY: port output at CPL 0 to a port of the device (contract).
         unsafe {
             match size_of::<T>() {
-                1 => core::arch::asm!("out dx, al", in("dx") p, in("al") v as u8, options(nomem, nostack, preserves_flags)),
-                2 => core::arch::asm!("out dx, ax", in("dx") p, in("ax") v as u16, options(nomem, nostack, preserves_flags)),
-                _ => core::arch::asm!("out dx, eax", in("dx") p, in("eax") v as u32, options(nomem, nostack, preserves_flags)),
+                1 => {
+                    core::arch::asm!("out dx, al", in("dx") p, in("al") v as u8, options(nomem, nostack, preserves_flags))
+                }
+                2 => {
+                    core::arch::asm!("out dx, ax", in("dx") p, in("ax") v as u16, options(nomem, nostack, preserves_flags))
+                }
+                _ => {
+                    core::arch::asm!("out dx, eax", in("dx") p, in("eax") v as u32, options(nomem, nostack, preserves_flags))
+                }
             }
         }
     }
@@ -193,15 +199,87 @@ macro_rules! buffer {
     };
 }
 
-single!(VideoPortReadRegisterUchar, VideoPortWriteRegisterUchar, u8, read_register, write_register);
-single!(VideoPortReadRegisterUshort, VideoPortWriteRegisterUshort, u16, read_register, write_register);
-single!(VideoPortReadRegisterUlong, VideoPortWriteRegisterUlong, u32, read_register, write_register);
-single!(VideoPortReadPortUchar, VideoPortWritePortUchar, u8, read_port, write_port);
-single!(VideoPortReadPortUshort, VideoPortWritePortUshort, u16, read_port, write_port);
-single!(VideoPortReadPortUlong, VideoPortWritePortUlong, u32, read_port, write_port);
-buffer!(VideoPortReadRegisterBufferUchar, VideoPortWriteRegisterBufferUchar, u8, read_register, write_register);
-buffer!(VideoPortReadRegisterBufferUshort, VideoPortWriteRegisterBufferUshort, u16, read_register, write_register);
-buffer!(VideoPortReadRegisterBufferUlong, VideoPortWriteRegisterBufferUlong, u32, read_register, write_register);
-buffer!(VideoPortReadPortBufferUchar, VideoPortWritePortBufferUchar, u8, read_port, write_port);
-buffer!(VideoPortReadPortBufferUshort, VideoPortWritePortBufferUshort, u16, read_port, write_port);
-buffer!(VideoPortReadPortBufferUlong, VideoPortWritePortBufferUlong, u32, read_port, write_port);
+single!(
+    VideoPortReadRegisterUchar,
+    VideoPortWriteRegisterUchar,
+    u8,
+    read_register,
+    write_register
+);
+single!(
+    VideoPortReadRegisterUshort,
+    VideoPortWriteRegisterUshort,
+    u16,
+    read_register,
+    write_register
+);
+single!(
+    VideoPortReadRegisterUlong,
+    VideoPortWriteRegisterUlong,
+    u32,
+    read_register,
+    write_register
+);
+single!(
+    VideoPortReadPortUchar,
+    VideoPortWritePortUchar,
+    u8,
+    read_port,
+    write_port
+);
+single!(
+    VideoPortReadPortUshort,
+    VideoPortWritePortUshort,
+    u16,
+    read_port,
+    write_port
+);
+single!(
+    VideoPortReadPortUlong,
+    VideoPortWritePortUlong,
+    u32,
+    read_port,
+    write_port
+);
+buffer!(
+    VideoPortReadRegisterBufferUchar,
+    VideoPortWriteRegisterBufferUchar,
+    u8,
+    read_register,
+    write_register
+);
+buffer!(
+    VideoPortReadRegisterBufferUshort,
+    VideoPortWriteRegisterBufferUshort,
+    u16,
+    read_register,
+    write_register
+);
+buffer!(
+    VideoPortReadRegisterBufferUlong,
+    VideoPortWriteRegisterBufferUlong,
+    u32,
+    read_register,
+    write_register
+);
+buffer!(
+    VideoPortReadPortBufferUchar,
+    VideoPortWritePortBufferUchar,
+    u8,
+    read_port,
+    write_port
+);
+buffer!(
+    VideoPortReadPortBufferUshort,
+    VideoPortWritePortBufferUshort,
+    u16,
+    read_port,
+    write_port
+);
+buffer!(
+    VideoPortReadPortBufferUlong,
+    VideoPortWritePortBufferUlong,
+    u32,
+    read_port,
+    write_port
+);

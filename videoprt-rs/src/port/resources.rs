@@ -291,9 +291,8 @@ pub fn check_claim(resources: &Resources, ranges: &[VIDEO_ACCESS_RANGE]) -> Resu
         }
         for b in &ranges[..i] {
             let (s2, io2) = (b.RangeStart.get(), b.RangeInIoSpace & 1 != 0);
-            let overlap = io == io2
-                && start < s2 + b.RangeLength as u64
-                && s2 < start + a.RangeLength as u64;
+            let overlap =
+                io == io2 && start < s2 + b.RangeLength as u64 && s2 < start + a.RangeLength as u64;
             if overlap && !(a.RangeShareable != 0 && b.RangeShareable != 0) {
                 return Err(Misuse::Port {
                     code: port_code::OVERLAPPING_RANGES,
@@ -486,7 +485,11 @@ pub unsafe extern "system" fn VideoPortGetDeviceBase(
             R,
             Misuse::Port {
                 code: port_code::BAD_ARGUMENT,
-                p2: if NumberOfUchars == 0 { 0 } else { flags as usize },
+                p2: if NumberOfUchars == 0 {
+                    0
+                } else {
+                    flags as usize
+                },
                 p3: 0,
             },
         );
@@ -561,7 +564,10 @@ pub unsafe extern "system" fn VideoPortGetDeviceBase(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortFreeDeviceBase(HwDeviceExtension: PVOID, MappedAddress: PVOID) {
+pub unsafe extern "system" fn VideoPortFreeDeviceBase(
+    HwDeviceExtension: PVOID,
+    MappedAddress: PVOID,
+) {
     const R: &str = "VideoPortFreeDeviceBase";
     if !irql::require_at_most(R, Irql::PASSIVE) {
         return;
@@ -584,5 +590,23 @@ pub unsafe extern "system" fn VideoPortFreeDeviceBase(HwDeviceExtension: PVOID, 
                 p3: 0,
             },
         ),
+    }
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Default for Mappings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -69,7 +69,14 @@ impl PciDeviceModel for TestDevice {
             _ => 0,
         }
     }
-    fn write(&mut self, ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, _size: u8, value: u64) {
+    fn write(
+        &mut self,
+        ctx: &mut DeviceContext<'_>,
+        bar: usize,
+        offset: u64,
+        _size: u8,
+        value: u64,
+    ) {
         match (bar, offset) {
             (0, REG_SCRATCH) => self.scratch = value as u32,
             (0, REG_DOORBELL) => {
@@ -110,7 +117,8 @@ pub const IOCTL_GET_ID: u32 = CTL_CODE(FILE_DEVICE_VIDEO, 0x800, METHOD_BUFFERED
 pub const IOCTL_SET_SCRATCH: u32 =
     CTL_CODE(FILE_DEVICE_VIDEO, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS);
 pub const IOCTL_RING: u32 = CTL_CODE(FILE_DEVICE_VIDEO, 0x802, METHOD_BUFFERED, FILE_ANY_ACCESS);
-pub const IOCTL_COUNTS: u32 = CTL_CODE(FILE_DEVICE_VIDEO, 0x803, METHOD_OUT_DIRECT, FILE_ANY_ACCESS);
+pub const IOCTL_COUNTS: u32 =
+    CTL_CODE(FILE_DEVICE_VIDEO, 0x803, METHOD_OUT_DIRECT, FILE_ANY_ACCESS);
 pub const IOCTL_LIAR: u32 = CTL_CODE(FILE_DEVICE_VIDEO, 0x804, METHOD_BUFFERED, FILE_ANY_ACCESS);
 pub const IOCTL_NEITHER: u32 = CTL_CODE(FILE_DEVICE_VIDEO, 0x805, METHOD_NEITHER, FILE_ANY_ACCESS);
 
@@ -293,7 +301,9 @@ pub unsafe extern "system" fn driver_entry(
 ) -> NTSTATUS {
     let mut data = init_data();
     // SAFETY: DriverEntry's arguments, passed on as VideoPortInitialize wants.
-    NTSTATUS(unsafe { VideoPortInitialize(driver.cast(), path.cast(), &mut data, null_mut()) } as i32)
+    NTSTATUS(
+        unsafe { VideoPortInitialize(driver.cast(), path.cast(), &mut data, null_mut()) } as i32,
+    )
 }
 
 /// Tests in one binary share the statics above: each holds this for its whole run.
