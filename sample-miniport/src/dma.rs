@@ -66,8 +66,20 @@ pub fn packet_element_done(hw: PVOID, ext: &DeviceExtension) {
         return;
     }
     let to_device = ext.dma.to_device.load(Ordering::Acquire);
+    #[cfg(not(target_os = "windows"))]
+    if crate::misbehave::is(crate::misbehave::Misbehavior::SkipCompleteDma) {
+        ext.dma.list.store(core::ptr::null_mut(), Ordering::Release);
+        ext.dma.done.store(true, Ordering::Release);
+        return;
+    }
     // SAFETY: the list came from HwVidExecuteDma for this adapter and every element is done.
     unsafe { VideoPortCompleteDma(hw, ext.adapter, list, to_device as BOOLEAN) };
+    #[cfg(not(target_os = "windows"))]
+    if crate::misbehave::is(crate::misbehave::Misbehavior::RestartAfterComplete) {
+        // The bug under test: the engine runs again on the addresses it was just given back.
+        let command = edu::DMA_START | if to_device { 0 } else { edu::DMA_TO_RAM };
+        ext.write(edu::DMA_COMMAND, command);
+    }
     ext.dma.list.store(core::ptr::null_mut(), Ordering::Release);
     ext.dma.done.store(true, Ordering::Release);
 }

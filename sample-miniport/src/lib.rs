@@ -30,6 +30,8 @@ mod videoport;
 pub mod demo;
 #[cfg(target_os = "windows")]
 mod kernel_image;
+#[cfg(not(target_os = "windows"))]
+pub mod misbehave;
 
 #[cfg(target_os = "windows")]
 extern crate kernel_rt as _;

@@ -141,7 +141,10 @@ pub(crate) unsafe extern "system" fn dispatch_device_control(
         start_io(device.hw_extension(), &mut vrp);
         KeSetEvent(lock, 0, FALSE);
         let mut information = status_block.Information;
-        if information > out_len as usize {
+        // On success Information counts bytes returned through the output buffer, so it cannot
+        // exceed it. On failure nothing is copied back, and miniports commonly report the size
+        // they needed there (ERROR_INSUFFICIENT_BUFFER), which is passed on as it is.
+        if status_block.Status == NO_ERROR && information > out_len as usize {
             report::misuse(
                 R,
                 Misuse::Port {
