@@ -5,7 +5,9 @@
 //!   miniport on the simulated machine (see README).
 //! - `cargo xtask test`: set-up, the driver build, lints, and every test.
 //! - `cargo xtask setup`: only the set-up (rustup target, Debian packages).
+//! - `cargo xtask bench`: instructions and pool allocations per transfer (callgrind).
 
+mod bench;
 mod build;
 mod setup;
 mod shell;
@@ -19,8 +21,9 @@ fn main() -> ExitCode {
         Some("build") => setup::ensure_all().and_then(|()| build::drivers().map(drop)),
         Some("run") => setup::ensure_all().and_then(|()| run(&args[1..])),
         Some("test") => setup::ensure_all().and_then(|()| test(&args[1..])),
+        Some("bench") => bench::run(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | build | run | test>");
+            eprintln!("usage: cargo xtask <setup | build | run | test | bench>");
             return ExitCode::from(2);
         }
     };
