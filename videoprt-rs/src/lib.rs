@@ -20,4 +20,5 @@ pub mod irql;
 pub mod pool;
 pub mod port;
 pub mod report;
+mod slist;
 pub mod sync;

@@ -16,6 +16,7 @@ use crate::device::PortDevice;
 use crate::irql::{self, Irql};
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
+use crate::slist::{Linked, SList};
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::{null_mut, NonNull};
@@ -109,7 +110,7 @@ impl Adapter {
                 }
             }
         }
-        let buffers = this.common_buffers.lock().count();
+        let buffers = this.common_buffers.lock().iter().count();
         if buffers != 0 && why == Release::ByMiniport {
             report::misuse(
                 routine,
@@ -144,66 +145,11 @@ enum Release {
 }
 
 /// The adapters of one device.
-pub(crate) struct AdapterList {
-    head: *mut Adapter,
-}
-// SAFETY: the list stores addresses only and is reachable only through its lock.
-unsafe impl Send for AdapterList {}
+pub(crate) type AdapterList = SList<Adapter>;
 
-impl AdapterList {
-    pub const fn new() -> Self {
-        Self { head: null_mut() }
-    }
-
-    fn push(&mut self, adapter: NonNull<Adapter>) {
-        // SAFETY: the new adapter is not shared yet.
-        unsafe { (*adapter.as_ptr()).next = self.head };
-        self.head = adapter.as_ptr();
-    }
-
-    fn find(&self, handle: PVP_DMA_ADAPTER) -> Option<NonNull<Adapter>> {
-        let mut cursor = self.head;
-        while !cursor.is_null() {
-            if core::ptr::eq(cursor.cast(), handle) {
-                return NonNull::new(cursor);
-            }
-            // SAFETY: listed adapters are live.
-            cursor = unsafe { (*cursor).next };
-        }
-        None
-    }
-
-    fn unlink(&mut self, handle: PVP_DMA_ADAPTER) -> Option<NonNull<Adapter>> {
-        let mut link: *mut *mut Adapter = &mut self.head;
-        // SAFETY: listed adapters are live.
-        unsafe {
-            while !(*link).is_null() {
-                if core::ptr::eq((*link).cast(), handle) {
-                    let found = *link;
-                    *link = (*found).next;
-                    return NonNull::new(found);
-                }
-                link = &mut (**link).next;
-            }
-        }
-        None
-    }
-
-    pub fn pop(&mut self) -> Option<NonNull<Adapter>> {
-        let first = NonNull::new(self.head)?;
-        // SAFETY: listed adapters are live.
-        self.head = unsafe { first.as_ref().next };
-        Some(first)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Adapter> + '_ {
-        let mut cursor = self.head;
-        core::iter::from_fn(move || {
-            // SAFETY: listed adapters are live while the list lock is held (by `&self`).
-            let adapter = unsafe { cursor.as_ref()? };
-            cursor = adapter.next;
-            Some(adapter)
-        })
+impl Linked for Adapter {
+    fn next(&mut self) -> &mut *mut Self {
+        &mut self.next
     }
 }
 
@@ -221,7 +167,13 @@ impl PortDevice {
             report::misuse(routine, Misuse::NullAdapter);
             return None;
         }
-        let found = self.dma.adapters.lock().find(handle);
+        let found = self
+            .dma
+            .adapters
+            .lock()
+            .iter()
+            .find(|a| core::ptr::eq(a.handle(), handle))
+            .map(NonNull::from);
         match found {
             // SAFETY: listed adapters are live until released, which callers do not race.
             Some(adapter) => Some(unsafe { &*adapter.as_ptr() }),
@@ -283,7 +235,11 @@ impl PortDevice {
     /// Unlinks and releases the adapter behind `handle`; reports a handle that is not live.
     /// PASSIVE_LEVEL.
     pub(crate) fn put_adapter(&self, routine: &'static str, handle: PVP_DMA_ADAPTER) {
-        let unlinked = self.dma.adapters.lock().unlink(handle);
+        let unlinked = self
+            .dma
+            .adapters
+            .lock()
+            .take(|a| core::ptr::eq(a.handle(), handle));
         match unlinked {
             Some(adapter) => Adapter::release(adapter, routine, Release::ByMiniport),
             None => report::misuse(
@@ -333,10 +289,7 @@ pub unsafe extern "system" fn VideoPortGetDmaAdapter(
     vp_device_description: PVP_DEVICE_DESCRIPTION,
 ) -> PVP_DMA_ADAPTER {
     const ROUTINE: &str = "VideoPortGetDmaAdapter";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return null_mut();
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return null_mut();
     };
     // SAFETY: the caller guarantees a non-NULL description is readable.
@@ -367,10 +320,7 @@ pub unsafe extern "system" fn VideoPortPutDmaAdapter(
     vp_dma_adapter: PVP_DMA_ADAPTER,
 ) {
     const ROUTINE: &str = "VideoPortPutDmaAdapter";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return;
     };
     if vp_dma_adapter.is_null() {

@@ -13,10 +13,10 @@
 
 use super::adapter::Adapter;
 use super::hal::HalAdapter;
-use crate::device::PortDevice;
-use crate::irql::{self, Irql};
+use crate::irql::Irql;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
+use crate::slist::{Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
@@ -49,67 +49,11 @@ impl CommonBuffer {
     }
 }
 
-pub(crate) struct CommonBufferList {
-    head: *mut CommonBuffer,
-}
-// SAFETY: addresses only, reachable through the adapter's lock.
-unsafe impl Send for CommonBufferList {}
+pub(crate) type CommonBufferList = SList<CommonBuffer>;
 
-impl CommonBufferList {
-    pub const fn new() -> Self {
-        Self { head: null_mut() }
-    }
-
-    pub fn count(&self) -> usize {
-        let mut n = 0;
-        let mut cursor = self.head;
-        while !cursor.is_null() {
-            n += 1;
-            // SAFETY: listed records are live.
-            cursor = unsafe { (*cursor).next };
-        }
-        n
-    }
-
-    fn push(&mut self, buffer: NonNull<CommonBuffer>) {
-        // SAFETY: the record is not shared yet.
-        unsafe { (*buffer.as_ptr()).next = self.head };
-        self.head = buffer.as_ptr();
-    }
-
-    pub fn pop(&mut self) -> Option<NonNull<CommonBuffer>> {
-        let first = NonNull::new(self.head)?;
-        // SAFETY: listed records are live.
-        self.head = unsafe { first.as_ref().next };
-        Some(first)
-    }
-
-    /// Unlinks the record matching all four values exactly.
-    fn take_exact(
-        &mut self,
-        va: PVOID,
-        logical: PHYSICAL_ADDRESS,
-        length: u32,
-        cache_enabled: bool,
-    ) -> Option<NonNull<CommonBuffer>> {
-        let mut link: *mut *mut CommonBuffer = &mut self.head;
-        // SAFETY: listed records are live.
-        unsafe {
-            while !(*link).is_null() {
-                let b = &**link;
-                if b.virtual_address == va
-                    && b.logical_address == logical
-                    && b.length == length
-                    && b.cache_enabled == cache_enabled
-                {
-                    let found = *link;
-                    *link = b.next;
-                    return NonNull::new(found);
-                }
-                link = &mut (**link).next;
-            }
-        }
-        None
+impl Linked for CommonBuffer {
+    fn next(&mut self) -> &mut *mut Self {
+        &mut self.next
     }
 }
 
@@ -155,10 +99,12 @@ impl Adapter {
         va: PVOID,
         cache_enabled: bool,
     ) {
-        let found = self
-            .common_buffers
-            .lock()
-            .take_exact(va, logical, length, cache_enabled);
+        let found = self.common_buffers.lock().take(|b| {
+            b.virtual_address == va
+                && b.logical_address == logical
+                && b.length == length
+                && b.cache_enabled == cache_enabled
+        });
         match found {
             // SAFETY: the record was unlinked and describes a live allocation on this adapter.
             Some(buffer) => unsafe { CommonBuffer::free(buffer, &self.hal) },
@@ -188,10 +134,7 @@ pub unsafe extern "system" fn VideoPortAllocateCommonBuffer(
     _reserved: PVOID,
 ) -> PVOID {
     const ROUTINE: &str = "VideoPortAllocateCommonBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return null_mut();
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return null_mut();
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {
@@ -237,10 +180,7 @@ pub unsafe extern "system" fn VideoPortReleaseCommonBuffer(
     cache_enabled: BOOLEAN,
 ) {
     const ROUTINE: &str = "VideoPortReleaseCommonBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return;
     };
     if let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) {

@@ -12,7 +12,6 @@
 //! The port does not call `FlushAdapterBuffers` itself: that routine needs the
 //! `MapRegisterBase` of the MapTransfer path, which the scatter/gather path never hands out.
 
-use crate::device::PortDevice;
 use crate::irql::{self, Irql};
 use crate::report::{self, port_code, Misuse};
 use ddk_sys::*;
@@ -32,10 +31,7 @@ pub unsafe extern "system" fn VideoPortCompleteDma(
     write_to_device: BOOLEAN,
 ) -> VP_STATUS {
     const ROUTINE: &str = "VideoPortCompleteDma";
-    if !irql::require_at_most(ROUTINE, Irql::DISPATCH) {
-        return ERROR_INVALID_PARAMETER;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
         return ERROR_INVALID_PARAMETER;
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {

@@ -17,9 +17,10 @@
 
 use super::adapter::Adapter;
 use crate::device::PortDevice;
-use crate::irql::{self, Irql};
+use crate::irql::Irql;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
+use crate::slist::{Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering;
 use ddk_sys::*;
@@ -30,28 +31,11 @@ pub(crate) struct ContiguousBlock {
     va: PVOID,
 }
 
-pub(crate) struct ContiguousList {
-    head: *mut ContiguousBlock,
-}
-// SAFETY: addresses only, reachable through the device's lock.
-unsafe impl Send for ContiguousList {}
+pub(crate) type ContiguousList = SList<ContiguousBlock>;
 
-impl ContiguousList {
-    pub const fn new() -> Self {
-        Self { head: null_mut() }
-    }
-
-    fn push(&mut self, block: NonNull<ContiguousBlock>) {
-        // SAFETY: the record is not shared yet.
-        unsafe { (*block.as_ptr()).next = self.head };
-        self.head = block.as_ptr();
-    }
-
-    pub fn pop(&mut self) -> Option<NonNull<ContiguousBlock>> {
-        let first = NonNull::new(self.head)?;
-        // SAFETY: listed records are live.
-        self.head = unsafe { first.as_ref().next };
-        Some(first)
+impl Linked for ContiguousBlock {
+    fn next(&mut self) -> &mut *mut Self {
+        &mut self.next
     }
 }
 
@@ -118,10 +102,7 @@ pub unsafe extern "system" fn VideoPortGetCommonBuffer(
     cache_enabled: BOOLEAN,
 ) -> PVOID {
     const ROUTINE: &str = "VideoPortGetCommonBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return null_mut();
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return null_mut();
     };
     if logical_address.is_null() || p_actual_length.is_null() {
@@ -172,10 +153,7 @@ pub unsafe extern "system" fn VideoPortFreeCommonBuffer(
     cache_enabled: BOOLEAN,
 ) {
     const ROUTINE: &str = "VideoPortFreeCommonBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return;
     };
     let legacy = device.dma.legacy_adapter.load(Ordering::Acquire);
@@ -210,10 +188,7 @@ pub unsafe extern "system" fn VideoPortAllocateContiguousMemory(
     highest_acceptable_address: PHYSICAL_ADDRESS,
 ) -> PVOID {
     const ROUTINE: &str = "VideoPortAllocateContiguousMemory";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return null_mut();
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return null_mut();
     };
     if number_of_bytes == 0 {

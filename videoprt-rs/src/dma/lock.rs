@@ -17,9 +17,10 @@
 
 use super::adapter::transfers_on_mdl;
 use crate::device::PortDevice;
-use crate::irql::{self, Irql};
+use crate::irql::Irql;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
+use crate::slist::{Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
@@ -53,64 +54,23 @@ fn is_user_address(va: usize) -> bool {
 }
 
 /// One MDL this device locked.
-struct LockedBuffer {
+pub(crate) struct LockedBuffer {
     next: *mut LockedBuffer,
     mdl: PMDL,
 }
 
-pub(crate) struct LockedList {
-    head: *mut LockedBuffer,
-}
-// SAFETY: addresses only, reachable through the device's lock.
-unsafe impl Send for LockedList {}
+pub(crate) type LockedList = SList<LockedBuffer>;
 
-impl LockedList {
-    pub const fn new() -> Self {
-        Self { head: null_mut() }
-    }
-
-    fn contains(&self, mdl: PMDL) -> bool {
-        let mut cursor = self.head;
-        while !cursor.is_null() {
-            // SAFETY: listed records are live.
-            unsafe {
-                if (*cursor).mdl == mdl {
-                    return true;
-                }
-                cursor = (*cursor).next;
-            }
-        }
-        false
-    }
-
-    fn push(&mut self, record: NonNull<LockedBuffer>) {
-        // SAFETY: the record is not shared yet.
-        unsafe { (*record.as_ptr()).next = self.head };
-        self.head = record.as_ptr();
-    }
-
-    /// Unlinks the record of `mdl` (any MDL when `None`).
-    fn take(&mut self, mdl: Option<PMDL>) -> Option<NonNull<LockedBuffer>> {
-        let mut link: *mut *mut LockedBuffer = &mut self.head;
-        // SAFETY: listed records are live.
-        unsafe {
-            while !(*link).is_null() {
-                if mdl.is_none_or(|m| (**link).mdl == m) {
-                    let found = *link;
-                    *link = (*found).next;
-                    return NonNull::new(found);
-                }
-                link = &mut (**link).next;
-            }
-        }
-        None
+impl Linked for LockedBuffer {
+    fn next(&mut self) -> &mut *mut Self {
+        &mut self.next
     }
 }
 
 impl PortDevice {
     /// Whether `mdl` is a buffer this device locked and has not unlocked.
     pub(crate) fn is_locked_mdl(&self, mdl: PMDL) -> bool {
-        !mdl.is_null() && self.dma.locked.lock().contains(mdl)
+        !mdl.is_null() && self.dma.locked.lock().iter().any(|r| r.mdl == mdl)
     }
 
     /// Probes, locks and records `length` bytes at `base`. PASSIVE_LEVEL.
@@ -181,7 +141,7 @@ impl PortDevice {
             );
             return false;
         }
-        let taken = self.dma.locked.lock().take(Some(mdl));
+        let taken = self.dma.locked.lock().take(|r| r.mdl == mdl);
         let Some(record) = taken else {
             report::misuse(
                 routine,
@@ -205,7 +165,7 @@ impl PortDevice {
     /// Unlocks every buffer the miniport left locked (device removal), reporting each.
     pub(crate) fn unlock_all(&self, routine: &'static str) {
         loop {
-            let Some(record) = self.dma.locked.lock().take(None) else {
+            let Some(record) = self.dma.locked.lock().pop() else {
                 break;
             };
             // SAFETY: the record was unlinked and is live.
@@ -241,10 +201,7 @@ pub unsafe extern "system" fn VideoPortLockBuffer(
     operation: VP_LOCK_OPERATION,
 ) -> PVOID {
     const ROUTINE: &str = "VideoPortLockBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return null_mut();
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return null_mut();
     };
     if length == 0 {
@@ -276,10 +233,7 @@ pub unsafe extern "system" fn VideoPortLockBuffer(
 #[no_mangle]
 pub unsafe extern "system" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, mdl: PVOID) {
     const ROUTINE: &str = "VideoPortUnlockBuffer";
-    if !irql::require_at_most(ROUTINE, Irql::DISPATCH) {
-        return;
-    }
-    if let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) {
+    if let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) {
         device.unlock_buffer(ROUTINE, mdl.cast());
     }
 }
@@ -303,10 +257,7 @@ pub unsafe extern "system" fn VideoPortLockPages(
     if dma_flags != DMA_FLAGS::VideoPortDmaInitOnly {
         return FALSE;
     }
-    if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        return FALSE;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) else {
         return FALSE;
     };
     // SAFETY: the caller guarantees a non-NULL packet is valid.
@@ -351,10 +302,8 @@ pub unsafe extern "system" fn VideoPortUnlockPages(
     dma: PDMA,
 ) -> BOOLEAN {
     const ROUTINE: &str = "VideoPortUnlockPages";
-    if irql::require_at_most(ROUTINE, Irql::PASSIVE) {
-        if let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) {
-            device.unlock_buffer(ROUTINE, dma.cast());
-        }
+    if let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::PASSIVE) {
+        device.unlock_buffer(ROUTINE, dma.cast());
     }
     TRUE
 }

@@ -24,12 +24,26 @@ pub mod start;
 mod transfer;
 
 use crate::device::PortDevice;
+use crate::irql::{self, Irql};
 use crate::sync::SpinLock;
 use adapter::{Adapter, AdapterList};
 use core::ptr::null_mut;
 use core::sync::atomic::AtomicPtr;
 use legacy_common_buffer::ContiguousList;
 use lock::LockedList;
+
+/// The start of every DMA export: the caller's IRQL within `max`, and `hw_device_extension`
+/// one the port handed out. Either failure is reported; `None` tells the export to return.
+pub(crate) fn entry(
+    routine: &'static str,
+    hw_device_extension: ddk_sys::PVOID,
+    max: Irql,
+) -> Option<&'static PortDevice> {
+    if !irql::require_at_most(routine, max) {
+        return None;
+    }
+    PortDevice::from_hw_extension(routine, hw_device_extension)
+}
 
 /// The DMA resources of one device.
 pub(crate) struct DeviceDma {

@@ -13,7 +13,6 @@
 //! moves a buffer of any size by calling again with `Offset` advanced by `*pLength`.
 
 use super::transfer::{TransferParams, TransferSlot};
-use crate::device::PortDevice;
 use crate::irql::{self, Irql};
 use crate::report::{self, port_code, Misuse};
 use core::sync::atomic::Ordering;
@@ -100,10 +99,7 @@ pub unsafe extern "system" fn VideoPortStartDma(
     write_to_device: BOOLEAN,
 ) -> VP_STATUS {
     const ROUTINE: &str = "VideoPortStartDma";
-    if !irql::require_at_most(ROUTINE, Irql::DISPATCH) {
-        return ERROR_INVALID_PARAMETER;
-    }
-    let Some(device) = PortDevice::from_hw_extension(ROUTINE, hw_device_extension) else {
+    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
         return ERROR_INVALID_PARAMETER;
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {
