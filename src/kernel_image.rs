@@ -11,6 +11,9 @@ extern "C" {
     // videoprt-rs/csrc) names in its unwind data.
     #[allow(dead_code)]
     fn __C_specific_handler();
+    // What VideoPortDebugPrint (videoprt-rs/csrc/debug_print.c) forwards to.
+    #[allow(dead_code)]
+    fn vDbgPrintEx();
 }
 
 #[panic_handler]

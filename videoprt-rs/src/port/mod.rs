@@ -20,6 +20,7 @@
 // Parameter names follow the video.h prototypes, so each export reads like its documentation.
 #![allow(non_snake_case, non_upper_case_globals)]
 
+pub mod debug;
 pub mod dispatch;
 pub mod initialize;
 pub mod interrupt;
