@@ -268,8 +268,101 @@ pub union IO_STACK_PARAMETERS {
     pub DeviceIoControl: IO_STACK_DEVICE_IO_CONTROL,
     pub StartDevice: IO_STACK_START_DEVICE,
     pub Power: IO_STACK_POWER,
+    pub QueryInterface: IO_STACK_QUERY_INTERFACE,
     pub Others: [PVOID; 4],
 }
+
+/// `Parameters.QueryInterface` (IRP_MN_QUERY_INTERFACE).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct IO_STACK_QUERY_INTERFACE {
+    pub InterfaceType: *const GUID,
+    pub Size: USHORT,
+    pub Version: USHORT,
+    pub Interface: *mut INTERFACE,
+    pub InterfaceSpecificData: PVOID,
+}
+
+/// `GUID`.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct GUID {
+    pub Data1: ULONG,
+    pub Data2: USHORT,
+    pub Data3: USHORT,
+    pub Data4: [UCHAR; 8],
+}
+
+/// `GUID_BUS_INTERFACE_STANDARD` (wdmguid.h): the bus driver's `BUS_INTERFACE_STANDARD`.
+pub const GUID_BUS_INTERFACE_STANDARD: GUID = GUID {
+    Data1: 0x496b_8280,
+    Data2: 0x6f25,
+    Data3: 0x11d0,
+    Data4: [0xbe, 0xaf, 0x08, 0x00, 0x2b, 0xe2, 0x09, 0x2f],
+};
+
+/// `PINTERFACE_REFERENCE` / `PINTERFACE_DEREFERENCE`.
+pub type PINTERFACE_REFERENCE = Option<unsafe extern "system" fn(Context: PVOID)>;
+
+/// `PGET_SET_DEVICE_DATA`: returns the number of bytes read or written.
+pub type PGET_SET_DEVICE_DATA = Option<
+    unsafe extern "system" fn(
+        Context: PVOID,
+        DataType: ULONG,
+        Buffer: PVOID,
+        Offset: ULONG,
+        Length: ULONG,
+    ) -> ULONG,
+>;
+
+/// `PTRANSLATE_BUS_ADDRESS`.
+pub type PTRANSLATE_BUS_ADDRESS = Option<
+    unsafe extern "system" fn(
+        Context: PVOID,
+        BusAddress: PHYSICAL_ADDRESS,
+        Length: ULONG,
+        AddressSpace: *mut ULONG,
+        TranslatedAddress: *mut PHYSICAL_ADDRESS,
+    ) -> BOOLEAN,
+>;
+
+/// `PGET_DMA_ADAPTER`.
+pub type PGET_DMA_ADAPTER = Option<
+    unsafe extern "system" fn(
+        Context: PVOID,
+        DeviceDescriptor: *mut crate::dma::DEVICE_DESCRIPTION,
+        NumberOfMapRegisters: *mut ULONG,
+    ) -> *mut crate::dma::DMA_ADAPTER,
+>;
+
+/// `INTERFACE`: the header every interface returned by IRP_MN_QUERY_INTERFACE starts with.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct INTERFACE {
+    pub Size: USHORT,
+    pub Version: USHORT,
+    pub Context: PVOID,
+    pub InterfaceReference: PINTERFACE_REFERENCE,
+    pub InterfaceDereference: PINTERFACE_REFERENCE,
+}
+
+/// `BUS_INTERFACE_STANDARD` (`GUID_BUS_INTERFACE_STANDARD`, version 1).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct BUS_INTERFACE_STANDARD {
+    pub Size: USHORT,
+    pub Version: USHORT,
+    pub Context: PVOID,
+    pub InterfaceReference: PINTERFACE_REFERENCE,
+    pub InterfaceDereference: PINTERFACE_REFERENCE,
+    pub TranslateBusAddress: PTRANSLATE_BUS_ADDRESS,
+    pub GetDmaAdapter: PGET_DMA_ADAPTER,
+    pub SetBusData: PGET_SET_DEVICE_DATA,
+    pub GetBusData: PGET_SET_DEVICE_DATA,
+}
+
+/// `PCI_WHICHSPACE_CONFIG`: the `DataType` of Get/SetBusData for PCI configuration space.
+pub const PCI_WHICHSPACE_CONFIG: ULONG = 0;
 
 /// `Parameters.DeviceIoControl` with the x64 `POINTER_ALIGNMENT` of each `ULONG`.
 #[repr(C)]
@@ -523,6 +616,20 @@ const _: () = {
     assert!(offset_of!(IO_STACK_DEVICE_IO_CONTROL, IoControlCode) == 16);
     assert!(offset_of!(IO_STACK_DEVICE_IO_CONTROL, Type3InputBuffer) == 24);
     assert!(size_of::<IO_STACK_LOCATION>() == 72);
+    assert!(size_of::<IO_STACK_QUERY_INTERFACE>() == 32);
+    assert!(offset_of!(IO_STACK_QUERY_INTERFACE, Size) == 8);
+    assert!(offset_of!(IO_STACK_QUERY_INTERFACE, Version) == 10);
+    assert!(offset_of!(IO_STACK_QUERY_INTERFACE, Interface) == 16);
+    assert!(offset_of!(IO_STACK_QUERY_INTERFACE, InterfaceSpecificData) == 24);
+    assert!(size_of::<GUID>() == 16 && offset_of!(GUID, Data4) == 8);
+    assert!(size_of::<INTERFACE>() == 32);
+    assert!(offset_of!(INTERFACE, Context) == 8);
+    assert!(offset_of!(INTERFACE, InterfaceDereference) == 24);
+    assert!(size_of::<BUS_INTERFACE_STANDARD>() == 64);
+    assert!(offset_of!(BUS_INTERFACE_STANDARD, TranslateBusAddress) == 32);
+    assert!(offset_of!(BUS_INTERFACE_STANDARD, GetDmaAdapter) == 40);
+    assert!(offset_of!(BUS_INTERFACE_STANDARD, SetBusData) == 48);
+    assert!(offset_of!(BUS_INTERFACE_STANDARD, GetBusData) == 56);
     assert!(offset_of!(IO_STACK_LOCATION, Parameters) == 8);
     assert!(offset_of!(IO_STACK_LOCATION, DeviceObject) == 40);
     assert!(offset_of!(IO_STACK_LOCATION, CompletionRoutine) == 56);

@@ -111,6 +111,8 @@ extern "system" {
     ) -> *mut DEVICE_OBJECT;
     pub fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT);
     pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
+    pub fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> *mut IRP;
+    pub fn IoFreeIrp(Irp: *mut IRP);
     pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
     pub fn IoAllocateDriverObjectExtension(
         DriverObject: *mut DRIVER_OBJECT,

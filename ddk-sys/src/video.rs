@@ -82,6 +82,16 @@ c_enum!(
     VIDEO_SYNCHRONIZE_PRIORITY: u32 { VpLowPriority = 0, VpMediumPriority = 1, VpHighPriority = 2 }
 );
 c_enum!(
+    /// `BUS_DATA_TYPE` (miniport.h).
+    BUS_DATA_TYPE: i32 {
+        ConfigurationSpaceUndefined = -1, Cmos = 0, EisaConfiguration = 1, Pos = 2,
+        CbusConfiguration = 3, PCIConfiguration = 4, VMEConfiguration = 5,
+        NuBusConfiguration = 6, PCMCIAConfiguration = 7, MPIConfiguration = 8,
+        MPSAConfiguration = 9, PNPISAConfiguration = 10, SgiInternalConfiguration = 11,
+        MaximumBusDataType = 12,
+    }
+);
+c_enum!(
     /// `VIDEO_DEBUG_LEVEL`.
     VIDEO_DEBUG_LEVEL: u32 { Error = 0, Warn = 1, Trace = 2, Info = 3 }
 );

@@ -290,8 +290,19 @@ fn all_checks() -> Vec<Check> {
             Parameters.Power.Type.0 => "Parameters.Power.Type",
             Parameters.Power.State.0 => "Parameters.Power.State",
             Parameters.Power.ShutdownType.0 => "Parameters.Power.ShutdownType",
+            Parameters.QueryInterface.InterfaceType,
+            Parameters.QueryInterface.Size,
+            Parameters.QueryInterface.Version,
+            Parameters.QueryInterface.Interface,
+            Parameters.QueryInterface.InterfaceSpecificData,
             Parameters.Others,
             DeviceObject, FileObject, CompletionRoutine, Context,
+        },
+        GUID { Data1, Data2, Data3, Data4 },
+        INTERFACE { Size, Version, Context, InterfaceReference, InterfaceDereference },
+        BUS_INTERFACE_STANDARD {
+            Size, Version, Context, InterfaceReference, InterfaceDereference,
+            TranslateBusAddress, GetDmaAdapter, SetBusData, GetBusData,
         },
     );
 
@@ -367,6 +378,12 @@ fn all_checks() -> Vec<Check> {
         HW_DMA_RETURN { DmaAsyncReturn, DmaSyncReturn },
         VIDEO_SYNCHRONIZE_PRIORITY { VpLowPriority, VpMediumPriority, VpHighPriority },
         VIDEO_DEBUG_LEVEL { Error, Warn, Trace, Info },
+        BUS_DATA_TYPE {
+            ConfigurationSpaceUndefined, Cmos, EisaConfiguration, Pos, CbusConfiguration,
+            PCIConfiguration, VMEConfiguration, NuBusConfiguration, PCMCIAConfiguration,
+            MPIConfiguration, MPSAConfiguration, PNPISAConfiguration, SgiInternalConfiguration,
+            MaximumBusDataType,
+        },
     );
 
     // Constants.
@@ -421,7 +438,7 @@ fn all_checks() -> Vec<Check> {
         STATUS_DEVICE_NOT_READY = STATUS_DEVICE_NOT_READY.0,
         STATUS_DEVICE_DOES_NOT_EXIST = STATUS_DEVICE_DOES_NOT_EXIST.0,
         STATUS_INVALID_USER_BUFFER = STATUS_INVALID_USER_BUFFER.0,
-        IRP_MN_QUERY_INTERFACE, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
+        IRP_MN_QUERY_INTERFACE, PCI_WHICHSPACE_CONFIG, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_DEVICE_RELATIONS,
         IRP_MN_SET_POWER, IRP_MN_QUERY_POWER, IRP_MJ_READ, IRP_MJ_WRITE,
     );
     c.push(Check {

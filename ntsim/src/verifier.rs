@@ -272,6 +272,8 @@ pub enum LeakKind {
     IoSpaceMapping,
     /// An IRP ntsim sent that never completed.
     Irp,
+    /// A reference on a bus interface (IRP_MN_QUERY_INTERFACE) never dereferenced.
+    InterfaceReference,
 }
 
 /// One object still alive.

@@ -62,3 +62,109 @@ fn debug_print_cuts_a_long_message_at_511_bytes() {
     assert_eq!(out[0].1.len(), 511);
     assert!(out[0].1.starts_with("<xxx"));
 }
+
+fn port(code: u32) -> (u32, u32) {
+    (videoprt::report::VIDEOPRT_RS_CHECK, code)
+}
+
+#[test]
+fn bus_data_reads_and_writes_pci_config_space_through_the_bus_interface() {
+    use core::ffi::c_void;
+    use std::sync::atomic::Ordering;
+    use videoprt::port::bus::{VideoPortGetBusData, VideoPortSetBusData};
+    use videoprt::report::port_code;
+
+    let _s = serial();
+    let machine = Machine::new(MachineConfig::default());
+    let _g = machine.enter();
+    let pdo = machine.plug_pci_device(Box::new(TestDevice::default()));
+    let driver = machine
+        .load_driver("vprstest", driver_entry)
+        .expect("DriverEntry");
+    let node = machine.start_device(&driver, pdo).expect("START");
+    let hw = LAST_HW.load(Ordering::SeqCst) as PVOID;
+    let pci = BUS_DATA_TYPE::PCIConfiguration;
+    let get = |offset: u32, buf: &mut [u8]| {
+        // SAFETY: the buffer holds buf.len() bytes.
+        unsafe {
+            VideoPortGetBusData(
+                hw,
+                pci,
+                0,
+                buf.as_mut_ptr().cast(),
+                offset,
+                buf.len() as u32,
+            )
+        }
+    };
+
+    // Vendor and device IDs, and the whole header as the bus model holds it.
+    let mut ids = [0u8; 4];
+    assert_eq!(get(0, &mut ids), 4);
+    assert_eq!(u16::from_le_bytes([ids[0], ids[1]]), 0x1af4);
+    assert_eq!(u16::from_le_bytes([ids[2], ids[3]]), 0x10f0);
+    let mut header = [0u8; 256];
+    assert_eq!(get(0, &mut header), 256);
+    assert_eq!(header.to_vec(), machine.pci_config(pdo, 0, 256).unwrap());
+
+    // A write to the device-specific area reads back; IDs are read-only.
+    let mut value = 0xA55A_1234u32.to_le_bytes();
+    // SAFETY: 4 readable bytes.
+    let n = unsafe { VideoPortSetBusData(hw, pci, 0, value.as_mut_ptr().cast(), 0x40, 4) };
+    assert_eq!(n, 4);
+    assert_eq!(machine.pci_config(pdo, 0x40, 4).unwrap(), value.to_vec());
+    let mut junk = [0xFFu8; 4];
+    // SAFETY: 4 readable bytes.
+    let n = unsafe { VideoPortSetBusData(hw, pci, 0, junk.as_mut_ptr().cast(), 0, 4) };
+    assert_eq!(n, 4);
+    assert_eq!(get(0, &mut ids), 4);
+    assert_eq!(ids, [0xf4, 0x1a, 0xf0, 0x10]);
+
+    // Cut at the end of config space; other bus types move nothing, unreported.
+    let mut tail = [0u8; 16];
+    assert_eq!(get(250, &mut tail), 6);
+    // SAFETY: as above.
+    let cmos =
+        unsafe { VideoPortGetBusData(hw, BUS_DATA_TYPE::Cmos, 0, ids.as_mut_ptr().cast(), 0, 4) };
+    assert_eq!(cmos, 0);
+    assert!(take_codes(&machine).is_empty());
+
+    // Misuse: offset outside config space, NULL buffer, a type outside the enumeration, a
+    // foreign extension.
+    assert_eq!(get(256, &mut ids), 0);
+    // SAFETY: NULL is refused.
+    let null = unsafe { VideoPortGetBusData(hw, pci, 0, core::ptr::null_mut(), 0, 4) };
+    assert_eq!(null, 0);
+    // SAFETY: as above.
+    let odd =
+        unsafe { VideoPortGetBusData(hw, BUS_DATA_TYPE(99), 0, ids.as_mut_ptr().cast(), 0, 4) };
+    assert_eq!(odd, 0);
+    let mut not_ours = 0u64;
+    // SAFETY: the extension is looked up, never dereferenced.
+    let foreign = unsafe {
+        VideoPortGetBusData(
+            (&mut not_ours as *mut u64).cast::<c_void>(),
+            pci,
+            0,
+            ids.as_mut_ptr().cast(),
+            0,
+            4,
+        )
+    };
+    assert_eq!(foreign, 0);
+    assert_eq!(
+        take_codes(&machine),
+        vec![
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::NULL_ARGUMENT),
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::UNKNOWN_DEVICE_EXTENSION),
+        ]
+    );
+
+    // Removal dereferences the bus interface: nothing left behind.
+    assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
+    machine.unload_driver(driver);
+    machine.run_until_idle();
+    machine.assert_clean();
+}

@@ -58,6 +58,44 @@ pub(crate) fn free(cpu: &Cpu, irp: *mut IRP) {
     }
 }
 
+/// `IoAllocateIrp`: a zeroed IRP with `StackSize` locations, owned by the caller until it
+/// frees it with `IoFreeIrp`.
+///
+/// # Safety
+/// Call on a thread bound to a machine.
+#[no_mangle]
+pub unsafe extern "system" fn IoAllocateIrp(StackSize: CCHAR, _ChargeQuota: BOOLEAN) -> *mut IRP {
+    allocate(&cpu(), StackSize, "IoAllocateIrp")
+}
+
+/// `IoFreeIrp`: frees an IRP from `IoAllocateIrp` that its owner holds again (never sent, or
+/// back after a completion routine returned STATUS_MORE_PROCESSING_REQUIRED).
+///
+/// # Safety
+/// `Irp` is an IRP the caller owns; it must not be touched afterwards.
+#[no_mangle]
+pub unsafe extern "system" fn IoFreeIrp(Irp: *mut IRP) {
+    let cpu = cpu();
+    let mut st = cpu.lock();
+    match st.io.irps.remove(&(Irp as usize)) {
+        // SAFETY: allocated in `allocate` with this layout; the caller owns it.
+        Some(record) => unsafe { std::alloc::dealloc(Irp.cast(), record.layout) },
+        None => {
+            let msg = format!(
+                "IoFreeIrp of {:#x}, which is no IRP ntsim made",
+                Irp as usize
+            );
+            st.report(
+                bugcheck::NTSIM_CHECK,
+                ntsim_code::IO_MISUSE,
+                [Irp as u64, 0, 0],
+                "IoFreeIrp",
+                msg,
+            );
+        }
+    }
+}
+
 /// Sends `irp` (next location already set up) to `device` and waits for its completion,
 /// running pending work while it is outstanding. Returns the final `IoStatus`.
 pub(crate) fn send_and_wait(
@@ -211,6 +249,12 @@ unsafe fn bus_dispatch(irp: *mut IRP, stack: *mut IO_STACK_LOCATION) -> NTSTATUS
     unsafe {
         let status = match (*stack).MajorFunction {
             IRP_MJ_PNP => match (*stack).MinorFunction {
+                IRP_MN_QUERY_INTERFACE => {
+                    let q = (*stack).Parameters.QueryInterface;
+                    let device = (*stack).DeviceObject;
+                    crate::pci::query_interface(&mut cpu().lock(), device, &q)
+                        .unwrap_or((*irp).IoStatus.Status)
+                }
                 IRP_MN_START_DEVICE
                 | IRP_MN_QUERY_REMOVE_DEVICE
                 | IRP_MN_REMOVE_DEVICE

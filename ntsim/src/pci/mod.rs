@@ -144,6 +144,8 @@ pub(crate) struct PciDevice {
     pub masked: bool,
     pub claimed_runs: u32,
     pub config: [u8; 256],
+    /// References held on the device's BUS_INTERFACE_STANDARD.
+    pub interface_refs: u32,
 }
 
 /// An `MmMapIoSpace` mapping.
@@ -221,6 +223,15 @@ impl PciState {
 }
 
 pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
+    for d in st.pci.devices.iter().filter(|d| d.interface_refs != 0) {
+        report.push(
+            LeakKind::InterfaceReference,
+            format!(
+                "{} reference(s) on the BUS_INTERFACE_STANDARD of PDO {:#x} never dereferenced",
+                d.interface_refs, d.pdo
+            ),
+        );
+    }
     for (va, m) in &st.pci.mappings {
         report.push(
             LeakKind::IoSpaceMapping,
@@ -350,6 +361,7 @@ impl Machine {
             masked: false,
             claimed_runs: 0,
             config,
+            interface_refs: 0,
         });
         pdo
     }
@@ -469,4 +481,168 @@ fn build_list(descs: &[CM_PARTIAL_RESOURCE_DESCRIPTOR]) -> Vec<u32> {
         }
     }
     buf
+}
+
+/// Whether a config-space byte takes writes through SetBusData: command, cache line size,
+/// latency timer, interrupt line and the device-specific area. IDs, status, class, BARs
+/// (assigned by the PnP manager) and the rest read as written at plug time.
+fn config_writable(at: usize) -> bool {
+    matches!(at, 0x04..=0x05 | 0x0C..=0x0D | 0x3C | 0x40..=0xFF)
+}
+
+/// The bus driver's answer to IRP_MN_QUERY_INTERFACE for `GUID_BUS_INTERFACE_STANDARD` on
+/// `pdo`: `None` when the PDO is no PCI device or the interface is another one (the IRP's
+/// status stays as it was, as a bus driver leaves it), otherwise the IRP's status.
+///
+/// # Safety
+/// `q` is the current stack location's `Parameters.QueryInterface` of a live IRP.
+pub(crate) unsafe fn query_interface(
+    st: &mut State,
+    pdo: *mut DEVICE_OBJECT,
+    q: &IO_STACK_QUERY_INTERFACE,
+) -> Option<NTSTATUS> {
+    // SAFETY: the caller's GUID pointer (contract); NULL is refused.
+    let guid = unsafe { q.InterfaceType.as_ref() }?;
+    if *guid != GUID_BUS_INTERFACE_STANDARD {
+        return None;
+    }
+    let index = st.pci.index_of(Pdo::from_raw(pdo as usize))?;
+    if usize::from(q.Size) < size_of::<BUS_INTERFACE_STANDARD>()
+        || q.Version < 1
+        || q.Interface.is_null()
+    {
+        return Some(STATUS_INVALID_PARAMETER);
+    }
+    let interface = BUS_INTERFACE_STANDARD {
+        Size: size_of::<BUS_INTERFACE_STANDARD>() as u16,
+        Version: 1,
+        Context: pdo.cast(),
+        InterfaceReference: Some(bus_interface_reference),
+        InterfaceDereference: Some(bus_interface_dereference),
+        TranslateBusAddress: Some(bus_translate_address),
+        GetDmaAdapter: Some(bus_get_dma_adapter),
+        SetBusData: Some(bus_set_data),
+        GetBusData: Some(bus_get_data),
+    };
+    // SAFETY: the requester's buffer holds at least `q.Size` bytes (contract), checked above.
+    unsafe {
+        q.Interface
+            .cast::<BUS_INTERFACE_STANDARD>()
+            .write(interface)
+    };
+    // The interface is returned referenced.
+    st.pci.devices[index].interface_refs += 1;
+    Some(STATUS_SUCCESS)
+}
+
+fn with_device<R>(context: PVOID, f: impl FnOnce(&mut PciDevice) -> R) -> Option<R> {
+    let cpu = crate::machine::cpu();
+    let mut st = cpu.lock();
+    let index = st.pci.index_of(Pdo::from_raw(context as usize))?;
+    Some(f(&mut st.pci.devices[index]))
+}
+
+unsafe extern "system" fn bus_interface_reference(context: PVOID) {
+    with_device(context, |d| d.interface_refs += 1);
+}
+
+unsafe extern "system" fn bus_interface_dereference(context: PVOID) {
+    let underflow = with_device(context, |d| match d.interface_refs.checked_sub(1) {
+        Some(n) => {
+            d.interface_refs = n;
+            false
+        }
+        None => true,
+    });
+    if underflow == Some(true) {
+        crate::machine::cpu().lock().report(
+            bugcheck::NTSIM_CHECK,
+            crate::verifier::ntsim_code::IO_MISUSE,
+            [context as u64, 0, 0],
+            "InterfaceDereference",
+            "BUS_INTERFACE_STANDARD dereferenced more often than referenced".to_string(),
+        );
+    }
+}
+
+unsafe extern "system" fn bus_translate_address(
+    _context: PVOID,
+    bus_address: PHYSICAL_ADDRESS,
+    _length: ULONG,
+    _address_space: *mut ULONG,
+    translated: *mut PHYSICAL_ADDRESS,
+) -> BOOLEAN {
+    if translated.is_null() {
+        return FALSE;
+    }
+    // Translation is the identity (see the module documentation).
+    // SAFETY: the caller's out pointer.
+    unsafe { translated.write(bus_address) };
+    TRUE
+}
+
+unsafe extern "system" fn bus_get_dma_adapter(
+    context: PVOID,
+    description: *mut DEVICE_DESCRIPTION,
+    map_registers: *mut ULONG,
+) -> *mut DMA_ADAPTER {
+    // SAFETY: forwarded to the HAL with the PDO the interface was made for.
+    unsafe { crate::hal::adapter::IoGetDmaAdapter(context.cast(), description, map_registers) }
+}
+
+/// The bytes of config space `[offset, offset + length)` that exist, as a range.
+fn config_span(data_type: ULONG, offset: ULONG, length: ULONG) -> Option<std::ops::Range<usize>> {
+    let offset = offset as usize;
+    if data_type != PCI_WHICHSPACE_CONFIG || offset >= 256 {
+        return None;
+    }
+    Some(offset..offset + (length as usize).min(256 - offset))
+}
+
+unsafe extern "system" fn bus_get_data(
+    context: PVOID,
+    data_type: ULONG,
+    buffer: PVOID,
+    offset: ULONG,
+    length: ULONG,
+) -> ULONG {
+    let Some(span) = config_span(data_type, offset, length) else {
+        return 0;
+    };
+    if buffer.is_null() {
+        return 0;
+    }
+    with_device(context, |d| {
+        let bytes = &d.config[span.clone()];
+        // SAFETY: the caller's buffer holds `length` >= `bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.cast(), bytes.len()) };
+        bytes.len() as ULONG
+    })
+    .unwrap_or(0)
+}
+
+unsafe extern "system" fn bus_set_data(
+    context: PVOID,
+    data_type: ULONG,
+    buffer: PVOID,
+    offset: ULONG,
+    length: ULONG,
+) -> ULONG {
+    let Some(span) = config_span(data_type, offset, length) else {
+        return 0;
+    };
+    if buffer.is_null() {
+        return 0;
+    }
+    with_device(context, |d| {
+        for (i, at) in span.clone().enumerate() {
+            // SAFETY: the caller's buffer holds `length` >= `span.len()` bytes.
+            let byte = unsafe { buffer.cast::<u8>().add(i).read() };
+            if config_writable(at) {
+                d.config[at] = byte;
+            }
+        }
+        span.len() as ULONG
+    })
+    .unwrap_or(0)
 }

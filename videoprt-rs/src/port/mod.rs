@@ -9,6 +9,7 @@
 //! | `registers.rs` | VideoPortRead/Write{Register,Port}{Uchar,Ushort,Ulong} and the Buffer variants |
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
+//! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
@@ -20,6 +21,7 @@
 // Parameter names follow the video.h prototypes, so each export reads like its documentation.
 #![allow(non_snake_case, non_upper_case_globals)]
 
+pub mod bus;
 pub mod debug;
 pub mod dispatch;
 pub mod initialize;
@@ -59,6 +61,8 @@ pub struct PortState {
     pub(crate) mappings: SpinLock<Mappings>,
     pub(crate) claims: SpinLock<Claims>,
     pub(crate) interrupt: AtomicPtr<KINTERRUPT>,
+    /// The bus driver's BUS_INTERFACE_STANDARD, queried at START (referenced until stop).
+    pub(crate) bus: SpinLock<Option<BUS_INTERFACE_STANDARD>>,
     /// The one DPC VideoPortQueueDpc uses (as videoprt: queuing it again while queued fails).
     pub(crate) dpc: UnsafeCell<KDPC>,
     /// Serialises HwStartIO calls (a synchronization event, signalled = free).
@@ -77,6 +81,7 @@ impl PortState {
             mappings: SpinLock::new(Mappings::new()),
             claims: SpinLock::new(Claims::new()),
             interrupt: AtomicPtr::new(null_mut()),
+            bus: SpinLock::new(None),
             dpc: UnsafeCell::new(dpc),
             start_io: UnsafeCell::new(event),
         }

@@ -260,6 +260,59 @@ pub(crate) unsafe extern "system" fn dispatch_pnp(
     }
 }
 
+/// Asks the stack below for its `BUS_INTERFACE_STANDARD` (IRP_MN_QUERY_INTERFACE); the
+/// interface comes back referenced.
+///
+/// # Safety
+/// PASSIVE_LEVEL; `lower` is the live next-lower device.
+unsafe fn query_bus_interface(lower: *mut DEVICE_OBJECT) -> Option<BUS_INTERFACE_STANDARD> {
+    // SAFETY: all-zero bytes are a valid BUS_INTERFACE_STANDARD (NULL pointers, no callbacks)
+    // and a valid KEVENT storage.
+    let (mut interface, mut event): (BUS_INTERFACE_STANDARD, KEVENT) =
+        unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+    // SAFETY: `lower` is live (contract).
+    let irp = unsafe { IoAllocateIrp((*lower).StackSize, FALSE) };
+    if irp.is_null() {
+        return None;
+    }
+    // SAFETY: our own IRP with a location for `lower`; the event and the interface outlive
+    // the wait, and the completion routine hands the IRP back before it is freed.
+    unsafe {
+        KeInitializeEvent(&mut event, EVENT_TYPE::NotificationEvent, FALSE);
+        (*irp).IoStatus.Status = STATUS_NOT_SUPPORTED;
+        let next = IoGetNextIrpStackLocation(irp);
+        (*next).MajorFunction = IRP_MJ_PNP;
+        (*next).MinorFunction = IRP_MN_QUERY_INTERFACE;
+        (*next).Parameters.QueryInterface = IO_STACK_QUERY_INTERFACE {
+            InterfaceType: &GUID_BUS_INTERFACE_STANDARD,
+            Size: size_of::<BUS_INTERFACE_STANDARD>() as u16,
+            Version: 1,
+            Interface: (&mut interface as *mut BUS_INTERFACE_STANDARD).cast(),
+            InterfaceSpecificData: null_mut(),
+        };
+        IoSetCompletionRoutine(
+            irp,
+            Some(signal_completion),
+            (&mut event as *mut KEVENT).cast(),
+            true,
+            true,
+            true,
+        );
+        if IoCallDriver(lower, irp) == STATUS_PENDING {
+            KeWaitForSingleObject(
+                (&mut event as *mut KEVENT).cast(),
+                0,
+                KernelMode,
+                FALSE,
+                null_mut(),
+            );
+        }
+        let status = (*irp).IoStatus.Status;
+        IoFreeIrp(irp);
+        status.is_success().then_some(interface)
+    }
+}
+
 impl PortDevice {
     /// Undoes a start: disconnects the interrupt, flushes the DPC, unmaps every device base,
     /// drops claimed ranges and resources. PASSIVE_LEVEL.
@@ -275,6 +328,11 @@ impl PortDevice {
             KeFlushQueuedDpcs();
         }
         self.unmap_all();
+        let bus = self.port.bus.lock().take();
+        if let Some(dereference) = bus.and_then(|b| b.InterfaceDereference) {
+            // SAFETY: the reference the bus driver took when it returned the interface.
+            unsafe { dereference(bus.map_or(null_mut(), |b| b.Context)) };
+        }
         self.port.claims.lock().clear();
         self.port.resources.lock().clear();
         if self.port.state() != state::GONE {
@@ -306,6 +364,10 @@ impl PortDevice {
         let interrupt = resources.interrupt;
         let (bus_number, interface) = (resources.bus_number, resources.interface);
         *self.port.resources.lock() = resources;
+        // Config space for VideoPortGet/SetBusData; a bus without the interface leaves it out.
+        // SAFETY: PASSIVE_LEVEL START handling; the lower device is live while attached.
+        *self.port.bus.lock() =
+            unsafe { query_bus_interface(self.port.lower.load(Ordering::Acquire)) };
 
         // SAFETY: all-zero bytes are a valid VIDEO_PORT_CONFIG_INFO.
         let mut config: VIDEO_PORT_CONFIG_INFO = unsafe { core::mem::zeroed() };

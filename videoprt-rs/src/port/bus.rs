@@ -1,0 +1,151 @@
+//! `VideoPortGetBusData` and `VideoPortSetBusData`: the device's PCI configuration space.
+//!
+//! A PnP port reaches config space through the `BUS_INTERFACE_STANDARD` of its PDO's bus
+//! driver: queried with IRP_MN_QUERY_INTERFACE at START (before HwFindAdapter, which is where
+//! miniports usually read it), kept referenced, and dereferenced when the hardware stops.
+//!
+//! Only `PCIConfiguration` is served. `SlotNumber` is not used: a PnP device's config space is
+//! the one of its own PDO (the slot a legacy miniport would name). The 256-byte PCI header is
+//! the limit: an access running past it is cut there, one starting at or beyond it moves
+//! nothing. Both return the number of bytes moved; 0 when nothing was (not started, no bus
+//! interface, another bus data type, bad arguments). Misuse is reported: an unknown
+//! `HwDeviceExtension`, a NULL `Buffer` with a non-zero `Length`, a `BusDataType` outside the
+//! `BUS_DATA_TYPE` enumeration, an `Offset` outside config space, a call above DISPATCH_LEVEL.
+
+use crate::device::PortDevice;
+use crate::irql::{require_at_most, Irql};
+use crate::report::{self, port_code, Misuse};
+use ddk_sys::*;
+
+/// Bytes of PCI configuration space (the type-0 header and the device-specific area).
+const PCI_CONFIG_BYTES: u32 = 256;
+
+/// Which way an access goes.
+#[derive(Clone, Copy)]
+enum Access {
+    Get,
+    Set,
+}
+
+/// The checks and the call both exports share.
+fn bus_data(
+    routine: &'static str,
+    access: Access,
+    hw_extension: PVOID,
+    bus_data_type: BUS_DATA_TYPE,
+    buffer: PVOID,
+    offset: ULONG,
+    length: ULONG,
+) -> ULONG {
+    if !require_at_most(routine, Irql::DISPATCH) {
+        return 0;
+    }
+    let Some(device) = PortDevice::from_hw_extension(routine, hw_extension) else {
+        return 0;
+    };
+    if bus_data_type.0 < BUS_DATA_TYPE::Cmos.0
+        || bus_data_type.0 >= BUS_DATA_TYPE::MaximumBusDataType.0
+    {
+        report::misuse(
+            routine,
+            Misuse::Port {
+                code: port_code::BAD_ARGUMENT,
+                p2: bus_data_type.0 as usize,
+                p3: BUS_DATA_TYPE::MaximumBusDataType.0 as usize,
+            },
+        );
+        return 0;
+    }
+    if bus_data_type != BUS_DATA_TYPE::PCIConfiguration || length == 0 {
+        return 0;
+    }
+    if buffer.is_null() {
+        report::misuse(
+            routine,
+            Misuse::Port {
+                code: port_code::NULL_ARGUMENT,
+                p2: 4,
+                p3: 0,
+            },
+        );
+        return 0;
+    }
+    if offset >= PCI_CONFIG_BYTES {
+        report::misuse(
+            routine,
+            Misuse::Port {
+                code: port_code::BAD_ARGUMENT,
+                p2: offset as usize,
+                p3: PCI_CONFIG_BYTES as usize,
+            },
+        );
+        return 0;
+    }
+    let length = length.min(PCI_CONFIG_BYTES - offset);
+    let Some(bus) = *device.port.bus.lock() else {
+        return 0;
+    };
+    let function = match access {
+        Access::Get => bus.GetBusData,
+        Access::Set => bus.SetBusData,
+    };
+    match function {
+        // SAFETY: the bus driver's routine with its context, referenced until the hardware
+        // stops; the miniport's buffer holds `length` bytes (its contract, NULL refused above).
+        Some(f) => unsafe { f(bus.Context, PCI_WHICHSPACE_CONFIG, buffer, offset, length) },
+        None => 0,
+    }
+}
+
+/// `VideoPortGetBusData`: reads `Length` bytes of the device's PCI config space at `Offset`
+/// into `Buffer`; returns the number of bytes read.
+///
+/// # Safety
+/// `Buffer` is NULL or valid for writes of `Length` bytes.
+#[no_mangle]
+pub unsafe extern "system" fn VideoPortGetBusData(
+    HwDeviceExtension: PVOID,
+    BusDataType: BUS_DATA_TYPE,
+    SlotNumber: ULONG,
+    Buffer: PVOID,
+    Offset: ULONG,
+    Length: ULONG,
+) -> ULONG {
+    let _ = SlotNumber;
+    bus_data(
+        "VideoPortGetBusData",
+        Access::Get,
+        HwDeviceExtension,
+        BusDataType,
+        Buffer,
+        Offset,
+        Length,
+    )
+}
+
+/// `VideoPortSetBusData`: writes `Length` bytes from `Buffer` to the device's PCI config
+/// space at `Offset`; returns the number of bytes written (read-only registers keep their
+/// value, as on the bus).
+///
+/// # Safety
+/// `Buffer` is NULL or valid for reads of `Length` bytes.
+#[no_mangle]
+pub unsafe extern "system" fn VideoPortSetBusData(
+    HwDeviceExtension: PVOID,
+    BusDataType: BUS_DATA_TYPE,
+    SlotNumber: ULONG,
+    Buffer: PVOID,
+    Offset: ULONG,
+    Length: ULONG,
+) -> ULONG {
+    let _ = SlotNumber;
+    bus_data(
+        "VideoPortSetBusData",
+        Access::Set,
+        HwDeviceExtension,
+        BusDataType,
+        Buffer,
+        Offset,
+        Length,
+    )
+}
