@@ -36,6 +36,7 @@ pub struct PeFacts {
     pub subsystem: u16,
     pub dll_characteristics: u16,
     pub entry_rva: u32,
+    pub image_base: u64,
     /// The checksum field of the optional header.
     pub checksum: u32,
     /// The checksum recomputed over the file (the algorithm of `CheckSumMappedFile`).
@@ -84,6 +85,7 @@ impl PeFacts {
             subsystem: optional.subsystem(),
             dll_characteristics: optional.dll_characteristics(),
             entry_rva: optional.address_of_entry_point(),
+            image_base: optional.image_base(),
             checksum: optional.check_sum(),
             computed_checksum: pe_checksum(&data, checksum_offset(&data)),
             sections,
@@ -103,6 +105,38 @@ impl PeFacts {
             })
             .and_then(|s| s.name().ok().map(str::to_string))
     }
+}
+
+/// What GNU ld (mingw-w64) cannot do for a kernel driver, done after the link (as ReactOS's
+/// `pefixup` does): marks the `INIT` section discardable and writes the PE checksum, which
+/// the kernel loader checks for drivers.
+pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
+    let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    let u16_at = |d: &[u8], o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
+    let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
+    let sections = u16_at(&data, e_lfanew + 4 + 2);
+    let optional_size = u16_at(&data, e_lfanew + 4 + 16);
+    let table = e_lfanew + 4 + 20 + optional_size;
+    let mut init = false;
+    for index in 0..sections {
+        let header = table + index * 40;
+        if &data[header..header + 8] == b"INIT\0\0\0\0" {
+            let at = header + 36;
+            let flags = u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes"))
+                | pe::IMAGE_SCN_MEM_DISCARDABLE;
+            data[at..at + 4].copy_from_slice(&flags.to_le_bytes());
+            init = true;
+        }
+    }
+    if !init {
+        return Err(format!("{}: no INIT section", path.display()));
+    }
+    let field = checksum_offset(&data);
+    data[field..field + 4].copy_from_slice(&[0; 4]);
+    let checksum = pe_checksum(&data, field);
+    data[field..field + 4].copy_from_slice(&checksum.to_le_bytes());
+    std::fs::write(path, &data).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// File offset of the optional header's CheckSum field.

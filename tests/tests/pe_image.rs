@@ -35,12 +35,27 @@ fn allowed_imports(image: &Path) -> &'static [&'static str] {
     }
 }
 
-/// RVA of `symbol` according to the linker's map file (`/MAP`) next to the image.
+/// RVA of `symbol` according to the linker's map file next to the image: lld-link's `/MAP`
+/// ("Preferred load address is ...", then `section:offset symbol va object` lines) or GNU
+/// ld's `-Map` (`0x<va>  symbol` lines, relative to the image's ImageBase).
 fn map_file_rva(image: &Path, symbol: &str) -> Option<u64> {
     let map = std::fs::read_to_string(image.with_extension("map")).ok()?;
-    let base = map
+    let lld_base = map
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Preferred load address is "))?;
+        .find_map(|l| l.trim().strip_prefix("Preferred load address is "));
+    let Some(base) = lld_base else {
+        let base = PeFacts::read(image).ok()?.image_base;
+        return map.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields[..] {
+                [va, name] if name == symbol => va
+                    .strip_prefix("0x")
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+                    .map(|va| va - base),
+                _ => None,
+            }
+        });
+    };
     let base = u64::from_str_radix(base.trim(), 16).ok()?;
     map.lines().find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -219,5 +234,47 @@ fn import_libraries_bind_every_public_export_to_videoprt_rs_sys() {
             gnu.contains_key(name),
             "libvideoprt_rs.a has no __imp_{name}"
         );
+    }
+}
+
+/// The C edu miniport linked two ways: GNU ld + libvideoprt_rs.a and lld-link +
+/// videoprt_rs.lib. Both import tables must be real (the loader patches what the lookup table
+/// names: object parses the names through it) and name the same functions.
+#[test]
+fn c_miniport_images_from_both_linkers_import_the_same_functions() {
+    built_images();
+    let read = |name: &str| {
+        let path = drivers_dir().join(name);
+        PeFacts::read(&path).unwrap_or_else(|e| panic!("{e}: run `cargo xtask build`"))
+    };
+    let gnu = read("c_edu_miniport_gnu.sys");
+    let lld = read("c_edu_miniport_lld.sys");
+    let names = |facts: &PeFacts| facts.imports.get("videoprt_rs.sys").cloned();
+    let mut expected = vec![
+        "VideoPortAllocateCommonBuffer",
+        "VideoPortCompleteDma",
+        "VideoPortGetAccessRanges",
+        "VideoPortGetDeviceBase",
+        "VideoPortGetDmaAdapter",
+        "VideoPortInitialize",
+        "VideoPortInterlockedExchange",
+        "VideoPortInterlockedIncrement",
+        "VideoPortLockBuffer",
+        "VideoPortMoveMemory",
+        "VideoPortQueueDpc",
+        "VideoPortReadRegisterUlong",
+        "VideoPortStallExecution",
+        "VideoPortStartDma",
+        "VideoPortUnlockBuffer",
+        "VideoPortWriteRegisterUlong",
+        "VideoPortZeroMemory",
+    ];
+    expected.sort_unstable();
+    for facts in [&gnu, &lld] {
+        let mut got = names(facts).expect("imports from videoprt_rs.sys");
+        got.sort();
+        assert_eq!(got, expected);
+        assert_eq!(facts.imports.len(), 1, "{:?}", facts.imports.keys());
+        assert!(facts.exports.is_empty(), "exports {:?}", facts.exports);
     }
 }

@@ -70,6 +70,8 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
             ]),
     )?;
 
+    images.extend(c_miniport(&out)?);
+
     for sys in &images {
         let facts = PeFacts::read(sys)?;
         println!("{}:\n{facts}", sys.display());
@@ -80,6 +82,107 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
         out.join("libvideoprt_rs.a").display()
     );
     Ok(images)
+}
+
+/// Compiler flags of the C edu miniport (c-miniport/edu_miniport.c) for Windows: freestanding
+/// kernel code with no C runtime and no stack probes (nothing may become an import other
+/// than videoprt_rs.sys), against mingw-w64's DDK headers through c-miniport/include.
+fn c_flags(root: &Path) -> Vec<String> {
+    let include = |dir: &str| format!("-I{}", root.join(dir).display());
+    [
+        "-O2",
+        "-ffreestanding",
+        "-fno-builtin",
+        "-fno-stack-protector",
+        "-mno-stack-arg-probe",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        include("c-miniport/include"),
+        include("sample-miniport/include"),
+    ])
+    .collect()
+}
+
+/// The C edu miniport as two kernel images: linked by GNU ld against `libvideoprt_rs.a`
+/// (`c_edu_miniport_gnu.sys`) and by lld-link against `videoprt_rs.lib`
+/// (`c_edu_miniport_lld.sys`).
+fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
+    let root = workspace_root();
+    let source = root.join("c-miniport/edu_miniport.c");
+    let flags = c_flags(&root);
+
+    shell::step("the C edu miniport: x86_64-w64-mingw32-gcc + GNU ld, libvideoprt_rs.a");
+    let gnu = out.join("c_edu_miniport_gnu.sys");
+    shell::run(
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(&flags)
+            .args(["-nostdlib", "-shared", "-s"])
+            .args([
+                "-Wl,--subsystem,native",
+                "-Wl,--entry,DriverEntry",
+                "-Wl,--exclude-all-symbols",
+                "-Wl,--dynamicbase",
+                "-Wl,--nxcompat",
+                "-Wl,--image-base,0x140000000",
+            ])
+            .arg(format!("-Wl,-Map,{}", gnu.with_extension("map").display()))
+            .arg("-o")
+            .arg(&gnu)
+            .arg(&source)
+            // The GNU-format import library; never videoprt_rs.lib with GNU ld (see README).
+            .arg(out.join("libvideoprt_rs.a")),
+    )?;
+    // GNU ld can neither mark INIT discardable nor write the PE checksum.
+    workspace_tests::pe::finish_gnu_ld_driver(&gnu)?;
+
+    shell::step("the C edu miniport: x86_64-w64-mingw32-gcc -c + lld-link, videoprt_rs.lib");
+    let lld = out.join("c_edu_miniport_lld.sys");
+    let object = out.join("c_edu_miniport_lld.obj");
+    shell::run(
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(&flags)
+            .arg("-c")
+            .arg("-o")
+            .arg(&object)
+            .arg(&source),
+    )?;
+    shell::run(
+        Command::new(rust_lld()?)
+            .args(["-flavor", "link", "/NOLOGO", "/MACHINE:X64"])
+            .args(["/DRIVER", "/SUBSYSTEM:NATIVE", "/ENTRY:DriverEntry"])
+            .args(["/NODEFAULTLIB", "/RELEASE", "/NXCOMPAT", "/DYNAMICBASE"])
+            // INIT is discardable code (/SECTION replaces all flags).
+            .arg("/SECTION:INIT,erd")
+            .arg(format!("/MAP:{}", lld.with_extension("map").display()))
+            .arg(format!("/OUT:{}", lld.display()))
+            .arg(&object)
+            .arg(out.join("videoprt_rs.lib")),
+    )?;
+    std::fs::remove_file(&object).map_err(|e| format!("{}: {e}", object.display()))?;
+    Ok(vec![gnu, lld])
+}
+
+/// rust-lld of the active toolchain (next to its host target-libdir).
+fn rust_lld() -> Result<PathBuf, String> {
+    let libdir = shell::output("rustc", &["--print", "target-libdir"])
+        .ok_or("rustc --print target-libdir failed")?;
+    let lld = Path::new(libdir.trim())
+        .parent()
+        .map(|p| p.join("bin").join("rust-lld"))
+        .ok_or("unexpected target-libdir")?;
+    if lld.exists() {
+        Ok(lld)
+    } else {
+        Err(format!(
+            "{} not found: install the llvm-tools of the toolchain with `rustup component add llvm-tools` or reinstall rustup's toolchain",
+            lld.display()
+        ))
+    }
 }
 
 fn target_dir() -> PathBuf {

@@ -1,0 +1,252 @@
+/*
+ * videoprt_host.h: the NT and video.h types a C miniport uses, for the host build that runs
+ * against videoprt-rs on ntsim (VIDEOPRT_RS_HOST). Never used with the DDK headers.
+ *
+ * Windows x64 is LLP64: ULONG and LONG are 32-bit, while a Linux `long` is 64-bit, so every
+ * type here is spelled with fixed-width integers. BOOLEAN is a byte. PHYSICAL_ADDRESS is the
+ * 64-bit LARGE_INTEGER union. Structures are laid out as ddk-sys declares them (and as
+ * video.h does on Windows x64); the layouts are asserted below and in the crate's tests.
+ * NTAPI/FASTCALL are empty: on x86_64 Linux, Rust's extern "system" is the C ABI.
+ */
+#ifndef VIDEOPRT_HOST_H
+#define VIDEOPRT_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IN
+#define OUT
+#define OPTIONAL
+#define NTAPI
+#define FASTCALL
+#define __cdecl
+#define VPAPI
+
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+#define TRUE 1
+#define FALSE 0
+
+typedef void VOID;
+typedef void *PVOID;
+typedef PVOID HANDLE;
+typedef uint8_t UCHAR, *PUCHAR;
+typedef uint8_t BOOLEAN, *PBOOLEAN;
+typedef uint16_t USHORT, *PUSHORT;
+typedef char CHAR, *PCHAR, *PSTR;
+typedef uint16_t WCHAR, *PWSTR;
+typedef uint32_t ULONG, *PULONG;
+typedef int32_t LONG, *PLONG;
+typedef int64_t LONGLONG;
+typedef uint64_t ULONGLONG;
+typedef uintptr_t ULONG_PTR, SIZE_T;
+typedef LONG VP_STATUS;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+/* winerror.h values a miniport returns as VP_STATUS. */
+#define NO_ERROR 0
+#define ERROR_INVALID_FUNCTION 1
+#define ERROR_NOT_ENOUGH_MEMORY 8
+#define ERROR_DEV_NOT_EXIST 55
+#define ERROR_INVALID_PARAMETER 87
+#define ERROR_INSUFFICIENT_BUFFER 122
+#define ERROR_MORE_DATA 234
+#define ERROR_BUSY 170
+
+typedef enum _INTERFACE_TYPE {
+    InterfaceTypeUndefined = -1,
+    Internal,
+    Isa,
+    Eisa,
+    MicroChannel,
+    TurboChannel,
+    PCIBus,
+    VMEBus,
+    NuBus,
+    PCMCIABus,
+    CBus,
+    MPIBus,
+    MPSABus,
+    ProcessorInternal,
+    InternalPowerBus,
+    PNPISABus,
+    PNPBus,
+    Vmcs,
+    ACPIBus,
+    MaximumInterfaceType
+} INTERFACE_TYPE;
+
+typedef enum VIDEO_DEBUG_LEVEL { Error, Warn, Trace, Info } VIDEO_DEBUG_LEVEL;
+typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
+typedef enum _DMA_WIDTH { Width8Bits, Width16Bits, Width32Bits, Width64Bits, WidthNoWrap } DMA_WIDTH;
+typedef enum _DMA_SPEED { Compatible, TypeA, TypeB, TypeC, TypeF } DMA_SPEED;
+typedef enum _VP_LOCK_OPERATION { VpReadAccess, VpWriteAccess, VpModifyAccess } VP_LOCK_OPERATION;
+typedef enum _VIDEO_SYNCHRONIZE_PRIORITY {
+    VpLowPriority,
+    VpMediumPriority,
+    VpHighPriority
+} VIDEO_SYNCHRONIZE_PRIORITY;
+typedef enum _DMA_FLAGS {
+    VideoPortUnlockAfterDma = 1,
+    VideoPortKeepPagesLocked,
+    VideoPortDmaInitOnly
+} DMA_FLAGS;
+
+/* Opaque handles. */
+typedef struct __VP_DMA_ADAPTER *PVP_DMA_ADAPTER;
+typedef struct __DMA_PARAMETERS *PDMA;
+typedef struct _VIDEO_PORT_EVENT *PEVENT;
+typedef struct _IO_RESOURCE_DESCRIPTOR *PIO_RESOURCE_DESCRIPTOR;
+
+typedef struct _VIDEO_ACCESS_RANGE {
+    PHYSICAL_ADDRESS RangeStart;
+    ULONG RangeLength;
+    UCHAR RangeInIoSpace;
+    UCHAR RangeVisible;
+    UCHAR RangeShareable;
+    UCHAR RangePassive;
+} VIDEO_ACCESS_RANGE, *PVIDEO_ACCESS_RANGE;
+
+typedef struct _STATUS_BLOCK {
+    VP_STATUS Status;
+    ULONG_PTR Information;
+} STATUS_BLOCK, *PSTATUS_BLOCK;
+
+typedef struct _VIDEO_REQUEST_PACKET {
+    ULONG IoControlCode;
+    PSTATUS_BLOCK StatusBlock;
+    PVOID InputBuffer;
+    ULONG InputBufferLength;
+    PVOID OutputBuffer;
+    ULONG OutputBufferLength;
+} VIDEO_REQUEST_PACKET, *PVIDEO_REQUEST_PACKET;
+
+typedef PVOID (NTAPI *PVIDEO_PORT_GET_PROC_ADDRESS)(PVOID HwDeviceExtension, PUCHAR FunctionName);
+
+typedef struct _VIDEO_PORT_CONFIG_INFO {
+    ULONG Length;
+    ULONG SystemIoBusNumber;
+    INTERFACE_TYPE AdapterInterfaceType;
+    ULONG BusInterruptLevel;
+    ULONG BusInterruptVector;
+    KINTERRUPT_MODE InterruptMode;
+    ULONG NumEmulatorAccessEntries;
+    PVOID EmulatorAccessEntries;
+    ULONG_PTR EmulatorAccessEntriesContext;
+    PHYSICAL_ADDRESS VdmPhysicalVideoMemoryAddress;
+    ULONG VdmPhysicalVideoMemoryLength;
+    ULONG HardwareStateSize;
+    ULONG DmaChannel;
+    ULONG DmaPort;
+    UCHAR DmaShareable;
+    UCHAR InterruptShareable;
+    BOOLEAN Master;
+    DMA_WIDTH DmaWidth;
+    DMA_SPEED DmaSpeed;
+    BOOLEAN bMapBuffers;
+    BOOLEAN NeedPhysicalAddresses;
+    BOOLEAN DemandMode;
+    ULONG MaximumTransferLength;
+    ULONG NumberOfPhysicalBreaks;
+    BOOLEAN ScatterGather;
+    ULONG MaximumScatterGatherChunkSize;
+    PVIDEO_PORT_GET_PROC_ADDRESS VideoPortGetProcAddress;
+    PWSTR DriverRegistryPath;
+    ULONGLONG SystemMemorySize;
+} VIDEO_PORT_CONFIG_INFO, *PVIDEO_PORT_CONFIG_INFO;
+
+typedef VP_STATUS (NTAPI *PVIDEO_HW_FIND_ADAPTER)(PVOID HwDeviceExtension, PVOID HwContext,
+                                                  PWSTR ArgumentString,
+                                                  PVIDEO_PORT_CONFIG_INFO ConfigInfo,
+                                                  PUCHAR Again);
+typedef BOOLEAN (NTAPI *PVIDEO_HW_INITIALIZE)(PVOID HwDeviceExtension);
+typedef BOOLEAN (NTAPI *PVIDEO_HW_INTERRUPT)(PVOID HwDeviceExtension);
+typedef BOOLEAN (NTAPI *PVIDEO_HW_START_IO)(PVOID HwDeviceExtension,
+                                            PVIDEO_REQUEST_PACKET RequestPacket);
+typedef BOOLEAN (NTAPI *PVIDEO_HW_RESET_HW)(PVOID HwDeviceExtension, ULONG Columns, ULONG Rows);
+typedef VOID (NTAPI *PVIDEO_HW_TIMER)(PVOID HwDeviceExtension);
+typedef PVOID PVIDEO_HW_START_DMA;           /* obsolete callbacks: pointer-sized slots */
+typedef PVOID PVIDEO_HW_POWER_SET;
+typedef PVOID PVIDEO_HW_POWER_GET;
+typedef PVOID PVIDEO_HW_GET_CHILD_DESCRIPTOR;
+typedef PVOID PVIDEO_HW_QUERY_INTERFACE;
+typedef PVOID PVIDEO_HW_LEGACYRESOURCES;
+
+typedef struct _VIDEO_HW_INITIALIZATION_DATA {
+    ULONG HwInitDataSize;
+    INTERFACE_TYPE AdapterInterfaceType;
+    PVIDEO_HW_FIND_ADAPTER HwFindAdapter;
+    PVIDEO_HW_INITIALIZE HwInitialize;
+    PVIDEO_HW_INTERRUPT HwInterrupt;
+    PVIDEO_HW_START_IO HwStartIO;
+    ULONG HwDeviceExtensionSize;
+    ULONG StartingDeviceNumber;
+    PVIDEO_HW_RESET_HW HwResetHw;
+    PVIDEO_HW_TIMER HwTimer;
+    PVIDEO_HW_START_DMA HwStartDma;
+    PVIDEO_HW_POWER_SET HwSetPowerState;
+    PVIDEO_HW_POWER_GET HwGetPowerState;
+    PVIDEO_HW_GET_CHILD_DESCRIPTOR HwGetVideoChildDescriptor;
+    PVIDEO_HW_QUERY_INTERFACE HwQueryInterface;
+    ULONG HwChildDeviceExtensionSize;
+    PVIDEO_ACCESS_RANGE HwLegacyResourceList;
+    ULONG HwLegacyResourceCount;
+    PVIDEO_HW_LEGACYRESOURCES HwGetLegacyResources;
+    BOOLEAN AllowEarlyEnumeration;
+    ULONG Reserved;
+} VIDEO_HW_INITIALIZATION_DATA, *PVIDEO_HW_INITIALIZATION_DATA;
+
+typedef VOID (NTAPI *PMINIPORT_DPC_ROUTINE)(PVOID HwDeviceExtension, PVOID Context);
+typedef BOOLEAN (NTAPI *PMINIPORT_SYNCHRONIZE_ROUTINE)(PVOID Context);
+
+typedef struct _VP_DEVICE_DESCRIPTION {
+    BOOLEAN ScatterGather;
+    BOOLEAN Dma32BitAddresses;
+    BOOLEAN Dma64BitAddresses;
+    ULONG MaximumLength;
+} VP_DEVICE_DESCRIPTION, *PVP_DEVICE_DESCRIPTION;
+
+typedef struct _VP_SCATTER_GATHER_ELEMENT {
+    PHYSICAL_ADDRESS Address;
+    ULONG Length;
+    ULONG_PTR Reserved;
+} VP_SCATTER_GATHER_ELEMENT, *PVP_SCATTER_GATHER_ELEMENT;
+
+typedef struct _VP_SCATTER_GATHER_LIST {
+    ULONG NumberOfElements;
+    ULONG_PTR Reserved;
+    VP_SCATTER_GATHER_ELEMENT Elements[];
+} VP_SCATTER_GATHER_LIST, *PVP_SCATTER_GATHER_LIST;
+
+typedef VOID (NTAPI *PEXECUTE_DMA)(PVOID HwDeviceExtension, PVP_DMA_ADAPTER VpDmaAdapter,
+                                   PVP_SCATTER_GATHER_LIST SGList, PVOID Context);
+
+/* Windows x64 layouts (ddk-sys asserts the same numbers against mingw's headers). */
+_Static_assert(sizeof(ULONG) == 4 && sizeof(LONG) == 4 && sizeof(BOOLEAN) == 1, "LLP64");
+_Static_assert(sizeof(PHYSICAL_ADDRESS) == 8, "PHYSICAL_ADDRESS");
+_Static_assert(sizeof(VIDEO_ACCESS_RANGE) == 16, "VIDEO_ACCESS_RANGE");
+_Static_assert(sizeof(STATUS_BLOCK) == 16, "STATUS_BLOCK");
+_Static_assert(sizeof(VIDEO_REQUEST_PACKET) == 48, "VIDEO_REQUEST_PACKET");
+_Static_assert(sizeof(VP_DEVICE_DESCRIPTION) == 8, "VP_DEVICE_DESCRIPTION");
+_Static_assert(sizeof(VP_SCATTER_GATHER_ELEMENT) == 24, "VP_SCATTER_GATHER_ELEMENT");
+_Static_assert(offsetof(VP_SCATTER_GATHER_LIST, Elements) == 16, "VP_SCATTER_GATHER_LIST");
+_Static_assert(offsetof(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) == 64, "NT4 size");
+_Static_assert(sizeof(VIDEO_HW_INITIALIZATION_DATA) == 144, "XP size");
+_Static_assert(sizeof(VIDEO_PORT_CONFIG_INFO) == 128, "VIDEO_PORT_CONFIG_INFO");
+
+/* The miniport's entry point as video.h declares it. */
+ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2);
+
+#endif /* VIDEOPRT_HOST_H */
