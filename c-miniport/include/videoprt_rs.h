@@ -11,7 +11,7 @@
  * videoprt_host.h instead, with fixed-width integers sized as on Windows x64.
  *
  * The list of functions below is exactly the public EXPORTS of videoprt_rs.def, in its order;
- * the same test fails if the two drift apart. The registry, bus-data,
+ * the same test fails if the two drift apart. The registry,
  * timer, event and mapping functions of video.h are not exported (see README) and so are not
  * redeclared: a miniport that calls them links against an export that does not exist.
  *
@@ -98,6 +98,13 @@ VPAPI VP_STATUS NTAPI VideoPortGetAccessRanges(
     PULONG Slot);
 VPAPI PVOID NTAPI VideoPortGetAssociatedDeviceExtension(
     PVOID DeviceObject);
+VPAPI ULONG NTAPI VideoPortGetBusData(
+    PVOID HwDeviceExtension,
+    BUS_DATA_TYPE BusDataType,
+    ULONG SlotNumber,
+    PVOID Buffer,
+    ULONG Offset,
+    ULONG Length);
 VPAPI ULONG NTAPI VideoPortGetBytesUsed(
     PVOID HwDeviceExtension,
     PDMA pDma);
@@ -208,6 +215,13 @@ VPAPI VOID NTAPI VideoPortReleaseCommonBuffer(
     PHYSICAL_ADDRESS LogicalAddress,
     PVOID VirtualAddress,
     BOOLEAN CacheEnabled);
+VPAPI ULONG NTAPI VideoPortSetBusData(
+    PVOID HwDeviceExtension,
+    BUS_DATA_TYPE BusDataType,
+    ULONG SlotNumber,
+    PVOID Buffer,
+    ULONG Offset,
+    ULONG Length);
 VPAPI VOID NTAPI VideoPortSetBytesUsed(
     PVOID HwDeviceExtension,
     PDMA pDma,
