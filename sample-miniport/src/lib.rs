@@ -28,6 +28,8 @@ mod videoport;
 
 #[cfg(not(target_os = "windows"))]
 pub mod demo;
+#[cfg(not(target_os = "windows"))]
+pub mod harness;
 #[cfg(target_os = "windows")]
 mod kernel_image;
 #[cfg(not(target_os = "windows"))]

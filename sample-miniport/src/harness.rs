@@ -1,0 +1,335 @@
+//! The end-to-end harness for edu miniports (host only, never in a `.sys`): a simulated
+//! machine with an edu device, videoprt-rs and a miniport loaded the way Windows loads them
+//! (DriverEntry -> VideoPortInitialize -> AddDevice -> START), a user-mode client speaking
+//! `include/edu_sample.h`, and the scenarios every edu miniport must pass. The Rust sample and
+//! the C miniport (c-miniport/) run the same scenarios with their own DriverEntry.
+
+use crate::ioctl::*;
+use ddk_sys::NTSTATUS;
+use ntsim::devices::edu;
+use ntsim::devices::edu::Edu;
+use ntsim::{
+    DeviceNode, Driver, EnterGuard, Machine, MachineConfig, Pdo, Placement, UserHandle, UserProt,
+};
+
+/// A miniport's DriverEntry, as the harness loads it.
+pub type DriverEntry = unsafe extern "system" fn(
+    *mut ddk_sys::DRIVER_OBJECT,
+    *mut ddk_sys::UNICODE_STRING,
+) -> NTSTATUS;
+
+pub struct Session {
+    pub machine: Machine,
+    pub pdo: Pdo,
+    driver: Option<Driver>,
+    node: Option<DeviceNode>,
+    client: Option<UserHandle>,
+    _cpu: EnterGuard,
+}
+
+fn bytes<T: Copy>(value: &T) -> Vec<u8> {
+    // SAFETY: T is a plain #[repr(C)] request structure without padding.
+    unsafe {
+        std::slice::from_raw_parts((value as *const T).cast::<u8>(), core::mem::size_of::<T>())
+    }
+    .to_vec()
+}
+
+impl Session {
+    /// Boots a machine with an edu device (`dma_mask`, user and pool memory from `memory`),
+    /// loads the driver through `entry`, starts the device and opens it.
+    pub fn start(driver: &str, entry: DriverEntry, dma_mask: u64, memory: Placement) -> Session {
+        let machine = Machine::new(MachineConfig {
+            user_memory: memory,
+            pool_memory: memory,
+            ..MachineConfig::default()
+        });
+        let cpu = machine.enter();
+        machine.start_trace();
+        let pdo = machine.plug_pci_device(Box::new(Edu::new(dma_mask)));
+        let driver = machine.load_driver(driver, entry).expect("DriverEntry");
+        let node = machine
+            .start_device(&driver, pdo)
+            .expect("IRP_MN_START_DEVICE");
+        let client = machine.open(&node).expect("CreateFile");
+        Session {
+            machine,
+            pdo,
+            driver: Some(driver),
+            node: Some(node),
+            client: Some(client),
+            _cpu: cpu,
+        }
+    }
+
+    fn client(&self) -> &UserHandle {
+        self.client.as_ref().expect("open")
+    }
+
+    /// Packet DMA of `data` from a user buffer (`user_offset` bytes into its first page) to the
+    /// device buffer at `device_offset`.
+    pub fn write_packet(
+        &self,
+        device_offset: u32,
+        user_offset: usize,
+        data: &[u8],
+    ) -> Result<(), NTSTATUS> {
+        let user = self
+            .machine
+            .user_alloc(user_offset + data.len(), UserProt::ReadWrite);
+        user.write(user_offset, data);
+        let request = Transfer {
+            device_offset,
+            length: data.len() as u32,
+            buffer: user.as_ptr() as u64 + user_offset as u64,
+        };
+        let result = self
+            .client()
+            .ioctl(IOCTL_EDU_SAMPLE_WRITE, &bytes(&request), &mut [])
+            .map(drop);
+        self.machine.user_free(user);
+        result
+    }
+
+    /// Packet DMA of `length` bytes from the device buffer into a fresh user buffer.
+    pub fn read_packet(
+        &self,
+        device_offset: u32,
+        user_offset: usize,
+        length: usize,
+    ) -> Result<Vec<u8>, NTSTATUS> {
+        let user = self
+            .machine
+            .user_alloc(user_offset + length, UserProt::ReadWrite);
+        let request = Transfer {
+            device_offset,
+            length: length as u32,
+            buffer: user.as_ptr() as u64 + user_offset as u64,
+        };
+        let result = self
+            .client()
+            .ioctl(IOCTL_EDU_SAMPLE_READ, &bytes(&request), &mut []);
+        let data = user.to_vec()[user_offset..].to_vec();
+        self.machine.user_free(user);
+        result.map(|_| data)
+    }
+
+    pub fn write_common(&self, device_offset: u32, data: &[u8]) -> Result<(), NTSTATUS> {
+        let mut input = bytes(&CommonHeader {
+            device_offset,
+            length: data.len() as u32,
+        });
+        input.extend_from_slice(data);
+        self.client()
+            .ioctl(IOCTL_EDU_SAMPLE_WRITE_COMMON, &input, &mut [])
+            .map(drop)
+    }
+
+    pub fn read_common(&self, device_offset: u32, length: usize) -> Result<Vec<u8>, NTSTATUS> {
+        let mut out = vec![0u8; length];
+        let header = CommonHeader {
+            device_offset,
+            length: length as u32,
+        };
+        self.client()
+            .ioctl(IOCTL_EDU_SAMPLE_READ_COMMON, &bytes(&header), &mut out)
+            .map(|n| {
+                assert_eq!(n, length, "READ_COMMON returns its bytes");
+                out
+            })
+    }
+
+    pub fn ioctl(&self, code: u32, input: &[u8], output: &mut [u8]) -> Result<usize, NTSTATUS> {
+        self.client().ioctl(code, input, output)
+    }
+
+    /// The device buffer as the edu model holds it.
+    pub fn device_buffer(&self) -> Vec<u8> {
+        self.machine
+            .with_pci_model::<Edu, _>(self.pdo, |edu| edu.buffer().to_vec())
+    }
+
+    /// Closes, removes the device and unloads the driver.
+    pub fn stop(&mut self) {
+        if let Some(client) = self.client.take() {
+            client.close();
+        }
+        if let Some(node) = self.node.take() {
+            let _ = self.machine.remove_device(node);
+        }
+        if let Some(driver) = self.driver.take() {
+            self.machine.unload_driver(driver);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// Every size 1..=4096 at rotating device and user offsets; byte-exact both ways, both paths.
+pub fn every_size(session: &Session) {
+    const DEVICE_OFFSETS: [u32; 4] = [0, 1, 0x7ff, 0xffc];
+    for size in 1..=4096usize {
+        let device_offset = DEVICE_OFFSETS[size % 4].min(4096 - size as u32);
+        let user_offset = (size * 37) % 4096;
+        let data = pattern(size, size as u32);
+        session
+            .write_packet(device_offset, user_offset, &data)
+            .unwrap_or_else(|s| panic!("WRITE size {size}: {s:?}"));
+        let device = session.device_buffer();
+        assert!(
+            device[device_offset as usize..][..size] == data[..],
+            "device buffer after WRITE, size {size}"
+        );
+        let back = session
+            .read_packet(device_offset, (user_offset + 1) % 4096, size)
+            .unwrap();
+        assert!(
+            back == data,
+            "READ returned different bytes, size {size} at {device_offset:#x}"
+        );
+
+        let other = pattern(size, 90_000 + size as u32);
+        session.write_common(device_offset, &other).unwrap();
+        let back = session.read_common(device_offset, size).unwrap();
+        assert!(back == other, "common buffer round trip, size {size}");
+    }
+}
+
+/// 32-bit dma_mask, user memory above 4 GiB: every size byte-exact, pages bounced.
+pub fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
+    driver: &str,
+    entry: DriverEntry,
+) {
+    let mut session = Session::start(driver, entry, u32::MAX as u64, Placement::Above4G);
+    every_size(&session);
+    let trace = session.machine.take_trace();
+    assert!(
+        trace.iter().any(|l| l.contains("(bounced)")),
+        "pages above 4 GiB must bounce for a 32-bit adapter"
+    );
+    session.stop();
+    assert_eq!(session.machine.violations(), vec![]);
+    session.machine.assert_clean();
+}
+
+/// 64-bit dma_mask, memory below 4 GiB: every size byte-exact, nothing bounced.
+pub fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact(
+    driver: &str,
+    entry: DriverEntry,
+) {
+    let mut session = Session::start(driver, entry, u64::MAX, Placement::Below4G);
+    every_size(&session);
+    let trace = session.machine.take_trace();
+    assert!(trace.iter().any(|l| l.starts_with("GetScatterGatherList")));
+    assert!(
+        !trace.iter().any(|l| l.contains("(bounced)")),
+        "nothing to bounce below 4 GiB"
+    );
+    session.stop();
+    assert_eq!(session.machine.violations(), vec![]);
+    session.machine.assert_clean();
+}
+
+/// QEMU's 28-bit default: the truncation is reported, never passed as success.
+pub fn the_28_bit_edu_default_truncates_and_the_verifier_says_so(driver: &str, entry: DriverEntry) {
+    // Memory above 256 MiB (here: above 4 GiB, bounced below it, but still above 256 MiB).
+    let mut session = Session::start(driver, entry, edu::DEFAULT_DMA_MASK, Placement::Above4G);
+    let data = pattern(4096, 7);
+    let written = session.write_packet(0, 0, &data);
+    let back = session.read_packet(0, 0, 4096);
+    let violations = session.machine.take_violations();
+    let truncated = violations
+        .iter()
+        .filter(|v| v.code == edu::violation::EDU_DMA_TRUNCATED)
+        .count();
+    assert!(
+        truncated >= 1,
+        "the truncation is reported: {violations:#?}"
+    );
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.bugcheck == 0xE6 && v.code == 0x26),
+        "the IOMMU view refuses the truncated address"
+    );
+    // What the client got is wrong, and the run is not clean: never silent corruption.
+    let intact = written.is_ok() && back.as_ref().is_ok_and(|b| *b == data);
+    assert!(
+        !intact || truncated == 0,
+        "truncated DMA must not pass as an intact round trip"
+    );
+    session.stop();
+}
+
+/// IDENTIFY answers; bad requests get their documented errors.
+pub fn identify_reports_the_device_and_bad_requests_get_clear_errors(
+    driver: &str,
+    entry: DriverEntry,
+) {
+    use ddk_sys::*;
+    let mut session = Session::start(driver, entry, u32::MAX as u64, Placement::Interleaved);
+    let mut out = [0u8; 8];
+    assert_eq!(
+        session.ioctl(IOCTL_EDU_SAMPLE_IDENTIFY, &[], &mut out),
+        Ok(8)
+    );
+    assert_eq!(
+        u32::from_le_bytes(out[..4].try_into().unwrap()),
+        0x0100_00ed
+    );
+    assert_eq!(u32::from_le_bytes(out[4..].try_into().unwrap()), 1, "alive");
+    assert_eq!(
+        session.ioctl(IOCTL_EDU_SAMPLE_IDENTIFY, &[], &mut [0u8; 4]),
+        Err(STATUS_BUFFER_TOO_SMALL)
+    );
+
+    let invalid = |r: Result<(), NTSTATUS>| assert_eq!(r, Err(STATUS_INVALID_PARAMETER));
+    invalid(session.write_packet(4000, 0, &[1; 200]));
+    invalid(session.write_packet(0, 0, &[]));
+    invalid(session.write_common(4095, &[1, 2]));
+    assert_eq!(
+        session.read_common(4096, 1).map(drop),
+        Err(STATUS_INVALID_PARAMETER)
+    );
+    // A user pointer that is not the caller's memory: the port refuses to lock it.
+    let request = [0u32.to_le_bytes(), 16u32.to_le_bytes()].concat();
+    let mut bad = request.clone();
+    bad.extend_from_slice(&0x10_0000u64.to_le_bytes());
+    assert_eq!(
+        session.ioctl(IOCTL_EDU_SAMPLE_WRITE, &bad, &mut []),
+        Err(STATUS_INVALID_PARAMETER)
+    );
+    assert_eq!(
+        session.ioctl(IOCTL_EDU_SAMPLE_WRITE, &request, &mut []),
+        Err(STATUS_BUFFER_TOO_SMALL),
+        "short input"
+    );
+    assert_eq!(
+        session.ioctl(0x0023_0000 | (0x999 << 2), &[], &mut []),
+        Err(STATUS_INVALID_DEVICE_REQUEST)
+    );
+    // The refused lock is reported by the port (that is the point of the check).
+    let reports = session.machine.take_violations();
+    assert!(
+        reports.iter().all(|v| v.routine == "VideoPortLockBuffer"),
+        "{reports:#?}"
+    );
+    session.stop();
+    session.machine.assert_clean();
+}
