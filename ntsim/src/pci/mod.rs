@@ -244,21 +244,7 @@ pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
 }
 
 fn run_event(machine: &Machine, index: usize, token: u64) {
-    let (model, pdo) = {
-        let st = machine.lock();
-        let d = &st.pci.devices[index];
-        (d.model.clone(), d.pdo)
-    };
-    let mut ctx = DeviceContext {
-        machine,
-        index,
-        view: DeviceView::internal(
-            Machine::internal(machine.shared.clone()),
-            crate::pdo::Pdo::from_raw(pdo),
-        ),
-    };
-    let mut m = model.lock().unwrap_or_else(|e| e.into_inner());
-    m.on_event(&mut ctx, token);
+    with_model(machine, index, |model, ctx| model.on_event(ctx, token));
 }
 
 /// Calls `f` on the model of device `index` with a context; no machine lock is held.
