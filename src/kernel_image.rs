@@ -37,12 +37,15 @@ pub unsafe extern "system" fn DriverEntry(
     STATUS_SUCCESS
 }
 
-/// Called by the loader when the image is loaded as an import of another driver.
+/// Called by the loader when the image is loaded as an import of another driver, at
+/// PASSIVE_LEVEL: learns the kernel version and its optional routines. Not every loader calls
+/// it (Wine does not), so VideoPortInitialize does the same.
 ///
 /// # Safety
 /// Called by the loader with a valid registry path.
 #[no_mangle]
 pub unsafe extern "system" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
+    videoprt::system::init();
     STATUS_SUCCESS
 }
 

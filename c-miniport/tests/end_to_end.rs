@@ -35,3 +35,8 @@ fn identify_reports_the_device_and_bad_requests_get_clear_errors() {
         c_miniport::DriverEntry,
     );
 }
+
+#[test]
+fn runs_on_every_supported_kernel() {
+    harness::runs_on_every_supported_kernel("c_edu_miniport", c_miniport::DriverEntry);
+}

@@ -85,6 +85,35 @@ pub struct UNICODE_STRING {
 }
 pub type PUNICODE_STRING = *mut UNICODE_STRING;
 
+/// `RTL_OSVERSIONINFOW`, filled by `RtlGetVersion`. The caller sets `dwOSVersionInfoSize`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RTL_OSVERSIONINFOW {
+    pub dwOSVersionInfoSize: u32,
+    pub dwMajorVersion: u32,
+    pub dwMinorVersion: u32,
+    pub dwBuildNumber: u32,
+    pub dwPlatformId: u32,
+    pub szCSDVersion: [WCHAR; 128],
+}
+pub type PRTL_OSVERSIONINFOW = *mut RTL_OSVERSIONINFOW;
+
+impl Default for RTL_OSVERSIONINFOW {
+    fn default() -> Self {
+        Self {
+            dwOSVersionInfoSize: size_of::<Self>() as u32,
+            dwMajorVersion: 0,
+            dwMinorVersion: 0,
+            dwBuildNumber: 0,
+            dwPlatformId: 0,
+            szCSDVersion: [0; 128],
+        }
+    }
+}
+
+/// `VER_PLATFORM_WIN32_NT`, the `dwPlatformId` of every NT kernel.
+pub const VER_PLATFORM_WIN32_NT: u32 = 2;
+
 c_enum!(
     /// `INTERFACE_TYPE`.
     INTERFACE_TYPE: i32 {
@@ -140,4 +169,5 @@ const _: () = {
     assert!(size_of::<LIST_ENTRY>() == 16);
     assert!(size_of::<UNICODE_STRING>() == 16 && offset_of!(UNICODE_STRING, Buffer) == 8);
     assert!(size_of::<INTERFACE_TYPE>() == 4);
+    assert!(size_of::<RTL_OSVERSIONINFOW>() == 276);
 };

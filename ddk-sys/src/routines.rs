@@ -2,6 +2,12 @@
 //!
 //! Windows: imported with `raw-dylib` (`+verbatim`, so the import names `ntoskrnl.exe` and
 //! `hal.dll` exactly, not `ntoskrnl.exe.dll`). Other hosts: defined by `ntsim`.
+//!
+//! Only routines that the NT 5.2 kernel (Windows XP x64 / Server 2003 x64) already exports are
+//! declared here, so a static import can never keep the driver from loading on an older
+//! Windows. Newer routines are function-pointer types (`PFN_*` below), found at run time with
+//! `MmGetSystemRoutineAddress`; the table in `tests/nt_routines.txt` holds every import
+//! against the version that introduced it.
 
 use crate::basic::*;
 use crate::dma::{DEVICE_DESCRIPTION, DMA_ADAPTER};
@@ -16,7 +22,6 @@ use crate::status::NTSTATUS;
 )]
 extern "system" {
     // Pool.
-    pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
     pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
     pub fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
 
@@ -156,6 +161,11 @@ extern "system" {
         SynchronizeContext: PVOID,
     ) -> BOOLEAN;
 
+    // What the running kernel is and offers.
+    pub fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS;
+    /// PASSIVE_LEVEL only. NULL when the kernel or HAL does not export `SystemRoutineName`.
+    pub fn MmGetSystemRoutineAddress(SystemRoutineName: PUNICODE_STRING) -> PVOID;
+
     pub fn KeBugCheckEx(
         BugCheckCode: ULONG,
         BugCheckParameter1: ULONG_PTR,
@@ -186,6 +196,11 @@ extern "system" {
         Operation: LOCK_OPERATION,
     ) -> NTSTATUS;
 }
+
+/// `ExAllocatePool2` (Windows 10 version 2004): never imported statically; see
+/// `MmGetSystemRoutineAddress`.
+pub type PFN_ExAllocatePool2 =
+    unsafe extern "system" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
 
 /// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.
 ///

@@ -3,7 +3,8 @@
 //! with `x86_64-w64-mingw32-gcc -fsyntax-only`.
 //!
 //! Two translation units, because `video.h` and `ntddk.h`/`wdm.h` cannot be included together:
-//! - `wdm`: `<ddk/wdm.h>` (NT, I/O manager, HAL DMA, resource lists);
+//! - `wdm`: `<ddk/ntddk.h>`, which includes `<ddk/wdm.h>` (NT, I/O manager, HAL DMA, resource
+//!   lists, RtlGetVersion);
 //! - `video`: `<ntdef.h>`, `<ddk/miniport.h>`, `<ddk/video.h>`, `<ddk/dderror.h>` (VideoPort).
 //!
 //! The only skips are the items named in `ddk_sys::layout::MINGW_DEVIATIONS`; a second test
@@ -43,7 +44,10 @@ impl Tu {
         match self {
             // NT_PROCESSOR_GROUPS selects the WDK's (Windows 7+) resource descriptor, with
             // `u.Interrupt.Level` and `u.Interrupt.Group` as two USHORTs, as ddk-sys declares it.
-            Tu::Wdm => "#define NT_PROCESSOR_GROUPS 1\n#include <stddef.h>\n#include <ddk/wdm.h>\n",
+            // ntddk.h includes wdm.h and adds RtlGetVersion's RTL_OSVERSIONINFOW.
+            Tu::Wdm => {
+                "#define NT_PROCESSOR_GROUPS 1\n#include <stddef.h>\n#include <ddk/ntddk.h>\n"
+            }
             Tu::Video => {
                 "#include <stddef.h>\n#include <ntdef.h>\n#include <ddk/miniport.h>\n\
                  #include <ddk/video.h>\n#include <ddk/dderror.h>\n"
@@ -191,7 +195,12 @@ fn all_checks() -> Vec<Check> {
         KSPIN_LOCK {}, KAFFINITY {}, PFN_NUMBER {}, KPROCESSOR_MODE {}, WCHAR {}, HANDLE {},
         LIST_ENTRY { Flink, Blink },
         UNICODE_STRING { Length, MaximumLength, Buffer },
+        RTL_OSVERSIONINFOW {
+            dwOSVersionInfoSize, dwMajorVersion, dwMinorVersion, dwBuildNumber, dwPlatformId,
+            szCSDVersion,
+        },
     );
+    values!(c, wdm; VER_PLATFORM_WIN32_NT);
     layouts!(c, video; VP_STATUS {});
 
     // mdl.rs
@@ -501,6 +510,33 @@ fn find_gcc() -> PathBuf {
         })
 }
 
+/// mingw-w64's `ddk` header directory, wherever this installation keeps it: the directory of
+/// the `ddk/wdm.h` that the compiler's own dependency output names.
+fn ddk_include_dir(gcc: &Path) -> PathBuf {
+    let out = Command::new(gcc)
+        .args(["-M", "-xc", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(b"#include <ddk/wdm.h>\n")?;
+            child.wait_with_output()
+        })
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", gcc.display()));
+    let deps = String::from_utf8_lossy(&out.stdout).replace("\\\n", " ");
+    deps.split_whitespace()
+        .map(Path::new)
+        .find(|p| p.ends_with("ddk/wdm.h"))
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| panic!("{} -M does not name ddk/wdm.h:\n{deps}", gcc.display()))
+}
+
 /// A fresh, private scratch directory under the system temp dir.
 fn scratch_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -537,6 +573,9 @@ fn gcc_syntax_check(src: &str, tag: &str) -> GccResult {
             "-fno-diagnostics-color",
             "-D_WIN32_WINNT=0x0A00",
         ])
+        // ntddk.h says `#include <wdm.h>`: the ddk directory itself, searched last.
+        .arg("-idirafter")
+        .arg(ddk_include_dir(&gcc))
         .arg(&file)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", gcc.display()));

@@ -1,6 +1,7 @@
 //! `MachineConfig`: the knobs of a simulated machine.
 
 use crate::types::Placement;
+use crate::version::OsVersion;
 
 /// How a [`crate::Machine`] is laid out. `Default` gives a machine with memory on both sides of
 /// 4 GiB, 256 map registers shared by all adapters and at most 32 per adapter.
@@ -22,6 +23,13 @@ pub struct MachineConfig {
     pub max_map_registers_per_adapter: u32,
     /// Fail the test at the first violation (see [`crate::Machine`], "Strict mode").
     pub strict: bool,
+    /// The Windows version the machine pretends to be: what `RtlGetVersion` reports, which
+    /// routines `MmGetSystemRoutineAddress` finds, which pool types exist.
+    pub os: OsVersion,
+    /// Whether `IoAllocateDriverObjectExtension` works. `false` models kernels where it is a
+    /// stub returning STATUS_NOT_IMPLEMENTED and `IoGetDriverObjectExtension` returns NULL
+    /// (Wine 8's ntoskrnl).
+    pub driver_object_extensions: bool,
 }
 
 impl Default for MachineConfig {
@@ -34,6 +42,8 @@ impl Default for MachineConfig {
             total_map_registers: 256,
             max_map_registers_per_adapter: 32,
             strict: false,
+            os: OsVersion::WINDOWS_10_2004,
+            driver_object_extensions: true,
         }
     }
 }

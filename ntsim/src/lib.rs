@@ -102,6 +102,7 @@ pub mod spinlock;
 pub mod types;
 pub mod user;
 pub mod verifier;
+pub mod version;
 
 pub use config::MachineConfig;
 pub use event::STATUS_TIMEOUT;
@@ -115,3 +116,4 @@ pub use pool::PoolStats;
 pub use types::{BusAddress, Pfn, Placement, UserProt, PAGE};
 pub use user::UserBuffer;
 pub use verifier::{Leak, LeakKind, LeakReport, Violation};
+pub use version::OsVersion;

@@ -402,12 +402,28 @@ pub unsafe extern "system" fn MmMapLockedPagesSpecifyCache(
     _CacheType: MEMORY_CACHING_TYPE,
     _RequestedAddress: PVOID,
     _BugCheckOnFailure: ULONG,
-    _Priority: MM_PAGE_PRIORITY,
+    Priority: MM_PAGE_PRIORITY,
 ) -> PVOID {
     const R: &str = "MmMapLockedPagesSpecifyCache";
     let mdl = MemoryDescriptorList;
     let cpu = cpu();
     let mut st = cpu.lock();
+    let os = st.config.os;
+    if Priority.0 & MM_PAGE_PRIORITY::MdlMappingNoExecute.0 != 0
+        && os < crate::version::OsVersion::WINDOWS_8
+    {
+        st.report(
+            bugcheck::NTSIM_CHECK,
+            ntsim_code::NEWER_THAN_KERNEL,
+            [u64::from(Priority.0), os.packed(), 0],
+            R,
+            format!(
+                "MdlMappingNoExecute does not exist before Windows 8 (this machine is {}.{})",
+                os.major, os.minor
+            ),
+        );
+        return core::ptr::null_mut();
+    }
     if AccessMode != KernelMode {
         st.not_implemented("MmMapLockedPagesSpecifyCache(UserMode)");
         return core::ptr::null_mut();

@@ -212,12 +212,27 @@ pub extern "system" fn ExAllocatePool2(
 }
 
 /// `ExAllocatePoolWithTag`: contents are not zeroed (ntsim fills them with 0xCD).
+/// `NonPagedPoolNx` before Windows 8 is reported and fails.
 #[no_mangle]
 pub extern "system" fn ExAllocatePoolWithTag(
     PoolType: POOL_TYPE,
     NumberOfBytes: SIZE_T,
     Tag: ULONG,
 ) -> PVOID {
+    let os = crate::version::current();
+    if PoolType == POOL_TYPE::NonPagedPoolNx && os < crate::version::OsVersion::WINDOWS_8 {
+        cpu().lock().report(
+            bugcheck::NTSIM_CHECK,
+            ntsim_code::NEWER_THAN_KERNEL,
+            [u64::from(PoolType.0), os.packed(), 0],
+            "ExAllocatePoolWithTag",
+            format!(
+                "pool type NonPagedPoolNx does not exist before Windows 8 (this machine is {}.{})",
+                os.major, os.minor
+            ),
+        );
+        return core::ptr::null_mut();
+    }
     let paged = PoolType == POOL_TYPE::PagedPool;
     allocate(
         paged,

@@ -140,6 +140,11 @@ pub mod ntsim_code {
     /// An interrupt line stayed asserted through 1,000 ISR runs that all claimed it; the
     /// line is masked until the device lowers it. P2 vector.
     pub const INTERRUPT_STORM: u32 = 13;
+    /// A request the simulated Windows version does not know: a pool type introduced later
+    /// (`NonPagedPoolNx` before Windows 8), a version structure of the wrong size. Windows
+    /// either bug checks or fails it; ntsim reports it and fails it. P2 the value, P3 the
+    /// simulated version's major.minor (as `major << 8 | minor`).
+    pub const NEWER_THAN_KERNEL: u32 = 14;
 }
 
 /// A bug check the simulation recorded instead of stopping the machine.
@@ -226,6 +231,7 @@ pub fn describe(bugcheck: u32, code: u32) -> &'static str {
             ntsim_code::IO_MISUSE => "ntsim: I/O manager or PnP misuse",
             ntsim_code::INFORMATION_TOO_LARGE => "ntsim: IOCTL Information exceeds the buffer",
             ntsim_code::INTERRUPT_STORM => "ntsim: interrupt storm",
+            ntsim_code::NEWER_THAN_KERNEL => "ntsim: request unknown to the simulated Windows",
             _ => "ntsim check",
         },
         _ => "bug check",

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use ddk_sys::*;
+use ntsim::pool::ExAllocatePool2;
 use ntsim::verifier::{bugcheck, ntsim_code, pool_code};
 use ntsim::{LeakKind, Placement, UserProt, PAGE};
 
@@ -170,7 +171,7 @@ fn probe_of_bad_user_ranges_fails_under_the_guard_and_leaves_the_mdl_unlocked() 
         "read-only for write"
     );
     // SAFETY: a plain allocation.
-    let pool = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG) } as *mut u8;
+    let pool = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG) as *mut u8;
     assert_eq!(
         probe(pool, 64, UserMode, Op::IoReadAccess),
         (STATUS_ACCESS_VIOLATION, false),

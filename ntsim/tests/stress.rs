@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use ddk_sys::*;
+use ntsim::pool::ExAllocatePool2;
 use ntsim::{fault, FaultKind, Machine, UserProt, PAGE};
 
 #[test]
@@ -142,14 +143,11 @@ fn scenario(m: &Machine) -> Result<(), &'static str> {
             return Err("no common buffer");
         }
         let inner = (|| {
-            // SAFETY: plain pool allocation.
-            let ctx_mem = unsafe {
-                ExAllocatePool2(
-                    POOL_FLAG_NON_PAGED,
-                    core::mem::size_of::<Ctx>(),
-                    0x7874_6378,
-                )
-            };
+            let ctx_mem = ExAllocatePool2(
+                POOL_FLAG_NON_PAGED,
+                core::mem::size_of::<Ctx>(),
+                0x7874_6378,
+            );
             if ctx_mem.is_null() {
                 return Err("no context");
             }

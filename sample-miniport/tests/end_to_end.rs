@@ -36,3 +36,8 @@ fn identify_reports_the_device_and_bad_requests_get_clear_errors() {
         sample_miniport::DriverEntry,
     );
 }
+
+#[test]
+fn runs_on_every_supported_kernel() {
+    harness::runs_on_every_supported_kernel("sample_miniport", sample_miniport::DriverEntry);
+}

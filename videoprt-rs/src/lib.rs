@@ -22,3 +22,4 @@ pub mod port;
 pub mod report;
 mod slist;
 pub mod sync;
+pub mod system;

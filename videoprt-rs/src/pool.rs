@@ -1,10 +1,11 @@
-//! Typed nonpaged-pool allocations (`ExAllocatePool2` / `ExFreePoolWithTag`) with the port's tag.
+//! Typed nonpaged-pool allocations with the port's tag (`ExAllocatePool2` where the kernel has
+//! it, else `ExAllocatePoolWithTag`; see [`crate::system`]), freed with `ExFreePoolWithTag`.
 //!
 //! Only objects whose life spans many transfers come from here (adapters, common-buffer and
 //! locked-buffer records); nothing on the per-transfer path allocates.
 
 use core::ptr::NonNull;
-use ddk_sys::{ExAllocatePool2, ExFreePoolWithTag, POOL_FLAG_NON_PAGED};
+use ddk_sys::ExFreePoolWithTag;
 
 /// Pool tag "Vprs" (stored little-endian, so it reads "Vprs" in pool dumps).
 pub const TAG: u32 = u32::from_le_bytes(*b"Vprs");
@@ -14,9 +15,8 @@ pub const TAG: u32 = u32::from_le_bytes(*b"Vprs");
 /// Gives `value` back when the pool is exhausted, so the caller can release what it owns.
 /// Callable at or below DISPATCH_LEVEL.
 pub fn alloc<T>(value: T) -> Result<NonNull<T>, T> {
-    // SAFETY: ExAllocatePool2 returns zeroed memory of the requested size or NULL; pool
-    // allocations are aligned to 16 bytes, enough for every type the port stores there.
-    let raw = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, core::mem::size_of::<T>(), TAG) };
+    // Pool allocations are aligned to 16 bytes, enough for every type the port stores there.
+    let raw = crate::system::allocate_nonpaged_zeroed(core::mem::size_of::<T>(), TAG);
     let Some(ptr) = NonNull::new(raw.cast::<T>()) else {
         return Err(value);
     };

@@ -248,6 +248,12 @@ extern "system" {
     );
 }
 
+#[cfg(not(target_os = "windows"))]
+extern "system" {
+    /// ntsim keeps the debugger's output.
+    fn NtsimDebugPrint(level: u32, text: *const u8, len: usize);
+}
+
 #[cfg(target_os = "windows")]
 #[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
 extern "C" {
@@ -298,6 +304,43 @@ pub fn misuse(routine: &'static str, misuse: Misuse) {
                 p2,
                 p3,
                 p4,
+            )
+        };
+    }
+}
+
+/// Prints one informational line, `videoprt_rs: <args>`, to the debugger (`DbgPrintEx`,
+/// DPFLTR_IHVVIDEO_ID at DPFLTR_INFO_LEVEL: filtered out unless a debugger asks for it); under
+/// ntsim, into the machine's debug output. Lines longer than 240 bytes are cut.
+pub fn trace(args: fmt::Arguments<'_>) {
+    let mut message = MessageBuffer {
+        bytes: [0; 240],
+        len: 0,
+    };
+    let _ = message.write_fmt(args);
+    #[cfg(not(target_os = "windows"))]
+    {
+        let mut line = MessageBuffer {
+            bytes: [0; 240],
+            len: 0,
+        };
+        let text = core::str::from_utf8(&message.bytes[..message.len]).unwrap_or("");
+        let _ = write!(line, "videoprt_rs: {text}\n");
+        // SAFETY: the text is valid for its length during the call.
+        unsafe { NtsimDebugPrint(3, line.bytes.as_ptr(), line.len) };
+    }
+    #[cfg(target_os = "windows")]
+    {
+        const DPFLTR_IHVVIDEO_ID: u32 = 23;
+        const DPFLTR_INFO_LEVEL: u32 = 3;
+        // SAFETY: the format's one conversion matches the arguments; `%.*s` bounds the text.
+        unsafe {
+            DbgPrintEx(
+                DPFLTR_IHVVIDEO_ID,
+                DPFLTR_INFO_LEVEL,
+                c"videoprt_rs: %.*s\n".as_ptr().cast(),
+                message.len as i32,
+                message.bytes.as_ptr(),
             )
         };
     }

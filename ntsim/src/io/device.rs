@@ -267,7 +267,8 @@ pub unsafe extern "system" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
     }
 }
 
-/// `IoAllocateDriverObjectExtension`.
+/// `IoAllocateDriverObjectExtension`. STATUS_NOT_IMPLEMENTED when the machine models a kernel
+/// without driver-object extensions ([`crate::MachineConfig::driver_object_extensions`]).
 ///
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
@@ -280,6 +281,7 @@ pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
 ) -> NTSTATUS {
     let cpu = cpu();
     let mut st = cpu.lock();
+    let extensions_work = st.config.driver_object_extensions;
     let Some(driver) = st.io.drivers.get_mut(&(DriverObject as usize)) else {
         drop(st);
         io_misuse(
@@ -291,6 +293,11 @@ pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
         unsafe { *DriverObjectExtension = core::ptr::null_mut() };
         return STATUS_INVALID_PARAMETER;
     };
+    if !extensions_work {
+        // SAFETY: out pointer valid by contract.
+        unsafe { *DriverObjectExtension = core::ptr::null_mut() };
+        return STATUS_NOT_IMPLEMENTED;
+    }
     let id = ClientIdentificationAddress as usize;
     if driver.client_extensions.iter().any(|e| e.0 == id) {
         // SAFETY: out pointer valid by contract.

@@ -61,7 +61,7 @@ unsafe fn system_address(mdl: *mut MDL) -> PVOID {
             null_mut(),
             0,
             MM_PAGE_PRIORITY(
-                MM_PAGE_PRIORITY::NormalPagePriority.0 | MM_PAGE_PRIORITY::MdlMappingNoExecute.0,
+                MM_PAGE_PRIORITY::NormalPagePriority.0 | crate::system::mdl_mapping_no_execute(),
             ),
         )
     }

@@ -10,14 +10,15 @@
 //! NULL arguments (STATUS_INVALID_PARAMETER), `HwInitDataSize` not one of the NT4, Windows 2000
 //! and XP sizes (STATUS_REVISION_MISMATCH), a NULL HwFindAdapter, HwInitialize or HwStartIO
 //! (STATUS_INVALID_PARAMETER). Then the data (only `HwInitDataSize` bytes of it) and the
-//! registry path are copied into a driver-object extension (`IoAllocateDriverObjectExtension`),
-//! and the dispatch routines, AddDevice and DriverUnload are installed. Only PnP miniports are
+//! registry path are copied into the driver's registration (a driver-object extension, or the
+//! port's own table where the kernel has none: see [`super::driver_data`]), and the dispatch
+//! routines, AddDevice and DriverUnload are installed. Only PnP miniports are
 //! hosted: devices arrive through AddDevice. A second call for the same driver object (legacy
 //! miniports call once per bus type) succeeds and keeps the first registration.
 
+use super::driver_data::{self, RegisterError, Storage};
 use crate::irql::{self, Irql};
 use crate::report::{self, port_code, Misuse};
-use core::ptr::null_mut;
 use ddk_sys::*;
 
 /// The port's per-driver data, in the driver-object extension; the registry path (UTF-16,
@@ -40,13 +41,6 @@ impl DriverExtension {
                 .cast()
         }
     }
-}
-
-/// The identifier of the port's driver-object extension.
-static CLIENT_ID: u8 = 0;
-
-pub(crate) fn client_id() -> PVOID {
-    &CLIENT_ID as *const u8 as PVOID
 }
 
 const ROUTINE: &str = "VideoPortInitialize";
@@ -107,6 +101,8 @@ pub unsafe extern "system" fn VideoPortInitialize(
     if !irql::require_at_most(ROUTINE, Irql::PASSIVE) {
         return STATUS_INVALID_DEVICE_STATE.0 as u32;
     }
+    // Some loaders never call DllInitialize; this is the first PASSIVE_LEVEL call we get.
+    crate::system::init();
     let driver = Argument1 as *mut DRIVER_OBJECT;
     let path = Argument2 as *const UNICODE_STRING;
     for (i, p) in [
@@ -150,18 +146,27 @@ pub unsafe extern "system" fn VideoPortInitialize(
     // SAFETY: a valid UNICODE_STRING (contract).
     let (path_buf, path_len) = unsafe { ((*path).Buffer, (*path).Length as usize / 2) };
     let size = size_of::<DriverExtension>() + (path_len + 1) * 2;
-    let mut block: PVOID = null_mut();
-    // SAFETY: a live driver object; out pointer valid.
-    let status =
-        unsafe { IoAllocateDriverObjectExtension(driver, client_id(), size as u32, &mut block) };
-    if status == STATUS_OBJECT_NAME_COLLISION {
-        return STATUS_SUCCESS.0 as u32;
-    }
-    if !status.is_success() || block.is_null() {
-        return STATUS_INSUFFICIENT_RESOURCES.0 as u32;
-    }
-    let ext = block.cast::<DriverExtension>();
-    // SAFETY: a fresh block of `size` bytes, 16-aligned (pool/extension alignment).
+    // SAFETY: a live driver object (contract).
+    let (ext, storage) = match unsafe { driver_data::register(driver, size) } {
+        Ok(registered) => registered,
+        Err(RegisterError::AlreadyRegistered) => return STATUS_SUCCESS.0 as u32,
+        Err(RegisterError::NoMemory) => return STATUS_INSUFFICIENT_RESOURCES.0 as u32,
+    };
+    let (major, minor) = crate::system::version();
+    crate::report::trace(format_args!(
+        "VideoPortInitialize: miniport registered ({}; kernel {major}.{minor}, {})",
+        match storage {
+            Storage::DriverObjectExtension => "driver-object extension",
+            Storage::PortTable => "port table: no driver-object extensions here",
+        },
+        if crate::system::has_ex_allocate_pool2() {
+            "ExAllocatePool2"
+        } else {
+            "ExAllocatePoolWithTag"
+        }
+    ));
+    let ext = ext.as_ptr();
+    // SAFETY: a fresh zeroed block of `size` bytes, 16-aligned (pool/extension alignment).
     unsafe {
         ext.write(DriverExtension {
             init,
@@ -188,6 +193,9 @@ pub unsafe extern "system" fn VideoPortInitialize(
     STATUS_SUCCESS.0 as u32
 }
 
-/// DriverUnload: nothing to free (the driver-object extension goes with the driver object;
-/// every device was deleted at REMOVE).
-unsafe extern "system" fn driver_unload(_driver: *mut DRIVER_OBJECT) {}
+/// DriverUnload: every device was deleted at REMOVE; the registration is released (a
+/// driver-object extension goes with the driver object by itself).
+unsafe extern "system" fn driver_unload(driver: *mut DRIVER_OBJECT) {
+    driver_data::release(driver);
+    crate::report::trace(format_args!("miniport driver unloaded"));
+}

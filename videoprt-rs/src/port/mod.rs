@@ -2,7 +2,8 @@
 //!
 //! | file | functions |
 //! |---|---|
-//! | `initialize.rs` | VideoPortInitialize; the driver-object extension; DriverUnload |
+//! | `initialize.rs` | VideoPortInitialize; DriverUnload |
+//! | `driver_data.rs` | where a driver's registration lives (driver-object extension, or the port's table on kernels without them) |
 //! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, pass-down), IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
 //! | `dispatch.rs` | IRP_MJ_CREATE/CLEANUP/CLOSE, IRP_MJ_DEVICE_CONTROL → VIDEO_REQUEST_PACKET → HwStartIO |
 //! | `resources.rs` | VideoPortGetAccessRanges, VideoPortVerifyAccessRanges, VideoPortGetDeviceBase, VideoPortFreeDeviceBase |
@@ -24,6 +25,7 @@
 pub mod bus;
 pub mod debug;
 pub mod dispatch;
+pub mod driver_data;
 pub mod initialize;
 pub mod interrupt;
 pub mod memory;

@@ -13,7 +13,6 @@
 //!   later accept power IRPs through IoCallDriver; the miniport's power callbacks are not
 //!   called).
 
-use super::initialize::client_id;
 use super::state;
 use crate::device::PortDevice;
 use crate::report::{self, port_code, Misuse};
@@ -59,8 +58,7 @@ pub(crate) unsafe extern "system" fn add_device(
     pdo: *mut DEVICE_OBJECT,
 ) -> NTSTATUS {
     // SAFETY: a live driver object.
-    let ext = unsafe { IoGetDriverObjectExtension(driver, client_id()) }
-        .cast::<super::initialize::DriverExtension>();
+    let ext = unsafe { super::driver_data::lookup(driver) };
     if ext.is_null() {
         return STATUS_UNSUCCESSFUL;
     }

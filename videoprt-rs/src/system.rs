@@ -1,0 +1,132 @@
+//! What the running kernel is, and the routines newer than NT 5.2 that the port uses when
+//! they exist.
+//!
+//! C interface: `RtlGetVersion`, `MmGetSystemRoutineAddress`; `ExAllocatePool2` (Windows 10
+//! version 2004) through a pointer found at run time, never a static import. The driver must
+//! load on every kernel XDDM miniports ran on (Windows XP x64 / Server 2003 x64 onwards, and
+//! third-party NT kernels), so its import table names only what NT 5.2 exports; anything
+//! newer is looked up here, with a documented fallback:
+//!
+//! | used when present | fallback |
+//! |---|---|
+//! | `ExAllocatePool2(POOL_FLAG_NON_PAGED)` (zeroed, no-execute) | `ExAllocatePoolWithTag(NonPagedPoolNx)` from Windows 8, `NonPagedPool` before, then zeroed by the port |
+//! | `MdlMappingNoExecute` in `MmMapLockedPagesSpecifyCache` (Windows 8) | no flag (older kernels reject unknown priority bits) |
+//!
+//! [`init`] runs at PASSIVE_LEVEL (`MmGetSystemRoutineAddress` requires it) from
+//! `DllInitialize` and again from every `VideoPortInitialize`, because some loaders (Wine)
+//! never call `DllInitialize`. Until it has run, the conservative fallbacks apply.
+//!
+//! Invariant: [`STATE`] goes from 0 to a fully written value once; readers see either.
+
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use ddk_sys::*;
+
+/// `RtlGetVersion`'s major and minor, packed as `major << 8 | minor`; 0 until [`init`].
+static VERSION: AtomicU32 = AtomicU32::new(0);
+/// `ExAllocatePool2`, or 0 when the kernel lacks it (or before [`init`]).
+static EX_ALLOCATE_POOL2: AtomicUsize = AtomicUsize::new(0);
+/// 1 once [`init`] has published both values above.
+static STATE: AtomicU32 = AtomicU32::new(0);
+
+/// Windows 8 (NT 6.2), packed like [`VERSION`].
+const NT_6_2: u32 = 6 << 8 | 2;
+
+/// A routine name as a counted UTF-16 string, built at compile time.
+struct RoutineName<const N: usize>([u16; N]);
+
+impl<const N: usize> RoutineName<N> {
+    const fn new(ascii: &str) -> Self {
+        let bytes = ascii.as_bytes();
+        let mut wide = [0u16; N];
+        let mut i = 0;
+        while i < N {
+            wide[i] = bytes[i] as u16;
+            i += 1;
+        }
+        Self(wide)
+    }
+
+    /// Looks the routine up in the kernel's and HAL's export tables. PASSIVE_LEVEL only.
+    fn resolve(&self) -> usize {
+        let mut name = UNICODE_STRING {
+            Length: (N * 2) as u16,
+            MaximumLength: (N * 2) as u16,
+            Buffer: self.0.as_ptr().cast_mut(),
+        };
+        // SAFETY: a valid counted string that the routine only reads; the caller runs at
+        // PASSIVE_LEVEL (see `init`).
+        unsafe { MmGetSystemRoutineAddress(&mut name) as usize }
+    }
+}
+
+static EX_ALLOCATE_POOL2_NAME: RoutineName<15> = RoutineName::new("ExAllocatePool2");
+
+/// Learns the kernel version and resolves the optional routines. PASSIVE_LEVEL only;
+/// idempotent and cheap after the first call.
+pub fn init() {
+    if STATE.load(Ordering::Acquire) != 0 {
+        return;
+    }
+    let mut info = RTL_OSVERSIONINFOW::default();
+    // SAFETY: a writable structure whose size field is set.
+    let version = if unsafe { RtlGetVersion(&mut info) }.is_success() {
+        (info.dwMajorVersion.min(0xff_ffff) << 8) | info.dwMinorVersion.min(0xff)
+    } else {
+        0
+    };
+    VERSION.store(version, Ordering::Relaxed);
+    EX_ALLOCATE_POOL2.store(EX_ALLOCATE_POOL2_NAME.resolve(), Ordering::Relaxed);
+    STATE.store(1, Ordering::Release);
+}
+
+/// `(major, minor)` of the running kernel, `(0, 0)` before [`init`].
+pub fn version() -> (u32, u32) {
+    let v = VERSION.load(Ordering::Relaxed);
+    (v >> 8, v & 0xff)
+}
+
+fn at_least_windows_8() -> bool {
+    STATE.load(Ordering::Acquire) != 0 && VERSION.load(Ordering::Relaxed) >= NT_6_2
+}
+
+/// Whether `ExAllocatePool2` was found (false before [`init`]).
+pub fn has_ex_allocate_pool2() -> bool {
+    STATE.load(Ordering::Acquire) != 0 && EX_ALLOCATE_POOL2.load(Ordering::Relaxed) != 0
+}
+
+/// Zeroed, no-execute where the kernel can say so, non-paged pool of `size` bytes with `tag`,
+/// or NULL. At or below DISPATCH_LEVEL.
+pub fn allocate_nonpaged_zeroed(size: usize, tag: u32) -> PVOID {
+    if STATE.load(Ordering::Acquire) != 0 {
+        let pool2 = EX_ALLOCATE_POOL2.load(Ordering::Relaxed);
+        if pool2 != 0 {
+            // SAFETY: the kernel exported this address under the name ExAllocatePool2, whose
+            // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns.
+            let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2) };
+            // SAFETY: non-paged pool may be requested at or below DISPATCH_LEVEL.
+            return unsafe { pool2(POOL_FLAG_NON_PAGED, size, tag) };
+        }
+    }
+    let pool_type = if at_least_windows_8() {
+        POOL_TYPE::NonPagedPoolNx
+    } else {
+        POOL_TYPE::NonPagedPool
+    };
+    // SAFETY: a pool type this kernel knows; at or below DISPATCH_LEVEL (contract).
+    let block = unsafe { ExAllocatePoolWithTag(pool_type, size, tag) };
+    if !block.is_null() {
+        // SAFETY: a fresh block of `size` writable bytes.
+        unsafe { core::ptr::write_bytes(block.cast::<u8>(), 0, size) };
+    }
+    block
+}
+
+/// The `MmMapLockedPagesSpecifyCache` priority flag that makes a mapping no-execute, or 0 on
+/// kernels older than Windows 8, which do not know it.
+pub fn mdl_mapping_no_execute() -> u32 {
+    if at_least_windows_8() {
+        MM_PAGE_PRIORITY::MdlMappingNoExecute.0
+    } else {
+        0
+    }
+}
