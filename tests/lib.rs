@@ -1,6 +1,7 @@
 //! Shared helpers of the workspace tests, also used by `cargo xtask` to report what it built.
 
 pub mod pe;
+pub mod wine;
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
-//! Installs what the build needs: the Windows rustup target and the Debian packages that
-//! provide mingw-w64 (DDK headers, dlltool), clang and llvm.
+//! Installs what the build and the tests need: the Windows rustup target and the Debian
+//! packages that provide mingw-w64 (DDK headers, dlltool), clang, llvm and Wine (the
+//! third-party NT loader the tests load the images with).
 
 use crate::build::WINDOWS_TARGET;
 use crate::shell::{self, have};
@@ -35,6 +36,9 @@ fn ensure_debian_packages() -> Result<(), String> {
         .map(|(pkg, _)| *pkg)
         .collect();
     missing.dedup();
+    if workspace_tests::wine::find().is_err() {
+        missing.push(workspace_tests::wine::DEBIAN_PACKAGE);
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -60,8 +64,8 @@ fn ensure_debian_packages() -> Result<(), String> {
             .arg(&install)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
-    match DEBIAN_PACKAGES.iter().find(|(_, cmd)| !have(cmd)) {
-        None => Ok(()),
-        Some((pkg, cmd)) => Err(format!("{pkg} is installed but {cmd} is still not on PATH")),
+    if let Some((pkg, cmd)) = DEBIAN_PACKAGES.iter().find(|(_, cmd)| !have(cmd)) {
+        return Err(format!("{pkg} is installed but {cmd} is still not on PATH"));
     }
+    workspace_tests::wine::find().map(drop)
 }
