@@ -33,6 +33,8 @@ impl Section {
 pub struct PeFacts {
     pub file_size: u64,
     pub machine: u16,
+    /// The COFF header's Characteristics (`IMAGE_FILE_*`).
+    pub characteristics: u16,
     pub subsystem: u16,
     pub dll_characteristics: u16,
     pub entry_rva: u32,
@@ -82,6 +84,7 @@ impl PeFacts {
         Ok(Self {
             file_size: data.len() as u64,
             machine: nt.file_header().machine.get(LE),
+            characteristics: nt.file_header().characteristics.get(LE),
             subsystem: optional.subsystem(),
             dll_characteristics: optional.dll_characteristics(),
             entry_rva: optional.address_of_entry_point(),
@@ -132,6 +135,28 @@ pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
     if !init {
         return Err(format!("{}: no INIT section", path.display()));
     }
+    let field = checksum_offset(&data);
+    data[field..field + 4].copy_from_slice(&[0; 4]);
+    let checksum = pe_checksum(&data, field);
+    data[field..field + 4].copy_from_slice(&checksum.to_le_bytes());
+    std::fs::write(path, &data).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Clears `IMAGE_FILE_DLL` from a miniport image and rewrites the PE checksum.
+///
+/// A miniport is started as a service, with DriverEntry as its entry point: an executable
+/// image, as the WDK's linker writes drivers (link /DRIVER without /DLL). rustc links every
+/// `cdylib` with /DLL and has no way to say otherwise, so the Rust sample is finished here.
+/// Export drivers (videoprt_rs.sys) keep the flag: the WDK builds them from a .def file whose
+/// LIBRARY statement makes the linker write a DLL.
+pub fn clear_dll_characteristic(path: &Path) -> Result<(), String> {
+    let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
+    // Signature (4), then Characteristics at offset 18 of the COFF file header.
+    let at = e_lfanew + 4 + 18;
+    let flags = u16::from_le_bytes([data[at], data[at + 1]]) & !pe::IMAGE_FILE_DLL;
+    data[at..at + 2].copy_from_slice(&flags.to_le_bytes());
     let field = checksum_offset(&data);
     data[field..field + 4].copy_from_slice(&[0; 4]);
     let checksum = pe_checksum(&data, field);

@@ -97,6 +97,14 @@ fn every_image_is_a_loadable_amd64_kernel_driver() {
             facts.dll_characteristics & pe::IMAGE_DLLCHARACTERISTICS_NX_COMPAT != 0,
             "{name}: NX_COMPAT not set"
         );
+        // Export drivers are DLLs (a .def with LIBRARY, as the WDK builds them); a miniport,
+        // started as a service through DriverEntry, is an executable image.
+        let export_driver = image.ends_with("videoprt_rs.sys");
+        assert_eq!(
+            facts.characteristics & pe::IMAGE_FILE_DLL != 0,
+            export_driver,
+            "{name}: IMAGE_FILE_DLL must be set exactly on the export driver"
+        );
         for section in &facts.sections {
             assert!(
                 !(section.is_writable() && section.is_executable()),

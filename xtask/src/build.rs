@@ -43,6 +43,10 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
                 &out.join(format!("{name}.{extension}")),
             )?;
         }
+        if name != "videoprt_rs" {
+            // A miniport is an executable image, not a DLL (see the function's docs).
+            workspace_tests::pe::clear_dll_characteristic(&sys)?;
+        }
         images.push(sys);
     }
     // lld-link writes the MSVC-format import library during the link (/IMPLIB); the .def's
@@ -121,11 +125,12 @@ fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
     shell::run(
         Command::new("x86_64-w64-mingw32-gcc")
             .args(&flags)
-            .args(["-nostdlib", "-shared", "-s"])
+            // An executable image, not -shared: a miniport is no DLL (IMAGE_FILE_DLL clear), as
+            // the WDK links drivers; it also leaves out the empty export section.
+            .args(["-nostdlib", "-s"])
             .args([
                 "-Wl,--subsystem,native",
                 "-Wl,--entry,DriverEntry",
-                "-Wl,--exclude-all-symbols",
                 "-Wl,--dynamicbase",
                 "-Wl,--nxcompat",
                 "-Wl,--image-base,0x140000000",
