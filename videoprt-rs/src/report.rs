@@ -325,7 +325,7 @@ pub fn trace(args: fmt::Arguments<'_>) {
             len: 0,
         };
         let text = core::str::from_utf8(&message.bytes[..message.len]).unwrap_or("");
-        let _ = write!(line, "videoprt_rs: {text}\n");
+        let _ = writeln!(line, "videoprt_rs: {text}");
         // SAFETY: the text is valid for its length during the call.
         unsafe { NtsimDebugPrint(3, line.bytes.as_ptr(), line.len) };
     }
