@@ -30,7 +30,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 /// Called by the I/O manager with a valid driver object and registry path.
 #[no_mangle]
 #[link_section = "INIT"]
-pub unsafe extern "system" fn DriverEntry(
+pub unsafe extern "win64" fn DriverEntry(
     _driver: *mut DRIVER_OBJECT,
     _registry: PUNICODE_STRING,
 ) -> NTSTATUS {
@@ -44,7 +44,7 @@ pub unsafe extern "system" fn DriverEntry(
 /// # Safety
 /// Called by the loader with a valid registry path.
 #[no_mangle]
-pub unsafe extern "system" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
+pub unsafe extern "win64" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
     videoprt::system::init();
     STATUS_SUCCESS
 }
@@ -55,6 +55,6 @@ pub unsafe extern "system" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTA
 /// # Safety
 /// Called by the loader.
 #[no_mangle]
-pub unsafe extern "system" fn DllUnload() -> NTSTATUS {
+pub unsafe extern "win64" fn DllUnload() -> NTSTATUS {
     STATUS_SUCCESS
 }

@@ -6,7 +6,9 @@
  * type here is spelled with fixed-width integers. BOOLEAN is a byte. PHYSICAL_ADDRESS is the
  * 64-bit LARGE_INTEGER union. Structures are laid out as ddk-sys declares them (and as
  * video.h does on Windows x64); the layouts are asserted below and in the crate's tests.
- * NTAPI/FASTCALL are empty: on x86_64 Linux, Rust's extern "system" is the C ABI.
+ * NTAPI, FASTCALL and __cdecl are the Windows x64 calling convention (ms_abi), as on Windows
+ * x64: the port on the host speaks it too, so host-built and PE-loaded miniports call the same
+ * exports.
  */
 #ifndef VIDEOPRT_HOST_H
 #define VIDEOPRT_HOST_H
@@ -17,9 +19,9 @@
 #define IN
 #define OUT
 #define OPTIONAL
-#define NTAPI
-#define FASTCALL
-#define __cdecl
+#define NTAPI __attribute__((ms_abi))
+#define FASTCALL __attribute__((ms_abi))
+#define __cdecl __attribute__((ms_abi))
 #define VPAPI
 
 #ifndef NULL

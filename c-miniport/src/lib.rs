@@ -15,7 +15,7 @@ extern crate videoprt as _;
 
 use ddk_sys::{NTSTATUS, PDRIVER_OBJECT, PUNICODE_STRING};
 
-extern "system" {
+extern "win64" {
     /// The C miniport's `DriverEntry` (renamed `CEduDriverEntry` on the host). video.h
     /// declares it `ULONG DriverEntry(PVOID, PVOID)`: the same registers as ntsim's
     /// `DriverEntry` type, and the ULONG is the NTSTATUS of VideoPortInitialize.

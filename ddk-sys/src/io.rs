@@ -18,33 +18,33 @@ pub struct KINTERRUPT {
 pub type PKINTERRUPT = *mut KINTERRUPT;
 
 pub type PDRIVER_DISPATCH =
-    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
 pub type PDRIVER_ADD_DEVICE = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         DriverObject: *mut DRIVER_OBJECT,
         PhysicalDeviceObject: *mut DEVICE_OBJECT,
     ) -> NTSTATUS,
 >;
-pub type PDRIVER_UNLOAD = Option<unsafe extern "system" fn(DriverObject: *mut DRIVER_OBJECT)>;
+pub type PDRIVER_UNLOAD = Option<unsafe extern "win64" fn(DriverObject: *mut DRIVER_OBJECT)>;
 pub type PDRIVER_INITIALIZE = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         DriverObject: *mut DRIVER_OBJECT,
         RegistryPath: *mut UNICODE_STRING,
     ) -> NTSTATUS,
 >;
 pub type PDRIVER_STARTIO =
-    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
 pub type PDRIVER_CANCEL =
-    Option<unsafe extern "system" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
 pub type PIO_COMPLETION_ROUTINE = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         DeviceObject: *mut DEVICE_OBJECT,
         Irp: *mut IRP,
         Context: PVOID,
     ) -> NTSTATUS,
 >;
 pub type PKDEFERRED_ROUTINE = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         Dpc: *mut KDPC,
         DeferredContext: PVOID,
         SystemArgument1: PVOID,
@@ -52,9 +52,9 @@ pub type PKDEFERRED_ROUTINE = Option<
     ),
 >;
 pub type PKSERVICE_ROUTINE =
-    Option<unsafe extern "system" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "win64" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
 pub type PKSYNCHRONIZE_ROUTINE =
-    Option<unsafe extern "system" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "win64" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
 
 /// `DISPATCHER_HEADER`: the common head of waitable kernel objects.
 #[repr(C)]
@@ -302,11 +302,11 @@ pub const GUID_BUS_INTERFACE_STANDARD: GUID = GUID {
 };
 
 /// `PINTERFACE_REFERENCE` / `PINTERFACE_DEREFERENCE`.
-pub type PINTERFACE_REFERENCE = Option<unsafe extern "system" fn(Context: PVOID)>;
+pub type PINTERFACE_REFERENCE = Option<unsafe extern "win64" fn(Context: PVOID)>;
 
 /// `PGET_SET_DEVICE_DATA`: returns the number of bytes read or written.
 pub type PGET_SET_DEVICE_DATA = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         Context: PVOID,
         DataType: ULONG,
         Buffer: PVOID,
@@ -317,7 +317,7 @@ pub type PGET_SET_DEVICE_DATA = Option<
 
 /// `PTRANSLATE_BUS_ADDRESS`.
 pub type PTRANSLATE_BUS_ADDRESS = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         Context: PVOID,
         BusAddress: PHYSICAL_ADDRESS,
         Length: ULONG,
@@ -328,7 +328,7 @@ pub type PTRANSLATE_BUS_ADDRESS = Option<
 
 /// `PGET_DMA_ADAPTER`.
 pub type PGET_DMA_ADAPTER = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         Context: PVOID,
         DeviceDescriptor: *mut crate::dma::DEVICE_DESCRIPTION,
         NumberOfMapRegisters: *mut ULONG,

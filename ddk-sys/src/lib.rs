@@ -11,9 +11,13 @@
 //! mingw-w64's DDK headers. Where mingw-w64 is older than the WDK, [`layout::MINGW_DEVIATIONS`]
 //! says so, with the reason.
 //!
-//! Routines are declared `extern "system"`. On Windows they are imported with `raw-dylib` from
-//! `ntoskrnl.exe` and `hal.dll`; on any other host the same symbols are defined by `ntsim`, the
-//! user-mode NT simulation, so driver code calls exactly what it would call on Windows.
+//! Routines, exports and callbacks are declared `extern "win64"`: the Windows x64 calling
+//! convention, which is what `extern "system"` means on Windows x64, and also on any other
+//! x86_64 host. So code built for the host and code loaded from a PE image (ntsim's loader runs
+//! the shipped `.sys` files) call each other directly. On Windows they are imported with
+//! `raw-dylib` from `ntoskrnl.exe` and `hal.dll`; on any other host the same symbols are defined
+//! by `ntsim`, the user-mode NT simulation, so driver code calls exactly what it would call on
+//! Windows.
 #![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 

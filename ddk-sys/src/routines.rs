@@ -1,4 +1,4 @@
-//! `extern "system"` declarations of the kernel and HAL routines the workspace calls.
+//! `extern "win64"` declarations of the kernel and HAL routines the workspace calls.
 //!
 //! Windows: imported with `raw-dylib` (`+verbatim`, so the import names `ntoskrnl.exe` and
 //! `hal.dll` exactly, not `ntoskrnl.exe.dll`). Other hosts: defined by `ntsim`.
@@ -20,7 +20,7 @@ use crate::status::NTSTATUS;
     target_os = "windows",
     link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "system" {
+extern "win64" {
     // Pool.
     pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
     pub fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
@@ -179,11 +179,11 @@ extern "system" {
     target_os = "windows",
     link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "system" {
+extern "win64" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
 }
 
-extern "system" {
+extern "win64" {
     /// The project's exception guard around `MmProbeAndLockPages`.
     ///
     /// Windows: a small C function of this project (compiled by clang for the msvc target and
@@ -200,7 +200,7 @@ extern "system" {
 /// `ExAllocatePool2` (Windows 10 version 2004): never imported statically; see
 /// `MmGetSystemRoutineAddress`.
 pub type PFN_ExAllocatePool2 =
-    unsafe extern "system" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+    unsafe extern "win64" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
 
 /// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.
 ///

@@ -57,7 +57,7 @@ pub type PVP_SCATTER_GATHER_LIST = *mut VP_SCATTER_GATHER_LIST;
 
 /// `PEXECUTE_DMA` (`HwVidExecuteDma`): runs at DISPATCH_LEVEL.
 pub type PEXECUTE_DMA = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         HwDeviceExtension: PVOID,
         VpDmaAdapter: PVP_DMA_ADAPTER,
         SGList: PVP_SCATTER_GATHER_LIST,
@@ -136,7 +136,7 @@ pub const VIDEO_MEMORY_SPACE_DENSE: ULONG = 0x04;
 pub const VIDEO_MEMORY_SPACE_P6CACHE: ULONG = 0x08;
 
 pub type PVIDEO_PORT_GET_PROC_ADDRESS =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, FunctionName: *mut UCHAR) -> PVOID>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, FunctionName: *mut UCHAR) -> PVOID>;
 
 #[repr(C)]
 pub struct VIDEO_PORT_CONFIG_INFO {
@@ -173,7 +173,7 @@ pub struct VIDEO_PORT_CONFIG_INFO {
 pub type PVIDEO_PORT_CONFIG_INFO = *mut VIDEO_PORT_CONFIG_INFO;
 
 pub type PVIDEO_HW_FIND_ADAPTER = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         HwDeviceExtension: PVOID,
         HwContext: PVOID,
         ArgumentString: *mut WCHAR,
@@ -182,23 +182,23 @@ pub type PVIDEO_HW_FIND_ADAPTER = Option<
     ) -> VP_STATUS,
 >;
 pub type PVIDEO_HW_INITIALIZE =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
 pub type PVIDEO_HW_INTERRUPT =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
 pub type PVIDEO_HW_START_IO = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         HwDeviceExtension: PVOID,
         RequestPacket: PVIDEO_REQUEST_PACKET,
     ) -> BOOLEAN,
 >;
 pub type PVIDEO_HW_RESET_HW = Option<
-    unsafe extern "system" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN,
+    unsafe extern "win64" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN,
 >;
-pub type PVIDEO_HW_TIMER = Option<unsafe extern "system" fn(HwDeviceExtension: PVOID)>;
+pub type PVIDEO_HW_TIMER = Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID)>;
 pub type PVIDEO_HW_START_DMA =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
 pub type PVIDEO_HW_POWER_SET = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         HwDeviceExtension: PVOID,
         HwId: ULONG,
         VideoPowerControl: PVOID,
@@ -206,7 +206,7 @@ pub type PVIDEO_HW_POWER_SET = Option<
 >;
 pub type PVIDEO_HW_POWER_GET = PVIDEO_HW_POWER_SET;
 pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         HwDeviceExtension: PVOID,
         ChildEnumInfo: PVOID,
         VideoChildType: *mut u32,
@@ -216,9 +216,9 @@ pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
     ) -> VP_STATUS,
 >;
 pub type PVIDEO_HW_QUERY_INTERFACE =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, QueryInterface: PVOID) -> VP_STATUS>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, QueryInterface: PVOID) -> VP_STATUS>;
 pub type PVIDEO_HW_LEGACYRESOURCES = Option<
-    unsafe extern "system" fn(
+    unsafe extern "win64" fn(
         VendorId: ULONG,
         DeviceId: ULONG,
         LegacyResourceList: *mut PVIDEO_ACCESS_RANGE,
@@ -227,10 +227,10 @@ pub type PVIDEO_HW_LEGACYRESOURCES = Option<
 >;
 /// `PMINIPORT_DPC_ROUTINE`, queued with `VideoPortQueueDpc`.
 pub type PMINIPORT_DPC_ROUTINE =
-    Option<unsafe extern "system" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
+    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
 /// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
 pub type PMINIPORT_SYNCHRONIZE_ROUTINE =
-    Option<unsafe extern "system" fn(Context: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "win64" fn(Context: PVOID) -> BOOLEAN>;
 
 #[repr(C)]
 pub struct VIDEO_HW_INITIALIZATION_DATA {

@@ -1,7 +1,7 @@
 //! `KeBugCheckEx`.
 //!
 //! A bug check stops the machine. It cannot panic: Rust aborts any unwind out of an
-//! `extern "system"` function (and its callers are compiled assuming none). So ntsim records
+//! `extern "win64"` function (and its callers are compiled assuming none). So ntsim records
 //! it, prints the bug check and the violations recorded so far, and **aborts the process**.
 //! Test a deliberate bug check in a child process.
 
@@ -11,7 +11,7 @@ use ddk_sys::{ULONG, ULONG_PTR};
 
 /// `KeBugCheckEx`: prints and aborts the process.
 #[no_mangle]
-pub extern "system" fn KeBugCheckEx(
+pub extern "win64" fn KeBugCheckEx(
     BugCheckCode: ULONG,
     BugCheckParameter1: ULONG_PTR,
     BugCheckParameter2: ULONG_PTR,

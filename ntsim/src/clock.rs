@@ -11,7 +11,7 @@ use ddk_sys::{DISPATCH_LEVEL, ULONG};
 
 /// `KeStallExecutionProcessor`: returns at once; [`crate::Machine::clock_us`] moves forward.
 #[no_mangle]
-pub extern "system" fn KeStallExecutionProcessor(MicroSeconds: ULONG) {
+pub extern "win64" fn KeStallExecutionProcessor(MicroSeconds: ULONG) {
     let cpu = cpu();
     cpu.lock().clock_us += MicroSeconds as u64;
     if cpu.irql() < DISPATCH_LEVEL {

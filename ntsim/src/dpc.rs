@@ -17,7 +17,7 @@ const DPC_OBJECT: u8 = 19;
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeInitializeDpc(
+pub unsafe extern "win64" fn KeInitializeDpc(
     Dpc: *mut KDPC,
     DeferredRoutine: PKDEFERRED_ROUTINE,
     DeferredContext: PVOID,
@@ -47,7 +47,7 @@ pub unsafe extern "system" fn KeInitializeDpc(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeInsertQueueDpc(
+pub unsafe extern "win64" fn KeInsertQueueDpc(
     Dpc: *mut KDPC,
     SystemArgument1: PVOID,
     SystemArgument2: PVOID,
@@ -74,7 +74,7 @@ pub unsafe extern "system" fn KeInsertQueueDpc(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
+pub unsafe extern "win64" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
     let cpu = cpu();
     let mut st = cpu.lock();
     let Some(pos) = st.dpcs.iter().position(|&d| d == Dpc as usize) else {

@@ -33,7 +33,7 @@ fn intern(name: String) -> &'static str {
 /// `routine` and `message` must be valid for reads of their lengths.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "system" fn NtsimReportViolation(
+pub unsafe extern "win64" fn NtsimReportViolation(
     bugcheck: u32,
     code: u32,
     p2: usize,
@@ -64,7 +64,7 @@ pub unsafe extern "system" fn NtsimReportViolation(
 
 /// TRUE unless `va` lies in kernel memory (pool, contiguous, common or bounce buffers).
 #[no_mangle]
-pub extern "system" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
+pub extern "win64" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
     let cpu = cpu();
     let st = cpu.lock();
     match st.mem.region_at(va) {

@@ -30,7 +30,7 @@ unsafe fn signal<'a>(event: *mut KEVENT) -> &'a AtomicI32 {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeInitializeEvent(
+pub unsafe extern "win64" fn KeInitializeEvent(
     Event: *mut KEVENT,
     Type: EVENT_TYPE,
     State: BOOLEAN,
@@ -58,7 +58,7 @@ pub unsafe extern "system" fn KeInitializeEvent(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeSetEvent(
+pub unsafe extern "win64" fn KeSetEvent(
     Event: *mut KEVENT,
     _Increment: LONG,
     _Wait: BOOLEAN,
@@ -73,7 +73,7 @@ pub unsafe extern "system" fn KeSetEvent(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeClearEvent(Event: *mut KEVENT) {
+pub unsafe extern "win64" fn KeClearEvent(Event: *mut KEVENT) {
     // SAFETY: the event is valid by contract.
     unsafe { signal(Event) }.store(0, Ordering::Release);
 }
@@ -96,7 +96,7 @@ fn try_take(event: *mut KEVENT) -> bool {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn KeWaitForSingleObject(
+pub unsafe extern "win64" fn KeWaitForSingleObject(
     Object: PVOID,
     _WaitReason: ULONG,
     _WaitMode: KPROCESSOR_MODE,

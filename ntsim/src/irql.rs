@@ -11,13 +11,13 @@ use ddk_sys::{HIGH_LEVEL, KIRQL};
 
 /// `KeGetCurrentIrql` on the calling processor.
 #[no_mangle]
-pub extern "system" fn NtsimGetCurrentIrql() -> KIRQL {
+pub extern "win64" fn NtsimGetCurrentIrql() -> KIRQL {
     cpu().irql()
 }
 
 /// `KeRaiseIrql`: returns the previous IRQL.
 #[no_mangle]
-pub extern "system" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
+pub extern "win64" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
     let cpu = cpu();
     let old = cpu.irql();
     if new_irql < old || new_irql > HIGH_LEVEL {
@@ -37,7 +37,7 @@ pub extern "system" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
 
 /// `KeLowerIrql`.
 #[no_mangle]
-pub extern "system" fn NtsimLowerIrql(new_irql: KIRQL) {
+pub extern "win64" fn NtsimLowerIrql(new_irql: KIRQL) {
     let cpu = cpu();
     let old = cpu.irql();
     if new_irql > old {

@@ -165,7 +165,7 @@ fn probe(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmProbeAndLockPages(
+pub unsafe extern "win64" fn MmProbeAndLockPages(
     MemoryDescriptorList: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     Operation: LOCK_OPERATION,
@@ -194,7 +194,7 @@ pub unsafe extern "system" fn MmProbeAndLockPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn VprtProbeAndLockPages(
+pub unsafe extern "win64" fn VprtProbeAndLockPages(
     Mdl: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     Operation: LOCK_OPERATION,
@@ -212,7 +212,7 @@ pub unsafe extern "system" fn VprtProbeAndLockPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
+pub unsafe extern "win64" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
     const R: &str = "MmUnlockPages";
     let mdl = MemoryDescriptorList;
     let cpu = cpu();
@@ -253,7 +253,7 @@ pub unsafe extern "system" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn IoAllocateMdl(
+pub unsafe extern "win64" fn IoAllocateMdl(
     VirtualAddress: PVOID,
     Length: ULONG,
     SecondaryBuffer: BOOLEAN,
@@ -318,7 +318,7 @@ pub unsafe extern "system" fn IoAllocateMdl(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn IoFreeMdl(Mdl: *mut MDL) {
+pub unsafe extern "win64" fn IoFreeMdl(Mdl: *mut MDL) {
     const R: &str = "IoFreeMdl";
     let cpu = cpu();
     let mut st = cpu.lock();
@@ -352,7 +352,7 @@ pub unsafe extern "system" fn IoFreeMdl(Mdl: *mut MDL) {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL) {
+pub unsafe extern "win64" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL) {
     const R: &str = "MmBuildMdlForNonPagedPool";
     let mdl = MemoryDescriptorList;
     let cpu = cpu();
@@ -396,7 +396,7 @@ pub unsafe extern "system" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *m
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmMapLockedPagesSpecifyCache(
+pub unsafe extern "win64" fn MmMapLockedPagesSpecifyCache(
     MemoryDescriptorList: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     _CacheType: MEMORY_CACHING_TYPE,
@@ -459,7 +459,7 @@ pub unsafe extern "system" fn MmMapLockedPagesSpecifyCache(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmUnmapLockedPages(
+pub unsafe extern "win64" fn MmUnmapLockedPages(
     BaseAddress: PVOID,
     MemoryDescriptorList: *mut MDL,
 ) {
@@ -484,7 +484,7 @@ pub unsafe extern "system" fn MmUnmapLockedPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICAL_ADDRESS {
+pub unsafe extern "win64" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICAL_ADDRESS {
     let va = BaseAddress as usize;
     let st = cpu();
     let st = st.lock();
@@ -497,7 +497,7 @@ pub unsafe extern "system" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSIC
 /// `MmAllocateContiguousMemorySpecifyCache`: physically contiguous, within the bounds, never
 /// crossing `BoundaryAddressMultiple` (if non-zero) or 4 GiB.
 #[no_mangle]
-pub extern "system" fn MmAllocateContiguousMemorySpecifyCache(
+pub extern "win64" fn MmAllocateContiguousMemorySpecifyCache(
     NumberOfBytes: SIZE_T,
     LowestAcceptableAddress: PHYSICAL_ADDRESS,
     HighestAcceptableAddress: PHYSICAL_ADDRESS,
@@ -544,7 +544,7 @@ pub extern "system" fn MmAllocateContiguousMemorySpecifyCache(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "system" fn MmFreeContiguousMemory(BaseAddress: PVOID) {
+pub unsafe extern "win64" fn MmFreeContiguousMemory(BaseAddress: PVOID) {
     let cpu = cpu();
     let mut st = cpu.lock();
     match st.contiguous.remove(&(BaseAddress as usize)) {

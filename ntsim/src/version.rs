@@ -76,7 +76,7 @@ fn routine_table() -> [(&'static str, OsVersion, usize); 3] {
 /// # Safety
 /// `lpVersionInformation` must point to a structure whose `dwOSVersionInfoSize` it sets.
 #[no_mangle]
-pub unsafe extern "system" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS {
+pub unsafe extern "win64" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS {
     if lpVersionInformation.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
@@ -113,7 +113,7 @@ pub unsafe extern "system" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSION
 /// # Safety
 /// `SystemRoutineName` must be a valid `UNICODE_STRING`.
 #[no_mangle]
-pub unsafe extern "system" fn MmGetSystemRoutineAddress(
+pub unsafe extern "win64" fn MmGetSystemRoutineAddress(
     SystemRoutineName: PUNICODE_STRING,
 ) -> PVOID {
     const R: &str = "MmGetSystemRoutineAddress";

@@ -14,10 +14,8 @@ use ntsim::{
 };
 
 /// A miniport's DriverEntry, as the harness loads it.
-pub type DriverEntry = unsafe extern "system" fn(
-    *mut ddk_sys::DRIVER_OBJECT,
-    *mut ddk_sys::UNICODE_STRING,
-) -> NTSTATUS;
+pub type DriverEntry =
+    unsafe extern "win64" fn(*mut ddk_sys::DRIVER_OBJECT, *mut ddk_sys::UNICODE_STRING) -> NTSTATUS;
 
 pub struct Session {
     pub machine: Machine,

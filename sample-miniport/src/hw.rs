@@ -13,7 +13,7 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the port with this miniport's extension and a valid ConfigInfo.
-pub unsafe extern "system" fn find_adapter(
+pub unsafe extern "win64" fn find_adapter(
     hw: PVOID,
     _context: PVOID,
     _arguments: *mut u16,
@@ -98,7 +98,7 @@ pub unsafe extern "system" fn find_adapter(
 ///
 /// # Safety
 /// Called by the port.
-pub unsafe extern "system" fn initialize(_hw: PVOID) -> BOOLEAN {
+pub unsafe extern "win64" fn initialize(_hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
@@ -107,7 +107,7 @@ pub unsafe extern "system" fn initialize(_hw: PVOID) -> BOOLEAN {
 ///
 /// # Safety
 /// Called by the port with this miniport's extension.
-pub unsafe extern "system" fn interrupt(hw: PVOID) -> BOOLEAN {
+pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
     // SAFETY: the port passes our extension.
     let ext = unsafe { DeviceExtension::from_hw(hw) };
     if ext.registers.is_null() {
@@ -127,7 +127,7 @@ pub unsafe extern "system" fn interrupt(hw: PVOID) -> BOOLEAN {
 }
 
 /// The DPC (DISPATCH_LEVEL) for a finished engine run: continue or finish the operation.
-unsafe extern "system" fn dma_done(hw: PVOID, _context: PVOID) {
+unsafe extern "win64" fn dma_done(hw: PVOID, _context: PVOID) {
     // SAFETY: the port passes our extension.
     let ext = unsafe { DeviceExtension::from_hw(hw) };
     match ext.dma.operation.load(Ordering::Acquire) {

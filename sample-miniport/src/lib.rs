@@ -53,7 +53,7 @@ use ddk_sys::*;
 #[allow(non_snake_case)] // The WDK name, kept on every host.
 #[cfg_attr(target_os = "windows", no_mangle)]
 #[cfg_attr(target_os = "windows", link_section = "INIT")]
-pub unsafe extern "system" fn DriverEntry(
+pub unsafe extern "win64" fn DriverEntry(
     driver_object: PDRIVER_OBJECT,
     registry_path: PUNICODE_STRING,
 ) -> NTSTATUS {

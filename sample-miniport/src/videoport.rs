@@ -9,7 +9,7 @@ use ddk_sys::*;
     target_os = "windows",
     link(name = "videoprt_rs.sys", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "system" {
+extern "win64" {
     pub fn VideoPortInitialize(
         Argument1: PVOID,
         Argument2: PVOID,

@@ -15,7 +15,7 @@ use videoprt::dma::lock::{VideoPortLockBuffer, VideoPortUnlockBuffer};
 use videoprt::dma::start::VideoPortStartDma;
 
 /// HwVidExecuteDma: keeps the list for the completion.
-unsafe extern "system" fn keep_list(
+unsafe extern "win64" fn keep_list(
     _: PVOID,
     _: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,

@@ -233,7 +233,7 @@ impl Write for MessageBuffer {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "system" {
+extern "win64" {
     /// ntsim records a driver-detected violation in its verifier.
     fn NtsimReportViolation(
         bugcheck: u32,
@@ -249,7 +249,7 @@ extern "system" {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "system" {
+extern "win64" {
     /// ntsim keeps the debugger's output.
     fn NtsimDebugPrint(level: u32, text: *const u8, len: usize);
 }

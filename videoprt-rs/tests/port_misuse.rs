@@ -19,7 +19,7 @@ fn port(code: u32) -> (u32, u32) {
     (VIDEOPRT_RS_CHECK, code)
 }
 
-unsafe extern "system" fn entry_with(
+unsafe extern "win64" fn entry_with(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

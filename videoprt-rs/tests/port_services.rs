@@ -49,6 +49,48 @@ fn debug_print_formats_its_arguments_and_maps_the_level() {
     );
 }
 
+/// DbgPrint's sizes are Windows x64's (LLP64), whatever the host: `%ld`/`%lx` read 32 bits,
+/// `%I64x`/`%llx`/`%Ix` 64; `%wZ` prints a UNICODE_STRING, `%ws` a wide string, `%p` 16 digits.
+#[test]
+fn debug_print_reads_arguments_at_their_windows_sizes() {
+    let _s = serial();
+    let machine = Machine::new(MachineConfig::default());
+    let _g = machine.enter();
+    let mut name: Vec<u16> = "edu".encode_utf16().collect();
+    let unicode = UNICODE_STRING {
+        Length: 6,
+        MaximumLength: 6,
+        Buffer: name.as_mut_ptr(),
+    };
+    let wide: Vec<u16> = "wide\0".encode_utf16().collect();
+    // SAFETY: each conversion matches its argument at the Windows x64 size.
+    unsafe {
+        VideoPortDebugPrint(
+            VIDEO_DEBUG_LEVEL::Info,
+            c"%ld %lx|%I64x %llX %Ix|%wZ %ws|%p|%5.2s|%-4d|%%\n".as_ptr(),
+            -3i32,
+            0xdead_beefu32,
+            0x1234_5678_9abc_def0u64,
+            0xffff_0000_0000_0001u64,
+            usize::MAX,
+            &unicode as *const UNICODE_STRING,
+            wide.as_ptr(),
+            0x1000usize as *const u8,
+            c"abc".as_ptr(),
+            7i32,
+        );
+    }
+    assert_eq!(
+        machine.debug_output(),
+        vec![(
+            3,
+            "-3 deadbeef|123456789abcdef0 FFFF000000000001 ffffffffffffffff|edu wide|\
+             0000000000001000|   ab|7   |%\n"
+                .to_string()
+        )]
+    );
+}
+
 #[test]
 fn debug_print_cuts_a_long_message_at_511_bytes() {
     let _s = serial();

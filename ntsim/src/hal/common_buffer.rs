@@ -31,7 +31,7 @@ pub(crate) fn release(st: &mut State, va: usize) {
 
 /// `AllocateCommonBuffer` (PASSIVE_LEVEL). NULL for a zero length or when out of memory below
 /// the adapter's limit.
-pub(crate) unsafe extern "system" fn allocate_common_buffer(
+pub(crate) unsafe extern "win64" fn allocate_common_buffer(
     DmaAdapter: *mut DMA_ADAPTER,
     Length: ULONG,
     LogicalAddress: *mut PHYSICAL_ADDRESS,
@@ -95,7 +95,7 @@ pub(crate) unsafe extern "system" fn allocate_common_buffer(
 
 /// `FreeCommonBuffer` (PASSIVE_LEVEL). Adapter, length, logical and virtual address must match
 /// one allocation exactly; otherwise 0xE6/0x03 and nothing is freed.
-pub(crate) unsafe extern "system" fn free_common_buffer(
+pub(crate) unsafe extern "win64" fn free_common_buffer(
     DmaAdapter: *mut DMA_ADAPTER,
     Length: ULONG,
     LogicalAddress: PHYSICAL_ADDRESS,

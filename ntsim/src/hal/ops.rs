@@ -14,7 +14,7 @@ fn not_implemented(name: &'static str) {
     cpu().lock().not_implemented(name);
 }
 
-unsafe extern "system" fn allocate_adapter_channel(
+unsafe extern "win64" fn allocate_adapter_channel(
     _: *mut DMA_ADAPTER,
     _: *mut DEVICE_OBJECT,
     _: ULONG,
@@ -25,15 +25,15 @@ unsafe extern "system" fn allocate_adapter_channel(
     STATUS_NOT_IMPLEMENTED
 }
 
-unsafe extern "system" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
+unsafe extern "win64" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
     not_implemented("FreeAdapterChannel");
 }
 
-unsafe extern "system" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
+unsafe extern "win64" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
     not_implemented("FreeMapRegisters");
 }
 
-unsafe extern "system" fn map_transfer(
+unsafe extern "win64" fn map_transfer(
     _: *mut DMA_ADAPTER,
     _: *mut MDL,
     _: PVOID,
@@ -45,12 +45,12 @@ unsafe extern "system" fn map_transfer(
     PHYSICAL_ADDRESS::new(0)
 }
 
-unsafe extern "system" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
+unsafe extern "win64" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
     not_implemented("ReadDmaCounter");
     0
 }
 
-unsafe extern "system" fn build_mdl_from_scatter_gather_list(
+unsafe extern "win64" fn build_mdl_from_scatter_gather_list(
     _: *mut DMA_ADAPTER,
     _: *mut SCATTER_GATHER_LIST,
     _: *mut MDL,
@@ -68,7 +68,7 @@ unsafe extern "system" fn build_mdl_from_scatter_gather_list(
 macro_rules! stubs {
     ($($fn_name:ident => $name:literal returns $ret:expr;)*) => {
         $(
-            unsafe extern "system" fn $fn_name() -> usize {
+            unsafe extern "win64" fn $fn_name() -> usize {
                 not_implemented($name);
                 $ret
             }
@@ -106,12 +106,12 @@ stubs! {
 }
 
 /// Casts a stub to the table's placeholder type.
-const fn unused(f: unsafe extern "system" fn() -> usize) -> PDMA_OPERATION_UNUSED {
-    // SAFETY: both are `extern "system"` function pointers of the same size. The entry is only
+const fn unused(f: unsafe extern "win64" fn() -> usize) -> PDMA_OPERATION_UNUSED {
+    // SAFETY: both are `extern "win64"` function pointers of the same size. The entry is only
     // ever called through its real prototype by C-ABI callers; see `stubs!` for why ignoring
     // the arguments and returning a register-sized value is sound on x64.
     Some(unsafe {
-        core::mem::transmute::<unsafe extern "system" fn() -> usize, unsafe extern "system" fn()>(f)
+        core::mem::transmute::<unsafe extern "win64" fn() -> usize, unsafe extern "win64" fn()>(f)
     })
 }
 

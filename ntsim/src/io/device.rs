@@ -88,7 +88,7 @@ unsafe fn read_unicode(s: *const UNICODE_STRING) -> Option<String> {
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "system" fn IoCreateDevice(
+pub unsafe extern "win64" fn IoCreateDevice(
     DriverObject: *mut DRIVER_OBJECT,
     DeviceExtensionSize: ULONG,
     DeviceName: PUNICODE_STRING,
@@ -165,7 +165,7 @@ pub unsafe extern "system" fn IoCreateDevice(
 /// # Safety
 /// `DeviceObject` must be a device object made by `IoCreateDevice`, not used afterwards.
 #[no_mangle]
-pub unsafe extern "system" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
+pub unsafe extern "win64" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
     const R: &str = "IoDeleteDevice";
     let cpu = cpu();
     let record = cpu.lock().io.devices.remove(&(DeviceObject as usize));
@@ -224,7 +224,7 @@ pub unsafe extern "system" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
 /// # Safety
 /// Both must be live device objects.
 #[no_mangle]
-pub unsafe extern "system" fn IoAttachDeviceToDeviceStack(
+pub unsafe extern "win64" fn IoAttachDeviceToDeviceStack(
     SourceDevice: *mut DEVICE_OBJECT,
     TargetDevice: *mut DEVICE_OBJECT,
 ) -> *mut DEVICE_OBJECT {
@@ -247,7 +247,7 @@ pub unsafe extern "system" fn IoAttachDeviceToDeviceStack(
 /// # Safety
 /// `TargetDevice` must be a live device object.
 #[no_mangle]
-pub unsafe extern "system" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
+pub unsafe extern "win64" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
     let cpu = cpu();
     // SAFETY: live device object (contract).
     let above = unsafe { (*TargetDevice).AttachedDevice };
@@ -273,7 +273,7 @@ pub unsafe extern "system" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
+pub unsafe extern "win64" fn IoAllocateDriverObjectExtension(
     DriverObject: *mut DRIVER_OBJECT,
     ClientIdentificationAddress: PVOID,
     DriverObjectExtensionSize: ULONG,
@@ -322,7 +322,7 @@ pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "system" fn IoGetDriverObjectExtension(
+pub unsafe extern "win64" fn IoGetDriverObjectExtension(
     DriverObject: *mut DRIVER_OBJECT,
     ClientIdentificationAddress: PVOID,
 ) -> PVOID {
@@ -341,7 +341,7 @@ pub unsafe extern "system" fn IoGetDriverObjectExtension(
 
 /// The signature of a driver's entry point.
 pub type DriverEntry =
-    unsafe extern "system" fn(*mut DRIVER_OBJECT, *mut UNICODE_STRING) -> NTSTATUS;
+    unsafe extern "win64" fn(*mut DRIVER_OBJECT, *mut UNICODE_STRING) -> NTSTATUS;
 
 impl Machine {
     /// Calls `driver_entry` like the I/O manager loading a driver: with a new DRIVER_OBJECT

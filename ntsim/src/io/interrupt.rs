@@ -20,7 +20,7 @@ pub(crate) struct InterruptObject {
     pub vector: u32,
     pub irql: KIRQL,
     pub sync_irql: KIRQL,
-    pub routine: unsafe extern "system" fn(*mut KINTERRUPT, PVOID) -> BOOLEAN,
+    pub routine: unsafe extern "win64" fn(*mut KINTERRUPT, PVOID) -> BOOLEAN,
     pub context: usize,
     /// The interrupt spin lock: 0 when free, else the owning processor's token.
     pub lock: std::sync::Arc<AtomicUsize>,
@@ -33,7 +33,7 @@ const STORM_LIMIT: u32 = 1000;
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "system" fn IoConnectInterrupt(
+pub unsafe extern "win64" fn IoConnectInterrupt(
     InterruptObject: *mut *mut KINTERRUPT,
     ServiceRoutine: PKSERVICE_ROUTINE,
     ServiceContext: PVOID,
@@ -95,7 +95,7 @@ pub unsafe extern "system" fn IoConnectInterrupt(
 /// # Safety
 /// `InterruptObject` must come from `IoConnectInterrupt` and not be used afterwards.
 #[no_mangle]
-pub unsafe extern "system" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT) {
+pub unsafe extern "win64" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT) {
     let cpu = cpu();
     let mut st = cpu.lock();
     if st
@@ -123,7 +123,7 @@ pub unsafe extern "system" fn IoDisconnectInterrupt(InterruptObject: *mut KINTER
 
 /// `KeFlushQueuedDpcs`: runs every queued DPC on the calling processor.
 #[no_mangle]
-pub extern "system" fn KeFlushQueuedDpcs() {
+pub extern "win64" fn KeFlushQueuedDpcs() {
     let cpu = cpu();
     while crate::dpc::run_one(&cpu) {}
 }
@@ -153,7 +153,7 @@ fn acquire(cpu: &Cpu, lock: &AtomicUsize, object: usize, routine: &'static str) 
 pub(crate) fn synchronize(
     cpu: &Cpu,
     interrupt: *mut KINTERRUPT,
-    routine: unsafe extern "system" fn(PVOID) -> BOOLEAN,
+    routine: unsafe extern "win64" fn(PVOID) -> BOOLEAN,
     context: PVOID,
 ) -> Option<BOOLEAN> {
     let (sync_irql, lock) = {

@@ -15,9 +15,9 @@ const MAPPING_FILL: u8 = 0xDB;
 /// a device on the simulated bus is reported and gets NULL.
 ///
 /// # Safety
-/// No pointer arguments; `extern "system"` for the kernel ABI only.
+/// No pointer arguments; `extern "win64"` for the kernel ABI only.
 #[no_mangle]
-pub unsafe extern "system" fn MmMapIoSpace(
+pub unsafe extern "win64" fn MmMapIoSpace(
     PhysicalAddress: PHYSICAL_ADDRESS,
     NumberOfBytes: SIZE_T,
     _CacheType: MEMORY_CACHING_TYPE,
@@ -73,7 +73,7 @@ pub unsafe extern "system" fn MmMapIoSpace(
 /// # Safety
 /// `BaseAddress` must not be used afterwards.
 #[no_mangle]
-pub unsafe extern "system" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T) {
+pub unsafe extern "win64" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T) {
     let cpu = cpu();
     let mut st = cpu.lock();
     let va = BaseAddress as usize;
@@ -175,7 +175,7 @@ fn machine() -> Machine {
 /// A register read (`READ_REGISTER_*` on a host): from the model behind the mapping, from
 /// kernel memory, or all ones and a report.
 #[no_mangle]
-pub extern "system" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
+pub extern "win64" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
     if !valid_size(size) {
         unmapped("NtsimReadRegister", address, size, "read of invalid size");
         return 0;
@@ -207,7 +207,7 @@ pub extern "system" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
 
 /// A register write (`WRITE_REGISTER_*` on a host).
 #[no_mangle]
-pub extern "system" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
+pub extern "win64" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
     if !valid_size(size) {
         unmapped("NtsimWriteRegister", address, size, "write of invalid size");
         return;
@@ -238,7 +238,7 @@ pub extern "system" fn NtsimWriteRegister(address: usize, size: u8, value: u64) 
 
 /// A port read (`READ_PORT_*`): from the I/O BAR that decodes `port`, or all ones.
 #[no_mangle]
-pub extern "system" fn NtsimReadPort(port: usize, size: u8) -> u64 {
+pub extern "win64" fn NtsimReadPort(port: usize, size: u8) -> u64 {
     match port_target(port, size).filter(|_| valid_size(size)) {
         Some((device, bar, offset)) => {
             let m = machine();
@@ -253,7 +253,7 @@ pub extern "system" fn NtsimReadPort(port: usize, size: u8) -> u64 {
 
 /// A port write (`WRITE_PORT_*`).
 #[no_mangle]
-pub extern "system" fn NtsimWritePort(port: usize, size: u8, value: u64) {
+pub extern "win64" fn NtsimWritePort(port: usize, size: u8, value: u64) {
     match port_target(port, size).filter(|_| valid_size(size)) {
         Some((device, bar, offset)) => {
             let m = machine();

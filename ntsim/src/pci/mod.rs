@@ -528,11 +528,11 @@ fn with_device<R>(context: PVOID, f: impl FnOnce(&mut PciDevice) -> R) -> Option
     Some(f(&mut st.pci.devices[index]))
 }
 
-unsafe extern "system" fn bus_interface_reference(context: PVOID) {
+unsafe extern "win64" fn bus_interface_reference(context: PVOID) {
     with_device(context, |d| d.interface_refs += 1);
 }
 
-unsafe extern "system" fn bus_interface_dereference(context: PVOID) {
+unsafe extern "win64" fn bus_interface_dereference(context: PVOID) {
     let underflow = with_device(context, |d| match d.interface_refs.checked_sub(1) {
         Some(n) => {
             d.interface_refs = n;
@@ -551,7 +551,7 @@ unsafe extern "system" fn bus_interface_dereference(context: PVOID) {
     }
 }
 
-unsafe extern "system" fn bus_translate_address(
+unsafe extern "win64" fn bus_translate_address(
     _context: PVOID,
     bus_address: PHYSICAL_ADDRESS,
     _length: ULONG,
@@ -567,7 +567,7 @@ unsafe extern "system" fn bus_translate_address(
     TRUE
 }
 
-unsafe extern "system" fn bus_get_dma_adapter(
+unsafe extern "win64" fn bus_get_dma_adapter(
     context: PVOID,
     description: *mut DEVICE_DESCRIPTION,
     map_registers: *mut ULONG,
@@ -585,7 +585,7 @@ fn config_span(data_type: ULONG, offset: ULONG, length: ULONG) -> Option<std::op
     Some(offset..offset + (length as usize).min(256 - offset))
 }
 
-unsafe extern "system" fn bus_get_data(
+unsafe extern "win64" fn bus_get_data(
     context: PVOID,
     data_type: ULONG,
     buffer: PVOID,
@@ -607,7 +607,7 @@ unsafe extern "system" fn bus_get_data(
     .unwrap_or(0)
 }
 
-unsafe extern "system" fn bus_set_data(
+unsafe extern "win64" fn bus_set_data(
     context: PVOID,
     data_type: ULONG,
     buffer: PVOID,

@@ -33,7 +33,7 @@ pub struct Ctx {
     pub tag: usize,
 }
 
-pub unsafe extern "system" fn on_list(
+pub unsafe extern "win64" fn on_list(
     _dev: *mut DEVICE_OBJECT,
     _irp: *mut IRP,
     sg: *mut SCATTER_GATHER_LIST,

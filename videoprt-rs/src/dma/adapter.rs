@@ -284,7 +284,7 @@ fn wdm_description(desc: &VP_DEVICE_DESCRIPTION) -> DEVICE_DESCRIPTION {
 /// # Safety
 /// `vp_device_description`, when not NULL, must point to a readable `VP_DEVICE_DESCRIPTION`.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetDmaAdapter(
+pub unsafe extern "win64" fn VideoPortGetDmaAdapter(
     hw_device_extension: PVOID,
     vp_device_description: PVP_DEVICE_DESCRIPTION,
 ) -> PVP_DMA_ADAPTER {
@@ -315,7 +315,7 @@ pub unsafe extern "system" fn VideoPortGetDmaAdapter(
 /// # Safety
 /// Callable with any arguments; no other call may use the adapter concurrently or afterwards.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortPutDmaAdapter(
+pub unsafe extern "win64" fn VideoPortPutDmaAdapter(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
 ) {

@@ -125,7 +125,7 @@ impl Adapter {
 /// # Safety
 /// `logical_address`, when not NULL, must be valid for writes.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortAllocateCommonBuffer(
+pub unsafe extern "win64" fn VideoPortAllocateCommonBuffer(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     desired_length: ULONG,
@@ -171,7 +171,7 @@ pub unsafe extern "system" fn VideoPortAllocateCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortReleaseCommonBuffer(
+pub unsafe extern "win64" fn VideoPortReleaseCommonBuffer(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     length: ULONG,

@@ -24,7 +24,7 @@ use ddk_sys::*;
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortCompleteDma(
+pub unsafe extern "win64" fn VideoPortCompleteDma(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     vp_scatter_gather: PVP_SCATTER_GATHER_LIST,

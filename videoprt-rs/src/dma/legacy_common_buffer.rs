@@ -93,7 +93,7 @@ impl PortDevice {
 /// # Safety
 /// `logical_address` and `p_actual_length`, when not NULL, must be valid for writes.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetCommonBuffer(
+pub unsafe extern "win64" fn VideoPortGetCommonBuffer(
     hw_device_extension: PVOID,
     desired_length: ULONG,
     _alignment: ULONG,
@@ -145,7 +145,7 @@ pub unsafe extern "system" fn VideoPortGetCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortFreeCommonBuffer(
+pub unsafe extern "win64" fn VideoPortFreeCommonBuffer(
     hw_device_extension: PVOID,
     length: ULONG,
     virtual_address: PVOID,
@@ -182,7 +182,7 @@ pub unsafe extern "system" fn VideoPortFreeCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortAllocateContiguousMemory(
+pub unsafe extern "win64" fn VideoPortAllocateContiguousMemory(
     hw_device_extension: PVOID,
     number_of_bytes: ULONG,
     highest_acceptable_address: PHYSICAL_ADDRESS,

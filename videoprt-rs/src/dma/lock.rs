@@ -24,7 +24,7 @@ use crate::slist::{Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
-extern "system" {
+extern "win64" {
     /// `MmProbeAndLockPages` under an exception guard: STATUS_SUCCESS with the pages locked, or
     /// the exception code with the MDL untouched. (C on Windows; ntsim on other hosts.)
     fn VprtProbeAndLockPages(
@@ -35,7 +35,7 @@ extern "system" {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "system" {
+extern "win64" {
     /// ntsim's answer to "is this a user-space address" (host addresses have no fixed split).
     fn NtsimIsUserAddress(va: usize) -> BOOLEAN;
 }
@@ -194,7 +194,7 @@ impl PortDevice {
 /// # Safety
 /// Callable with any arguments; the range is probed before use.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortLockBuffer(
+pub unsafe extern "win64" fn VideoPortLockBuffer(
     hw_device_extension: PVOID,
     base_address: PVOID,
     length: ULONG,
@@ -231,7 +231,7 @@ pub unsafe extern "system" fn VideoPortLockBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, mdl: PVOID) {
+pub unsafe extern "win64" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, mdl: PVOID) {
     const ROUTINE: &str = "VideoPortUnlockBuffer";
     if let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) {
         device.unlock_buffer(ROUTINE, mdl.cast());
@@ -246,7 +246,7 @@ pub unsafe extern "system" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, 
 /// # Safety
 /// `vrp`, when not NULL, must point to a valid request packet.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortLockPages(
+pub unsafe extern "win64" fn VideoPortLockPages(
     hw_device_extension: PVOID,
     vrp: PVIDEO_REQUEST_PACKET,
     _user_event: PEVENT,
@@ -297,7 +297,7 @@ pub unsafe extern "system" fn VideoPortLockPages(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortUnlockPages(
+pub unsafe extern "win64" fn VideoPortUnlockPages(
     hw_device_extension: PVOID,
     dma: PDMA,
 ) -> BOOLEAN {

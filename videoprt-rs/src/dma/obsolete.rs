@@ -18,7 +18,7 @@ use ddk_sys::{
 
 /// `VideoPortDoDma`: always returns NULL (documented; the miniport's HwStartDma is never called).
 #[no_mangle]
-pub extern "system" fn VideoPortDoDma(
+pub extern "win64" fn VideoPortDoDma(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _flags: DMA_FLAGS,
@@ -28,14 +28,14 @@ pub extern "system" fn VideoPortDoDma(
 
 /// `VideoPortGetDmaContext`: always returns NULL (documented).
 #[no_mangle]
-pub extern "system" fn VideoPortGetDmaContext(_hw_device_extension: PVOID, _dma: PDMA) -> PVOID {
+pub extern "win64" fn VideoPortGetDmaContext(_hw_device_extension: PVOID, _dma: PDMA) -> PVOID {
     null_mut()
 }
 
 /// `VideoPortSetDmaContext`: does nothing (documented as obsolete; GetDmaContext never returns
 /// what was set).
 #[no_mangle]
-pub extern "system" fn VideoPortSetDmaContext(
+pub extern "win64" fn VideoPortSetDmaContext(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _instance_context: PVOID,
@@ -44,13 +44,13 @@ pub extern "system" fn VideoPortSetDmaContext(
 
 /// `VideoPortGetBytesUsed`: always returns 0 (documented).
 #[no_mangle]
-pub extern "system" fn VideoPortGetBytesUsed(_hw_device_extension: PVOID, _dma: PDMA) -> ULONG {
+pub extern "win64" fn VideoPortGetBytesUsed(_hw_device_extension: PVOID, _dma: PDMA) -> ULONG {
     0
 }
 
 /// `VideoPortSetBytesUsed`: does nothing (documented as obsolete; GetBytesUsed always returns 0).
 #[no_mangle]
-pub extern "system" fn VideoPortSetBytesUsed(
+pub extern "win64" fn VideoPortSetBytesUsed(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _bytes_used: ULONG,
@@ -59,7 +59,7 @@ pub extern "system" fn VideoPortSetBytesUsed(
 
 /// `VideoPortSignalDmaComplete`: always returns FALSE (documented).
 #[no_mangle]
-pub extern "system" fn VideoPortSignalDmaComplete(
+pub extern "win64" fn VideoPortSignalDmaComplete(
     _hw_device_extension: PVOID,
     _dma_handle: PDMA,
 ) -> BOOLEAN {
@@ -68,7 +68,7 @@ pub extern "system" fn VideoPortSignalDmaComplete(
 
 /// `VideoPortAssociateEventsWithDmaHandle`: always returns NULL (documented).
 #[no_mangle]
-pub extern "system" fn VideoPortAssociateEventsWithDmaHandle(
+pub extern "win64" fn VideoPortAssociateEventsWithDmaHandle(
     _hw_device_extension: PVOID,
     _vrp: PVIDEO_REQUEST_PACKET,
     _mapped_user_event: PVOID,
@@ -81,7 +81,7 @@ pub extern "system" fn VideoPortAssociateEventsWithDmaHandle(
 /// `*InIoSpace` are left untouched.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn VideoPortMapDmaMemory(
+pub extern "win64" fn VideoPortMapDmaMemory(
     _hw_device_extension: PVOID,
     _vrp: PVIDEO_REQUEST_PACKET,
     _board_address: PHYSICAL_ADDRESS,
@@ -96,7 +96,7 @@ pub extern "system" fn VideoPortMapDmaMemory(
 
 /// `VideoPortUnmapDmaMemory`: always returns FALSE (documented).
 #[no_mangle]
-pub extern "system" fn VideoPortUnmapDmaMemory(
+pub extern "win64" fn VideoPortUnmapDmaMemory(
     _hw_device_extension: PVOID,
     _virtual_address: PVOID,
     _process_handle: HANDLE,
@@ -108,6 +108,6 @@ pub extern "system" fn VideoPortUnmapDmaMemory(
 /// `VideoPortGetMdl`: returns `pDma` itself, "for compatibility" (documented). The handle of
 /// this family is the MDL.
 #[no_mangle]
-pub extern "system" fn VideoPortGetMdl(_hw_device_extension: PVOID, dma: PDMA) -> PVOID {
+pub extern "win64" fn VideoPortGetMdl(_hw_device_extension: PVOID, dma: PDMA) -> PVOID {
     dma.cast()
 }

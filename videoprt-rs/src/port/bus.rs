@@ -103,7 +103,7 @@ fn bus_data(
 /// # Safety
 /// `Buffer` is NULL or valid for writes of `Length` bytes.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetBusData(
+pub unsafe extern "win64" fn VideoPortGetBusData(
     HwDeviceExtension: PVOID,
     BusDataType: BUS_DATA_TYPE,
     SlotNumber: ULONG,
@@ -130,7 +130,7 @@ pub unsafe extern "system" fn VideoPortGetBusData(
 /// # Safety
 /// `Buffer` is NULL or valid for reads of `Length` bytes.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortSetBusData(
+pub unsafe extern "win64" fn VideoPortSetBusData(
     HwDeviceExtension: PVOID,
     BusDataType: BUS_DATA_TYPE,
     SlotNumber: ULONG,

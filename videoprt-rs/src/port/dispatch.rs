@@ -24,7 +24,7 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "system" fn dispatch_create_close(
+pub(crate) unsafe extern "win64" fn dispatch_create_close(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -71,7 +71,7 @@ unsafe fn system_address(mdl: *mut MDL) -> PVOID {
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "system" fn dispatch_device_control(
+pub(crate) unsafe extern "win64" fn dispatch_device_control(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {

@@ -22,7 +22,7 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the kernel with the context given to IoConnectInterrupt (a live PortDevice).
-pub(crate) unsafe extern "system" fn isr_trampoline(
+pub(crate) unsafe extern "win64" fn isr_trampoline(
     _interrupt: *mut KINTERRUPT,
     context: PVOID,
 ) -> BOOLEAN {
@@ -39,7 +39,7 @@ pub(crate) unsafe extern "system" fn isr_trampoline(
 ///
 /// # Safety
 /// Called by the kernel for the device's DPC, queued by VideoPortQueueDpc.
-pub(crate) unsafe extern "system" fn dpc_trampoline(
+pub(crate) unsafe extern "win64" fn dpc_trampoline(
     _dpc: *mut KDPC,
     context: PVOID,
     callback: PVOID,
@@ -52,7 +52,7 @@ pub(crate) unsafe extern "system" fn dpc_trampoline(
     // PMINIPORT_DPC_ROUTINE VideoPortQueueDpc stored.
     unsafe {
         let device = &*(context as *const PortDevice);
-        let f: unsafe extern "system" fn(PVOID, PVOID) = core::mem::transmute(callback);
+        let f: unsafe extern "win64" fn(PVOID, PVOID) = core::mem::transmute(callback);
         f(device.hw_extension(), callback_context);
     }
 }
@@ -62,7 +62,7 @@ pub(crate) unsafe extern "system" fn dpc_trampoline(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortQueueDpc(
+pub unsafe extern "win64" fn VideoPortQueueDpc(
     HwDeviceExtension: PVOID,
     CallbackRoutine: PMINIPORT_DPC_ROUTINE,
     Context: PVOID,
@@ -87,11 +87,11 @@ pub unsafe extern "system" fn VideoPortQueueDpc(
 }
 
 struct Sync {
-    routine: unsafe extern "system" fn(PVOID) -> BOOLEAN,
+    routine: unsafe extern "win64" fn(PVOID) -> BOOLEAN,
     context: PVOID,
 }
 
-unsafe extern "system" fn sync_trampoline(context: PVOID) -> BOOLEAN {
+unsafe extern "win64" fn sync_trampoline(context: PVOID) -> BOOLEAN {
     // SAFETY: points at the `Sync` on VideoPortSynchronizeExecution's stack.
     unsafe {
         let s = &*(context as *const Sync);
@@ -107,7 +107,7 @@ unsafe extern "system" fn sync_trampoline(context: PVOID) -> BOOLEAN {
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortSynchronizeExecution(
+pub unsafe extern "win64" fn VideoPortSynchronizeExecution(
     HwDeviceExtension: PVOID,
     Priority: VIDEO_SYNCHRONIZE_PRIORITY,
     SynchronizeRoutine: PMINIPORT_SYNCHRONIZE_ROUTINE,

@@ -31,7 +31,7 @@ fn null(routine: &'static str, position: usize) {
 /// # Safety
 /// `Destination` NULL or writable for `Length` bytes.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortZeroMemory(Destination: PVOID, Length: ULONG) {
+pub unsafe extern "win64" fn VideoPortZeroMemory(Destination: PVOID, Length: ULONG) {
     if Length == 0 {
         return;
     }
@@ -47,11 +47,7 @@ pub unsafe extern "system" fn VideoPortZeroMemory(Destination: PVOID, Length: UL
 /// # Safety
 /// `Destination` writable and `Source` readable for `Length` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortMoveMemory(
-    Destination: PVOID,
-    Source: PVOID,
-    Length: ULONG,
-) {
+pub unsafe extern "win64" fn VideoPortMoveMemory(Destination: PVOID, Source: PVOID, Length: ULONG) {
     if Length == 0 {
         return;
     }
@@ -76,7 +72,7 @@ pub unsafe extern "system" fn VideoPortMoveMemory(
 /// # Safety
 /// Both readable for `Length` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortCompareMemory(
+pub unsafe extern "win64" fn VideoPortCompareMemory(
     Source1: PVOID,
     Source2: PVOID,
     Length: SIZE_T,
@@ -102,7 +98,7 @@ pub unsafe extern "system" fn VideoPortCompareMemory(
 
 /// `VideoPortStallExecution`: busy-waits (KeStallExecutionProcessor).
 #[no_mangle]
-pub extern "system" fn VideoPortStallExecution(Microseconds: ULONG) {
+pub extern "win64" fn VideoPortStallExecution(Microseconds: ULONG) {
     // SAFETY: no pointers.
     unsafe { KeStallExecutionProcessor(Microseconds) };
 }
@@ -119,7 +115,7 @@ unsafe fn atomic<'a>(target: *mut LONG) -> &'a AtomicI32 {
 /// # Safety
 /// `Target` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortInterlockedExchange(Target: *mut LONG, Value: LONG) -> LONG {
+pub unsafe extern "win64" fn VideoPortInterlockedExchange(Target: *mut LONG, Value: LONG) -> LONG {
     if Target.is_null() {
         null("VideoPortInterlockedExchange", 1);
         return 0;
@@ -133,7 +129,7 @@ pub unsafe extern "system" fn VideoPortInterlockedExchange(Target: *mut LONG, Va
 /// # Safety
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
+pub unsafe extern "win64" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedIncrement", 1);
         return 0;
@@ -149,7 +145,7 @@ pub unsafe extern "system" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -
 /// # Safety
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
+pub unsafe extern "win64" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedDecrement", 1);
         return 0;

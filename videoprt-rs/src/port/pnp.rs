@@ -53,7 +53,7 @@ fn device_name(n: u32, buf: &mut [u16; 32]) -> usize {
 ///
 /// # Safety
 /// Called by the PnP manager with a live driver object and PDO.
-pub(crate) unsafe extern "system" fn add_device(
+pub(crate) unsafe extern "win64" fn add_device(
     driver: *mut DRIVER_OBJECT,
     pdo: *mut DEVICE_OBJECT,
 ) -> NTSTATUS {
@@ -116,7 +116,7 @@ pub(crate) unsafe extern "system" fn add_device(
     STATUS_SUCCESS
 }
 
-unsafe extern "system" fn signal_completion(
+unsafe extern "win64" fn signal_completion(
     _device: *mut DEVICE_OBJECT,
     _irp: *mut IRP,
     context: PVOID,
@@ -189,7 +189,7 @@ pub(crate) unsafe fn complete(irp: *mut IRP, status: NTSTATUS, information: usiz
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "system" fn dispatch_pass_down(
+pub(crate) unsafe extern "win64" fn dispatch_pass_down(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -205,7 +205,7 @@ pub(crate) unsafe extern "system" fn dispatch_pass_down(
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "system" fn dispatch_pnp(
+pub(crate) unsafe extern "win64" fn dispatch_pnp(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -453,7 +453,7 @@ impl PortDevice {
 /// # Safety
 /// Any value is accepted; it is looked up, never dereferenced.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetAssociatedDeviceExtension(DeviceObject: PVOID) -> PVOID {
+pub unsafe extern "win64" fn VideoPortGetAssociatedDeviceExtension(DeviceObject: PVOID) -> PVOID {
     match PortDevice::from_fdo(DeviceObject.cast()) {
         Some(d) => d.hw_extension(),
         None => {

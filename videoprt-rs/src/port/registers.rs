@@ -17,7 +17,7 @@ use crate::report::{self, port_code, Misuse};
 use ddk_sys::*;
 
 #[cfg(not(target_os = "windows"))]
-extern "system" {
+extern "win64" {
     fn NtsimReadRegister(address: usize, size: u8) -> u64;
     fn NtsimWriteRegister(address: usize, size: u8, value: u64);
     fn NtsimReadPort(port: usize, size: u8) -> u64;
@@ -146,7 +146,7 @@ macro_rules! single {
         /// # Safety
         /// The address must come from VideoPortGetDeviceBase for this kind of space.
         #[no_mangle]
-        pub unsafe extern "system" fn $read(Register: *mut $t) -> $t {
+        pub unsafe extern "win64" fn $read(Register: *mut $t) -> $t {
             // SAFETY: forwarded contract.
             unsafe { $rd(Register) }
         }
@@ -156,7 +156,7 @@ macro_rules! single {
         /// # Safety
         /// The address must come from VideoPortGetDeviceBase for this kind of space.
         #[no_mangle]
-        pub unsafe extern "system" fn $write(Register: *mut $t, Value: $t) {
+        pub unsafe extern "win64" fn $write(Register: *mut $t, Value: $t) {
             // SAFETY: forwarded contract.
             unsafe { $wr(Register, Value) }
         }
@@ -171,7 +171,7 @@ macro_rules! buffer {
         /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or writable for
         /// `Count` elements.
         #[no_mangle]
-        pub unsafe extern "system" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+        pub unsafe extern "win64" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
             if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($read), Count) {
                 return;
             }
@@ -187,7 +187,7 @@ macro_rules! buffer {
         /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or readable for
         /// `Count` elements.
         #[no_mangle]
-        pub unsafe extern "system" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+        pub unsafe extern "win64" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
             if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($write), Count) {
                 return;
             }

@@ -342,7 +342,7 @@ fn in_find_adapter(routine: &'static str, device: &PortDevice) -> bool {
 /// # Safety
 /// `AccessRanges` NULL or writable for `NumAccessRanges` entries.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetAccessRanges(
+pub unsafe extern "win64" fn VideoPortGetAccessRanges(
     HwDeviceExtension: PVOID,
     _NumRequestedResources: ULONG,
     _RequestedResources: PVOID,
@@ -404,7 +404,7 @@ pub unsafe extern "system" fn VideoPortGetAccessRanges(
 /// # Safety
 /// `AccessRanges` NULL or readable for `NumAccessRanges` entries.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortVerifyAccessRanges(
+pub unsafe extern "win64" fn VideoPortVerifyAccessRanges(
     HwDeviceExtension: PVOID,
     NumAccessRanges: ULONG,
     AccessRanges: PVIDEO_ACCESS_RANGE,
@@ -466,7 +466,7 @@ pub unsafe extern "system" fn VideoPortVerifyAccessRanges(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortGetDeviceBase(
+pub unsafe extern "win64" fn VideoPortGetDeviceBase(
     HwDeviceExtension: PVOID,
     IoAddress: PHYSICAL_ADDRESS,
     NumberOfUchars: ULONG,
@@ -564,7 +564,7 @@ pub unsafe extern "system" fn VideoPortGetDeviceBase(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "system" fn VideoPortFreeDeviceBase(
+pub unsafe extern "win64" fn VideoPortFreeDeviceBase(
     HwDeviceExtension: PVOID,
     MappedAddress: PVOID,
 ) {

@@ -141,7 +141,7 @@ unsafe fn ext<'a>(hw: PVOID) -> &'a mut Extension {
     unsafe { &mut *(hw as *mut Extension) }
 }
 
-pub unsafe extern "system" fn find_adapter(
+pub unsafe extern "win64" fn find_adapter(
     hw: PVOID,
     _ctx: PVOID,
     _args: *mut WCHAR,
@@ -192,7 +192,7 @@ pub unsafe extern "system" fn find_adapter(
     NO_ERROR
 }
 
-pub unsafe extern "system" fn initialize(hw: PVOID) -> BOOLEAN {
+pub unsafe extern "win64" fn initialize(hw: PVOID) -> BOOLEAN {
     // SAFETY: the extension's mapped BAR0.
     unsafe {
         let e = ext(hw);
@@ -204,14 +204,14 @@ pub unsafe extern "system" fn initialize(hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
-unsafe extern "system" fn dpc(hw: PVOID, context: PVOID) {
+unsafe extern "win64" fn dpc(hw: PVOID, context: PVOID) {
     // SAFETY: the extension.
     let e = unsafe { ext(hw) };
     e.dpcs += context as u32;
     e.dpc_irql = KeGetCurrentIrql();
 }
 
-pub unsafe extern "system" fn interrupt(hw: PVOID) -> BOOLEAN {
+pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
     // SAFETY: the extension's mapped BAR0.
     unsafe {
         let e = ext(hw);
@@ -227,7 +227,7 @@ pub unsafe extern "system" fn interrupt(hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
-pub unsafe extern "system" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
+pub unsafe extern "win64" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
     // SAFETY: the port's VRP and the extension.
     unsafe {
         let e = ext(hw);
@@ -295,7 +295,7 @@ pub fn init_data() -> VIDEO_HW_INITIALIZATION_DATA {
 }
 
 /// The test miniport's DriverEntry.
-pub unsafe extern "system" fn driver_entry(
+pub unsafe extern "win64" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

@@ -190,7 +190,7 @@ impl Recorder {
 }
 
 /// The test miniport's HwVidExecuteDma.
-pub unsafe extern "system" fn record_execute(
+pub unsafe extern "win64" fn record_execute(
     _hw: PVOID,
     adapter: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,
