@@ -47,29 +47,6 @@ pub(crate) fn current() -> OsVersion {
     cpu().lock().config.os
 }
 
-/// Routines ntsim hands out through `MmGetSystemRoutineAddress`, with the version that
-/// introduced each. Static imports resolve at link time; this table is only for the run-time
-/// lookups drivers make.
-fn routine_table() -> [(&'static str, OsVersion, usize); 3] {
-    [
-        (
-            "ExAllocatePool2",
-            OsVersion::WINDOWS_10_2004,
-            crate::pool::ExAllocatePool2 as *const () as usize,
-        ),
-        (
-            "ExAllocatePoolWithTag",
-            OsVersion::new(5, 0, 2195),
-            crate::pool::ExAllocatePoolWithTag as *const () as usize,
-        ),
-        (
-            "RtlGetVersion",
-            OsVersion::new(5, 0, 2195),
-            RtlGetVersion as *const () as usize,
-        ),
-    ]
-}
-
 /// `RtlGetVersion`: fills an `RTL_OSVERSIONINFOW` (or the larger `...EXW`, of which only the
 /// common prefix is written) with the simulated version.
 ///
@@ -144,8 +121,5 @@ pub unsafe extern "win64" fn MmGetSystemRoutineAddress(
         ))
     };
     let os = cpu.lock().config.os;
-    routine_table()
-        .iter()
-        .find(|(n, since, _)| *n == name && *since <= os)
-        .map_or(core::ptr::null_mut(), |(_, _, address)| *address as PVOID)
+    crate::kernel_exports::lookup_any(&name, os).map_or(core::ptr::null_mut(), |a| a as PVOID)
 }

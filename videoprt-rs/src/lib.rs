@@ -16,6 +16,8 @@ extern crate ntsim as _;
 
 pub mod device;
 pub mod dma;
+#[cfg(not(target_os = "windows"))]
+pub mod exports;
 pub mod irql;
 pub mod pool;
 pub mod port;

@@ -1,0 +1,101 @@
+//! The export table of `videoprt_rs.sys`, by name, for a loader that binds a miniport's
+//! imports on a host: ntsim's PE loader runs the shipped `.sys` files in the test process, and
+//! their imports from `videoprt_rs.sys` must land on the same functions the host-built
+//! miniports call. On Windows the linker writes this table from `videoprt_rs.def`; a test
+//! holds the two equal.
+
+/// Declares each export by its C name (only the address is taken, never called through these
+/// declarations) and generates the name table and the lookup.
+macro_rules! export_table {
+    ($($name:ident),* $(,)?) => {
+        mod symbols {
+            extern "win64" {
+                $(pub fn $name();)*
+            }
+        }
+
+        /// Every export's name, as in `videoprt_rs.def` (without the loader entry points
+        /// DllInitialize and DllUnload, which no miniport imports).
+        pub const NAMES: &[&str] = &[$(stringify!($name),)* "VideoPortDebugPrint"];
+
+        /// The address of the export named `name`, or `None` if `videoprt_rs.sys` has no
+        /// such export.
+        pub fn lookup(name: &str) -> Option<usize> {
+            match name {
+                $(stringify!($name) => Some(symbols::$name as *const () as usize),)*
+                // Declared with its real, variadic prototype in port::debug.
+                "VideoPortDebugPrint" => {
+                    Some(crate::port::debug::VideoPortDebugPrint as *const () as usize)
+                }
+                _ => None,
+            }
+        }
+    };
+}
+
+export_table!(
+    VideoPortAllocateCommonBuffer,
+    VideoPortAllocateContiguousMemory,
+    VideoPortAssociateEventsWithDmaHandle,
+    VideoPortCompareMemory,
+    VideoPortCompleteDma,
+    VideoPortDoDma,
+    VideoPortFreeCommonBuffer,
+    VideoPortFreeDeviceBase,
+    VideoPortGetAccessRanges,
+    VideoPortGetAssociatedDeviceExtension,
+    VideoPortGetBusData,
+    VideoPortGetBytesUsed,
+    VideoPortGetCommonBuffer,
+    VideoPortGetDeviceBase,
+    VideoPortGetDmaAdapter,
+    VideoPortGetDmaContext,
+    VideoPortGetMdl,
+    VideoPortInitialize,
+    VideoPortInterlockedDecrement,
+    VideoPortInterlockedExchange,
+    VideoPortInterlockedIncrement,
+    VideoPortLockBuffer,
+    VideoPortLockPages,
+    VideoPortMapDmaMemory,
+    VideoPortMoveMemory,
+    VideoPortPutDmaAdapter,
+    VideoPortQueueDpc,
+    VideoPortReadPortBufferUchar,
+    VideoPortReadPortBufferUlong,
+    VideoPortReadPortBufferUshort,
+    VideoPortReadPortUchar,
+    VideoPortReadPortUlong,
+    VideoPortReadPortUshort,
+    VideoPortReadRegisterBufferUchar,
+    VideoPortReadRegisterBufferUlong,
+    VideoPortReadRegisterBufferUshort,
+    VideoPortReadRegisterUchar,
+    VideoPortReadRegisterUlong,
+    VideoPortReadRegisterUshort,
+    VideoPortReleaseCommonBuffer,
+    VideoPortSetBusData,
+    VideoPortSetBytesUsed,
+    VideoPortSetDmaContext,
+    VideoPortSignalDmaComplete,
+    VideoPortStallExecution,
+    VideoPortStartDma,
+    VideoPortSynchronizeExecution,
+    VideoPortUnlockBuffer,
+    VideoPortUnlockPages,
+    VideoPortUnmapDmaMemory,
+    VideoPortVerifyAccessRanges,
+    VideoPortWritePortBufferUchar,
+    VideoPortWritePortBufferUlong,
+    VideoPortWritePortBufferUshort,
+    VideoPortWritePortUchar,
+    VideoPortWritePortUlong,
+    VideoPortWritePortUshort,
+    VideoPortWriteRegisterBufferUchar,
+    VideoPortWriteRegisterBufferUlong,
+    VideoPortWriteRegisterBufferUshort,
+    VideoPortWriteRegisterUchar,
+    VideoPortWriteRegisterUlong,
+    VideoPortWriteRegisterUshort,
+    VideoPortZeroMemory,
+);
