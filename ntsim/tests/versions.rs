@@ -58,10 +58,8 @@ fn a_wrong_size_and_a_raised_irql_are_reported() {
         ..Default::default()
     };
     // SAFETY: a writable structure (with a wrong size field, on purpose).
-    assert_eq!(
-        unsafe { RtlGetVersion(&mut info) },
-        STATUS_INVALID_PARAMETER
-    );
+    let status = unsafe { RtlGetVersion(&mut info) };
+    assert_eq!(status, STATUS_INVALID_PARAMETER);
     at_dispatch(|| assert!(routine("RtlGetVersion").is_null()));
     let codes: Vec<_> = m
         .take_violations()
