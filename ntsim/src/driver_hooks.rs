@@ -7,6 +7,10 @@
 //! * `NtsimIsUserAddress`: on x64 Windows the user/kernel split is a fixed address; host
 //!   addresses have none, so ntsim answers from its address spaces. Unmapped addresses count
 //!   as user space (as a bad pointer below the split would on Windows).
+//! * `NtsimMachineSerial`: on Windows a driver's globals belong to one kernel; in a test
+//!   process one copy of the driver serves many simulated machines, so what a driver learns
+//!   from "the kernel" (its version, its optional routines) is kept per machine, by this
+//!   number.
 
 use crate::machine::cpu;
 use crate::memory::RegionKind;
@@ -71,4 +75,11 @@ pub extern "win64" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
         Some((_, region)) if !matches!(region.kind, RegionKind::User(_)) => FALSE,
         _ => TRUE,
     }
+}
+
+/// A number that identifies the calling thread's machine for the life of the process (never
+/// reused, unlike an address).
+#[no_mangle]
+pub extern "win64" fn NtsimMachineSerial() -> u64 {
+    cpu().shared.serial
 }

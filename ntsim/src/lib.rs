@@ -72,6 +72,8 @@
 //!   [`Machine::unload_driver`]; interrupt objects delivered from `run_until_idle`.
 //! * A PCI bus ([`pci`]): [`Machine::plug_pci_device`] with a [`PciDeviceModel`] (BARs,
 //!   config space, an INTx line), MMIO through `MmMapIoSpace` and the register hooks.
+//! * Kernel images ([`pe`]): [`pe::load`] maps an AMD64 `.sys` file as the Windows kernel
+//!   loader does (validated headers, relocations, bound imports, per-section protection).
 //!
 //! Not simulated yet: slave DMA, `AllocateAdapterChannel`/`MapTransfer` and the other entries
 //! listed in the `hal::ops` module docs, MDL chains in one transfer (`Mdl->Next` is ignored),
@@ -98,6 +100,7 @@ pub mod mdl;
 pub(crate) mod memory;
 pub mod pci;
 pub mod pdo;
+pub mod pe;
 pub mod pool;
 pub mod spinlock;
 pub mod types;

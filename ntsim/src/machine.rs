@@ -140,6 +140,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Threads currently entered.
     pub entered: AtomicUsize,
+    /// Unique for the life of the process (see `NtsimMachineSerial`).
+    pub serial: u64,
 }
 
 impl Shared {
@@ -248,9 +250,11 @@ impl Machine {
             io: crate::io::IoState::default(),
             pci: crate::pci::PciState::default(),
         };
+        static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             entered: AtomicUsize::new(0),
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
         });
         Machine {
             shared,
@@ -260,6 +264,11 @@ impl Machine {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.shared.lock()
+    }
+
+    /// The configuration the machine was made with.
+    pub fn config(&self) -> MachineConfig {
+        self.lock().config.clone()
     }
 
     /// An internal handle: dropping it never checks strict mode.

@@ -3,6 +3,7 @@
 //! -> START, and a user-mode client round-tripping data through packet DMA and common-buffer
 //! DMA, every byte checked. Host only (it drives ntsim).
 
+pub use crate::harness::Miniport;
 use crate::ioctl::*;
 use ntsim::devices::edu::Edu;
 use ntsim::{Machine, MachineConfig, Placement, UserProt};
@@ -11,6 +12,8 @@ use std::fmt::Write as _;
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The miniport: the shipped image by default.
+    pub miniport: Miniport,
     /// Bytes per transfer (1..=4096).
     pub size: u32,
     /// Offset in the device buffer.
@@ -30,6 +33,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            miniport: Miniport::Image(default_image()),
             size: 4096,
             offset: 0,
             user_offset: 0x234,
@@ -41,9 +45,16 @@ impl Default for Options {
     }
 }
 
+/// The shipped `sample_miniport.sys`, where `cargo xtask build` leaves it.
+pub fn default_image() -> std::path::PathBuf {
+    crate::harness::drivers_dir().join("sample_miniport.sys")
+}
+
 /// What the run measured.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Which miniport ran (the image, where it was mapped, what its imports were bound to).
+    pub miniport: String,
     pub bytes_moved: u64,
     pub bytes_verified: u64,
     pub mismatches: u32,
@@ -57,7 +68,8 @@ pub struct Summary {
 
 impl Summary {
     pub fn ok(&self) -> bool {
-        self.mismatches == 0
+        !self.miniport.is_empty()
+            && self.mismatches == 0
             && self.failed_requests == 0
             && self.violations.is_empty()
             && self.leaks.is_empty()
@@ -120,15 +132,18 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
     out("trace legend: each GetScatterGatherList is one VideoPortStartDma (offset = Offset, length = *pLength),");
     out("              each PutScatterGatherList the matching VideoPortCompleteDma");
     let pdo = machine.plug_pci_device(Box::new(Edu::new(mask)));
-    let driver = match machine.load_driver("sample_miniport", crate::DriverEntry) {
-        Ok(driver) => driver,
-        Err(status) => {
-            summary
-                .violations
-                .push(format!("DriverEntry failed: {status:?}"));
+    let loaded = match crate::harness::load(&machine, &options.miniport) {
+        Ok(loaded) => loaded,
+        Err(why) => {
+            out(&format!("miniport: load failed: {why}"));
+            summary.violations.push(format!("load failed: {why}"));
             return summary;
         }
     };
+    out(&format!("miniport: {}", loaded.description));
+    summary.miniport = loaded.description.clone();
+    let driver = loaded.driver;
+    let _image = loaded.image;
     let node = match machine.start_device(&driver, pdo) {
         Ok(node) => node,
         Err(status) => {

@@ -4,6 +4,7 @@
 //! `include/edu_sample.h`, and the scenarios every edu miniport must pass. The Rust sample and
 //! the C miniport (c-miniport/) run the same scenarios with their own DriverEntry.
 
+use crate::image::MiniportImage;
 use crate::ioctl::*;
 use ddk_sys::NTSTATUS;
 use ntsim::devices::edu;
@@ -12,6 +13,7 @@ use ntsim::{
     DeviceNode, Driver, EnterGuard, Machine, MachineConfig, OsVersion, Pdo, Placement, UserHandle,
     UserProt,
 };
+use std::path::PathBuf;
 
 /// A miniport's DriverEntry, as the harness loads it.
 pub type DriverEntry =
@@ -21,6 +23,8 @@ pub struct Session {
     pub machine: Machine,
     pub pdo: Pdo,
     driver: Option<Driver>,
+    /// Unmapped only after the driver is unloaded.
+    image: Option<MiniportImage>,
     node: Option<DeviceNode>,
     client: Option<UserHandle>,
     _cpu: EnterGuard,
@@ -34,42 +38,104 @@ fn bytes<T: Copy>(value: &T) -> Vec<u8> {
     .to_vec()
 }
 
+/// Which miniport a session runs.
+#[derive(Clone, Debug)]
+pub enum Miniport {
+    /// Built for the host and linked into the test: its name and DriverEntry.
+    Host(&'static str, DriverEntry),
+    /// A PE image (`.sys`) for ntsim's kernel image loader: the bytes a user ships.
+    Image(PathBuf),
+}
+
+impl Miniport {
+    /// The shipped image `name` (`sample_miniport.sys`, ...) in the drivers directory that
+    /// `cargo xtask build` fills (`$CARGO_TARGET_DIR/drivers`, else `target/drivers`).
+    pub fn shipped(name: &str) -> Miniport {
+        Miniport::Image(drivers_dir().join(name))
+    }
+}
+
+/// Where `cargo xtask build` leaves the kernel images.
+pub fn drivers_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("drivers")
+}
+
+/// A miniport loaded into a machine: its driver object, its image if it came from one, and a
+/// line saying what it is.
+pub struct Loaded {
+    pub driver: Driver,
+    pub image: Option<MiniportImage>,
+    pub description: String,
+}
+
+/// Loads `miniport` into `machine` as the I/O manager would (DriverEntry, then, for an image,
+/// its INIT section discarded). The error says what failed: the image load (naming the file
+/// and the fault) or DriverEntry's status.
+pub fn load(machine: &Machine, miniport: &Miniport) -> Result<Loaded, String> {
+    match miniport {
+        Miniport::Host(name, entry) => {
+            let driver = machine
+                .load_driver(name, *entry)
+                .map_err(|s| format!("{name}: DriverEntry failed: {s:?}"))?;
+            Ok(Loaded {
+                driver,
+                image: None,
+                description: format!("{name} (built for this host)"),
+            })
+        }
+        Miniport::Image(path) => {
+            let mut image = MiniportImage::load(path, machine.config().os)?;
+            let name = path
+                .file_stem()
+                .map_or_else(|| "miniport".to_string(), |s| s.to_string_lossy().into());
+            let driver = machine
+                .load_driver(&name, image.driver_entry())
+                .map_err(|s| format!("{}: DriverEntry failed: {s:?}", path.display()))?;
+            image.discard_init()?;
+            let description = image.describe();
+            Ok(Loaded {
+                driver,
+                image: Some(image),
+                description,
+            })
+        }
+    }
+}
+
 impl Session {
     /// Boots a machine with an edu device (`dma_mask`, user and pool memory from `memory`),
-    /// loads the driver through `entry`, starts the device and opens it.
-    pub fn start(driver: &str, entry: DriverEntry, dma_mask: u64, memory: Placement) -> Session {
+    /// loads the miniport, starts the device and opens it.
+    pub fn start(miniport: &Miniport, dma_mask: u64, memory: Placement) -> Session {
         Self::start_on(
             MachineConfig {
                 user_memory: memory,
                 pool_memory: memory,
                 ..MachineConfig::default()
             },
-            driver,
-            entry,
+            miniport,
             dma_mask,
         )
     }
 
     /// [`Session::start`] on a machine made from `config` (another Windows version, say).
-    pub fn start_on(
-        config: MachineConfig,
-        driver: &str,
-        entry: DriverEntry,
-        dma_mask: u64,
-    ) -> Session {
+    pub fn start_on(config: MachineConfig, miniport: &Miniport, dma_mask: u64) -> Session {
         let machine = Machine::new(config);
         let cpu = machine.enter();
         machine.start_trace();
         let pdo = machine.plug_pci_device(Box::new(Edu::new(dma_mask)));
-        let driver = machine.load_driver(driver, entry).expect("DriverEntry");
+        let loaded = load(&machine, miniport).unwrap_or_else(|e| panic!("{e}"));
         let node = machine
-            .start_device(&driver, pdo)
+            .start_device(&loaded.driver, pdo)
             .expect("IRP_MN_START_DEVICE");
         let client = machine.open(&node).expect("CreateFile");
         Session {
             machine,
             pdo,
-            driver: Some(driver),
+            driver: Some(loaded.driver),
+            image: loaded.image,
             node: Some(node),
             client: Some(client),
             _cpu: cpu,
@@ -174,6 +240,7 @@ impl Session {
         if let Some(driver) = self.driver.take() {
             self.machine.unload_driver(driver);
         }
+        self.image = None;
     }
 }
 
@@ -226,11 +293,8 @@ pub fn every_size(session: &Session) {
 }
 
 /// 32-bit dma_mask, user memory above 4 GiB: every size byte-exact, pages bounced.
-pub fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
-    driver: &str,
-    entry: DriverEntry,
-) {
-    let mut session = Session::start(driver, entry, u32::MAX as u64, Placement::Above4G);
+pub fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(miniport: &Miniport) {
+    let mut session = Session::start(miniport, u32::MAX as u64, Placement::Above4G);
     every_size(&session);
     let trace = session.machine.take_trace();
     assert!(
@@ -244,10 +308,9 @@ pub fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
 
 /// 64-bit dma_mask, memory below 4 GiB: every size byte-exact, nothing bounced.
 pub fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact(
-    driver: &str,
-    entry: DriverEntry,
+    miniport: &Miniport,
 ) {
-    let mut session = Session::start(driver, entry, u64::MAX, Placement::Below4G);
+    let mut session = Session::start(miniport, u64::MAX, Placement::Below4G);
     every_size(&session);
     let trace = session.machine.take_trace();
     assert!(trace.iter().any(|l| l.starts_with("GetScatterGatherList")));
@@ -261,9 +324,9 @@ pub fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exac
 }
 
 /// QEMU's 28-bit default: the truncation is reported, never passed as success.
-pub fn the_28_bit_edu_default_truncates_and_the_verifier_says_so(driver: &str, entry: DriverEntry) {
+pub fn the_28_bit_edu_default_truncates_and_the_verifier_says_so(miniport: &Miniport) {
     // Memory above 256 MiB (here: above 4 GiB, bounced below it, but still above 256 MiB).
-    let mut session = Session::start(driver, entry, edu::DEFAULT_DMA_MASK, Placement::Above4G);
+    let mut session = Session::start(miniport, edu::DEFAULT_DMA_MASK, Placement::Above4G);
     let data = pattern(4096, 7);
     let written = session.write_packet(0, 0, &data);
     let back = session.read_packet(0, 0, 4096);
@@ -292,12 +355,9 @@ pub fn the_28_bit_edu_default_truncates_and_the_verifier_says_so(driver: &str, e
 }
 
 /// IDENTIFY answers; bad requests get their documented errors.
-pub fn identify_reports_the_device_and_bad_requests_get_clear_errors(
-    driver: &str,
-    entry: DriverEntry,
-) {
+pub fn identify_reports_the_device_and_bad_requests_get_clear_errors(miniport: &Miniport) {
     use ddk_sys::*;
-    let mut session = Session::start(driver, entry, u32::MAX as u64, Placement::Interleaved);
+    let mut session = Session::start(miniport, u32::MAX as u64, Placement::Interleaved);
     let mut out = [0u8; 8];
     assert_eq!(
         session.ioctl(IOCTL_EDU_SAMPLE_IDENTIFY, &[], &mut out),
@@ -375,9 +435,9 @@ pub fn kernels() -> Vec<(&'static str, MachineConfig)> {
 /// On every kernel of [`kernels`]: load, start, move data both ways by both paths (sizes that
 /// span one and two pages, at odd offsets), remove and unload; byte-exact, no violation (ntsim
 /// reports a pool type or mapping flag the simulated Windows lacks), nothing leaked.
-pub fn runs_on_every_supported_kernel(driver: &str, entry: DriverEntry) {
+pub fn runs_on_every_supported_kernel(miniport: &Miniport) {
     for (kernel, config) in kernels() {
-        let mut session = Session::start_on(config, driver, entry, u32::MAX as u64);
+        let mut session = Session::start_on(config, miniport, u32::MAX as u64);
         for (size, device_offset, user_offset) in [(1, 0, 0), (3000, 0x123, 0x234), (4096, 0, 1)] {
             let data = pattern(size, size as u32);
             session

@@ -30,6 +30,8 @@ mod videoport;
 pub mod demo;
 #[cfg(not(target_os = "windows"))]
 pub mod harness;
+#[cfg(not(target_os = "windows"))]
+pub mod image;
 #[cfg(target_os = "windows")]
 mod kernel_image;
 #[cfg(not(target_os = "windows"))]

@@ -1,43 +1,52 @@
-//! The sample miniport end to end on ntsim, through the edu harness"s scenarios (see
+//! The sample miniport end to end on ntsim, through the edu harness's scenarios (see
 //! `sample_miniport::harness`): every size of the device buffer at several offsets, both
 //! directions, packet and common-buffer DMA, with and without bounce buffers; the 28-bit edu
-//! default shown, not left to chance; bad requests.
+//! default shown, not left to chance; bad requests; every supported Windows version.
+//!
+//! Twice: the host build of the sample, and the shipped `sample_miniport.sys` image (from
+//! `cargo xtask build`) loaded by ntsim's kernel image loader.
 
-use sample_miniport::harness;
+use sample_miniport::harness::{self, Miniport};
 
-#[test]
-fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact() {
-    harness::thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
-    );
+macro_rules! scenarios {
+    ($module:ident, $miniport:expr) => {
+        mod $module {
+            use super::*;
+
+            #[test]
+            fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact() {
+                harness::thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
+                    &$miniport,
+                );
+            }
+
+            #[test]
+            fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact() {
+                harness::sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact(
+                    &$miniport,
+                );
+            }
+
+            #[test]
+            fn the_28_bit_edu_default_truncates_and_the_verifier_says_so() {
+                harness::the_28_bit_edu_default_truncates_and_the_verifier_says_so(&$miniport);
+            }
+
+            #[test]
+            fn identify_reports_the_device_and_bad_requests_get_clear_errors() {
+                harness::identify_reports_the_device_and_bad_requests_get_clear_errors(&$miniport);
+            }
+
+            #[test]
+            fn runs_on_every_supported_kernel() {
+                harness::runs_on_every_supported_kernel(&$miniport);
+            }
+        }
+    };
 }
 
-#[test]
-fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact() {
-    harness::sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
-    );
-}
-
-#[test]
-fn the_28_bit_edu_default_truncates_and_the_verifier_says_so() {
-    harness::the_28_bit_edu_default_truncates_and_the_verifier_says_so(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
-    );
-}
-
-#[test]
-fn identify_reports_the_device_and_bad_requests_get_clear_errors() {
-    harness::identify_reports_the_device_and_bad_requests_get_clear_errors(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
-    );
-}
-
-#[test]
-fn runs_on_every_supported_kernel() {
-    harness::runs_on_every_supported_kernel("sample_miniport", sample_miniport::DriverEntry);
-}
+scenarios!(
+    host_build,
+    Miniport::Host("sample_miniport", sample_miniport::DriverEntry)
+);
+scenarios!(pe_image, Miniport::shipped("sample_miniport.sys"));

@@ -2,7 +2,7 @@
 //! process-wide.)
 
 use ntsim::Placement;
-use sample_miniport::harness::{pattern, Session};
+use sample_miniport::harness::{pattern, Miniport, Session};
 use sample_miniport::misbehave::{self, Misbehavior};
 
 #[test]
@@ -10,8 +10,7 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
     // CompleteDma never called: the list is still outstanding when the device goes away.
     misbehave::set(Misbehavior::SkipCompleteDma);
     let mut session = Session::start(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
+        &Miniport::Host("sample_miniport", sample_miniport::DriverEntry),
         u32::MAX as u64,
         Placement::Above4G,
     );
@@ -31,8 +30,7 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
     // The engine runs again after CompleteDma: it touches memory no longer mapped for it.
     misbehave::set(Misbehavior::RestartAfterComplete);
     let mut session = Session::start(
-        "sample_miniport",
-        sample_miniport::DriverEntry,
+        &Miniport::Host("sample_miniport", sample_miniport::DriverEntry),
         u32::MAX as u64,
         Placement::Above4G,
     );

@@ -16,19 +16,80 @@
 //! `DllInitialize` and again from every `VideoPortInitialize`, because some loaders (Wine)
 //! never call `DllInitialize`. Until it has run, the conservative fallbacks apply.
 //!
-//! Invariant: [`STATE`] goes from 0 to a fully written value once; readers see either.
+//! What was learned is kept per kernel: in a static on Windows (one kernel per image), and per
+//! simulated machine on other hosts, where one copy of the port serves many machines, each
+//! possibly another Windows version.
 
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use ddk_sys::*;
 
-/// `RtlGetVersion`'s major and minor, packed as `major << 8 | minor`; 0 until [`init`].
-static VERSION: AtomicU32 = AtomicU32::new(0);
-/// `ExAllocatePool2`, or 0 when the kernel lacks it (or before [`init`]).
-static EX_ALLOCATE_POOL2: AtomicUsize = AtomicUsize::new(0);
-/// 1 once [`init`] has published both values above.
-static STATE: AtomicU32 = AtomicU32::new(0);
+/// What [`init`] learned about the running kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct KernelFacts {
+    /// `RtlGetVersion`'s major and minor, as `major << 8 | minor`.
+    version: u32,
+    /// `ExAllocatePool2`, or 0 where the kernel lacks it.
+    ex_allocate_pool2: usize,
+}
 
-/// Windows 8 (NT 6.2), packed like [`VERSION`].
+#[cfg(target_os = "windows")]
+mod store {
+    //! One kernel: a static, written once (every call writes the same facts).
+    use super::KernelFacts;
+    use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+    static VERSION: AtomicU32 = AtomicU32::new(0);
+    static EX_ALLOCATE_POOL2: AtomicUsize = AtomicUsize::new(0);
+    /// 1 once both values above are published.
+    static READY: AtomicU32 = AtomicU32::new(0);
+
+    pub(super) fn get() -> Option<KernelFacts> {
+        (READY.load(Ordering::Acquire) != 0).then(|| KernelFacts {
+            version: VERSION.load(Ordering::Relaxed),
+            ex_allocate_pool2: EX_ALLOCATE_POOL2.load(Ordering::Relaxed),
+        })
+    }
+
+    pub(super) fn put(facts: KernelFacts) {
+        VERSION.store(facts.version, Ordering::Relaxed);
+        EX_ALLOCATE_POOL2.store(facts.ex_allocate_pool2, Ordering::Relaxed);
+        READY.store(1, Ordering::Release);
+    }
+}
+
+#[cfg(not(target_os = "windows"))]
+mod store {
+    //! Many simulated kernels in one process: the facts of each, by ntsim's machine serial.
+    use super::KernelFacts;
+    use std::sync::Mutex;
+
+    extern "win64" {
+        fn NtsimMachineSerial() -> u64;
+    }
+
+    static FACTS: Mutex<Vec<(u64, KernelFacts)>> = Mutex::new(Vec::new());
+
+    fn machine() -> u64 {
+        // SAFETY: an ntsim hook without arguments, callable at any IRQL.
+        unsafe { NtsimMachineSerial() }
+    }
+
+    pub(super) fn get() -> Option<KernelFacts> {
+        let machine = machine();
+        let facts = FACTS.lock().unwrap_or_else(|e| e.into_inner());
+        facts.iter().find(|(m, _)| *m == machine).map(|(_, f)| *f)
+    }
+
+    pub(super) fn put(new: KernelFacts) {
+        let machine = machine();
+        let mut facts = FACTS.lock().unwrap_or_else(|e| e.into_inner());
+        match facts.iter_mut().find(|(m, _)| *m == machine) {
+            Some((_, f)) => *f = new,
+            None => facts.push((machine, new)),
+        }
+    }
+}
+
+/// Windows 8 (NT 6.2), packed like [`KernelFacts::version`].
 const NT_6_2: u32 = 6 << 8 | 2;
 
 /// A routine name as a counted UTF-16 string, built at compile time.
@@ -62,9 +123,9 @@ impl<const N: usize> RoutineName<N> {
 static EX_ALLOCATE_POOL2_NAME: RoutineName<15> = RoutineName::new("ExAllocatePool2");
 
 /// Learns the kernel version and resolves the optional routines. PASSIVE_LEVEL only;
-/// idempotent and cheap after the first call.
+/// cheap after the first call on a kernel.
 pub fn init() {
-    if STATE.load(Ordering::Acquire) != 0 {
+    if store::get().is_some() {
         return;
     }
     let mut info = RTL_OSVERSIONINFOW::default();
@@ -74,40 +135,39 @@ pub fn init() {
     } else {
         0
     };
-    VERSION.store(version, Ordering::Relaxed);
-    EX_ALLOCATE_POOL2.store(EX_ALLOCATE_POOL2_NAME.resolve(), Ordering::Relaxed);
-    STATE.store(1, Ordering::Release);
+    store::put(KernelFacts {
+        version,
+        ex_allocate_pool2: EX_ALLOCATE_POOL2_NAME.resolve(),
+    });
 }
 
 /// `(major, minor)` of the running kernel, `(0, 0)` before [`init`].
 pub fn version() -> (u32, u32) {
-    let v = VERSION.load(Ordering::Relaxed);
+    let v = store::get().unwrap_or_default().version;
     (v >> 8, v & 0xff)
 }
 
 fn at_least_windows_8() -> bool {
-    STATE.load(Ordering::Acquire) != 0 && VERSION.load(Ordering::Relaxed) >= NT_6_2
+    store::get().is_some_and(|f| f.version >= NT_6_2)
 }
 
 /// Whether `ExAllocatePool2` was found (false before [`init`]).
 pub fn has_ex_allocate_pool2() -> bool {
-    STATE.load(Ordering::Acquire) != 0 && EX_ALLOCATE_POOL2.load(Ordering::Relaxed) != 0
+    store::get().is_some_and(|f| f.ex_allocate_pool2 != 0)
 }
 
 /// Zeroed, no-execute where the kernel can say so, non-paged pool of `size` bytes with `tag`,
 /// or NULL. At or below DISPATCH_LEVEL.
 pub fn allocate_nonpaged_zeroed(size: usize, tag: u32) -> PVOID {
-    if STATE.load(Ordering::Acquire) != 0 {
-        let pool2 = EX_ALLOCATE_POOL2.load(Ordering::Relaxed);
-        if pool2 != 0 {
-            // SAFETY: the kernel exported this address under the name ExAllocatePool2, whose
-            // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns.
-            let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2) };
-            // SAFETY: non-paged pool may be requested at or below DISPATCH_LEVEL.
-            return unsafe { pool2(POOL_FLAG_NON_PAGED, size, tag) };
-        }
+    let facts = store::get();
+    if let Some(pool2) = facts.map(|f| f.ex_allocate_pool2).filter(|&p| p != 0) {
+        // SAFETY: the kernel exported this address under the name ExAllocatePool2, whose
+        // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns.
+        let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2) };
+        // SAFETY: non-paged pool may be requested at or below DISPATCH_LEVEL.
+        return unsafe { pool2(POOL_FLAG_NON_PAGED, size, tag) };
     }
-    let pool_type = if at_least_windows_8() {
+    let pool_type = if facts.is_some_and(|f| f.version >= NT_6_2) {
         POOL_TYPE::NonPagedPoolNx
     } else {
         POOL_TYPE::NonPagedPool
