@@ -156,6 +156,13 @@ static VOID EduPacketElementDone(PVOID HwDeviceExtension, PEDU_EXTENSION Ext)
     if (list == NULL || EduProgramNextElement(Ext, list)) {
         return;
     }
+#ifdef EDU_MISBEHAVE_SKIP_COMPLETE_DMA
+    /* A deliberately broken build for the tests (drivers/test/, never shipped): the chunk's
+     * list is never given back, which the port must report at removal. */
+    Ext->List = NULL;
+    VideoPortInterlockedExchange((PLONG)&Ext->Done, 1);
+    return;
+#endif
     VideoPortCompleteDma(HwDeviceExtension, Ext->Adapter, list, (BOOLEAN)(Ext->ToDevice != 0));
     Ext->List = NULL;
     VideoPortInterlockedExchange((PLONG)&Ext->Done, 1);

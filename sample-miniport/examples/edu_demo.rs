@@ -32,7 +32,7 @@ enum Device {
 /// VideoPortInitialize, AddDevice, START, then a user-mode client moving data by packet DMA and
 /// by common-buffer DMA, every byte checked; prints a trace and a summary.
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask run --", version, about, long_about = None)]
+#[command(name = "edu_demo", bin_name = "cargo xtask run --", version)]
 struct Cli {
     /// The miniport: a PE image (.sys) to load, or `host` for the host build of the Rust
     /// sample. Default: the shipped sample_miniport.sys in target/drivers.

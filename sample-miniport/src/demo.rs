@@ -53,8 +53,11 @@ pub fn default_image() -> std::path::PathBuf {
 /// What the run measured.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    /// Which miniport ran (the image, where it was mapped, what its imports were bound to).
+    /// Which miniport ran (the image, where it was mapped, what its imports were bound to), or
+    /// why it could not be loaded.
     pub miniport: String,
+    /// Whether the miniport loaded and its device started.
+    pub started: bool,
     pub bytes_moved: u64,
     pub bytes_verified: u64,
     pub mismatches: u32,
@@ -68,7 +71,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn ok(&self) -> bool {
-        !self.miniport.is_empty()
+        self.started
             && self.mismatches == 0
             && self.failed_requests == 0
             && self.violations.is_empty()
@@ -136,7 +139,7 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
         Ok(loaded) => loaded,
         Err(why) => {
             out(&format!("miniport: load failed: {why}"));
-            summary.violations.push(format!("load failed: {why}"));
+            summary.miniport = format!("load failed: {why}");
             return summary;
         }
     };
@@ -154,6 +157,7 @@ pub fn run(options: &Options, out: &mut dyn FnMut(&str)) -> Summary {
         }
     };
     flush_trace(&machine, true, &mut summary, out);
+    summary.started = true;
     let client = machine.open(&node).expect("the device opens");
 
     let mut identity = Identity::default();

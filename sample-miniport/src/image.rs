@@ -35,7 +35,13 @@ pub fn resolve(dll: &str, symbol: ImportName<'_>, os: OsVersion) -> Option<usize
 impl MiniportImage {
     /// Reads, validates, maps and binds the image at `path` for a machine that is `os`.
     pub fn load(path: &Path, os: OsVersion) -> Result<MiniportImage, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "{}: no such file (`cargo xtask build` makes the shipped images)",
+                path.display()
+            ),
+            _ => format!("{}: {e}", path.display()),
+        })?;
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into(),

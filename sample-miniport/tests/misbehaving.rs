@@ -1,8 +1,8 @@
-//! Misbehaving variants of the sample: the verifier catches each. (One test: the switch is
-//! process-wide.)
+//! Misbehaving variants of the sample: the verifier catches each, whether the miniport is a
+//! host build or a PE image. (One test: the host build's switch is process-wide.)
 
 use ntsim::Placement;
-use sample_miniport::harness::{pattern, Miniport, Session};
+use sample_miniport::harness::{drivers_dir, pattern, Miniport, Session};
 use sample_miniport::misbehave::{self, Misbehavior};
 
 #[test]
@@ -26,6 +26,26 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
     );
     session.machine.assert_clean();
     drop(session);
+    let host_codes = codes(&violations);
+
+    // The same fault in a PE image (the C miniport built to skip CompleteDma, by lld-link):
+    // reported the same way.
+    let broken = drivers_dir().join("test/c_edu_miniport_skip_complete_dma.sys");
+    let mut session = Session::start(
+        &Miniport::Image(broken),
+        u32::MAX as u64,
+        Placement::Above4G,
+    );
+    session.write_packet(0, 100, &pattern(3000, 1)).unwrap();
+    session.stop();
+    let violations = session.machine.take_violations();
+    assert_eq!(
+        codes(&violations),
+        host_codes,
+        "the PE image's fault is reported as the host build's: {violations:#?}"
+    );
+    session.machine.assert_clean();
+    drop(session);
 
     // The engine runs again after CompleteDma: it touches memory no longer mapped for it.
     misbehave::set(Misbehavior::RestartAfterComplete);
@@ -45,4 +65,11 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
             .any(|v| v.bugcheck == 0xE6 && v.code == 0x26),
         "device access after CompleteDma is an IOMMU violation: {violations:#?}"
     );
+}
+
+/// (bug check, code) of each violation, in order, without duplicates.
+fn codes(violations: &[ntsim::Violation]) -> Vec<(u32, u32)> {
+    let mut codes: Vec<(u32, u32)> = violations.iter().map(|v| (v.bugcheck, v.code)).collect();
+    codes.dedup();
+    codes
 }

@@ -147,14 +147,40 @@ fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
 
     shell::step("the C edu miniport: x86_64-w64-mingw32-gcc -c + lld-link, videoprt_rs.lib");
     let lld = out.join("c_edu_miniport_lld.sys");
-    let object = out.join("c_edu_miniport_lld.obj");
+    lld_link_c_miniport(&source, &flags, &[], out, &lld)?;
+
+    // A deliberately broken variant for the tests, kept apart from what ships.
+    shell::step("test variant: the C edu miniport that never calls VideoPortCompleteDma");
+    let test_dir = out.join("test");
+    std::fs::create_dir_all(&test_dir).map_err(|e| format!("{}: {e}", test_dir.display()))?;
+    lld_link_c_miniport(
+        &source,
+        &flags,
+        &["-DEDU_MISBEHAVE_SKIP_COMPLETE_DMA"],
+        out,
+        &test_dir.join("c_edu_miniport_skip_complete_dma.sys"),
+    )?;
+    Ok(vec![gnu, lld])
+}
+
+/// Compiles the C miniport with mingw's gcc (`-c`) and links it with lld-link against
+/// `videoprt_rs.lib` from `drivers` into `image`.
+fn lld_link_c_miniport(
+    source: &Path,
+    flags: &[String],
+    extra_flags: &[&str],
+    drivers: &Path,
+    image: &Path,
+) -> Result<(), String> {
+    let object = image.with_extension("obj");
     shell::run(
         Command::new("x86_64-w64-mingw32-gcc")
-            .args(&flags)
+            .args(flags)
+            .args(extra_flags)
             .arg("-c")
             .arg("-o")
             .arg(&object)
-            .arg(&source),
+            .arg(source),
     )?;
     shell::run(
         Command::new(rust_lld()?)
@@ -163,13 +189,12 @@ fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
             .args(["/NODEFAULTLIB", "/RELEASE", "/NXCOMPAT", "/DYNAMICBASE"])
             // INIT is discardable code (/SECTION replaces all flags).
             .arg("/SECTION:INIT,erd")
-            .arg(format!("/MAP:{}", lld.with_extension("map").display()))
-            .arg(format!("/OUT:{}", lld.display()))
+            .arg(format!("/MAP:{}", image.with_extension("map").display()))
+            .arg(format!("/OUT:{}", image.display()))
             .arg(&object)
-            .arg(out.join("videoprt_rs.lib")),
+            .arg(drivers.join("videoprt_rs.lib")),
     )?;
-    std::fs::remove_file(&object).map_err(|e| format!("{}: {e}", object.display()))?;
-    Ok(vec![gnu, lld])
+    std::fs::remove_file(&object).map_err(|e| format!("{}: {e}", object.display()))
 }
 
 /// rust-lld of the active toolchain (next to its host target-libdir).

@@ -12,20 +12,62 @@ mod build;
 mod setup;
 mod shell;
 
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// The project's one entry point: set-up, the Windows driver builds, the simulated run, the
+/// tests.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what the build and the tests need (rustup target; Debian packages as root).
+    Setup,
+    /// Build the kernel images and import libraries into target/drivers/.
+    Build,
+    /// The main job: build the drivers, then run a miniport on the simulated machine.
+    ///
+    /// By default the shipped target/drivers/sample_miniport.sys image, loaded by ntsim's
+    /// kernel image loader. Options after `--` go to the simulated run; see
+    /// `cargo xtask run -- --help` (e.g. `--miniport PATH.sys`, `--size`, `--dma-mask`).
+    Run {
+        /// Options of the simulated run (after `--`).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "OPTIONS"
+        )]
+        options: Vec<String>,
+    },
+    /// Formatting, the driver build, lints and every test (what CI runs).
+    Test {
+        /// Extra arguments for `cargo test` (a test name filter, say).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_test_args: Vec<String>,
+    },
+    /// Instructions and pool allocations per transfer, counted by callgrind (needs valgrind).
+    Bench,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::ensure_all(),
-        Some("build") => setup::ensure_all().and_then(|()| build::drivers().map(drop)),
-        Some("run") => setup::ensure_all().and_then(|()| run(&args[1..])),
-        Some("test") => setup::ensure_all().and_then(|()| test(&args[1..])),
-        Some("bench") => bench::run(),
-        _ => {
-            eprintln!("usage: cargo xtask <setup | build | run | test | bench>");
-            return ExitCode::from(2);
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Setup => setup::ensure_all(),
+        Command::Build => setup::ensure_all().and_then(|()| build::drivers().map(drop)),
+        Command::Run { options } => match setup::ensure_all().and_then(|()| run(&options)) {
+            // The simulated run printed its own verdict; pass its exit code on.
+            Ok(code) => return code,
+            Err(message) => Err(message),
+        },
+        Command::Test { cargo_test_args } => {
+            setup::ensure_all().and_then(|()| test(&cargo_test_args))
         }
+        Command::Bench => bench::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,12 +78,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// The main job: the Windows drivers, built and reported; then the sample miniport moving
-/// real bytes through videoprt-rs on the simulated machine (options pass through, see
-/// sample-miniport/examples/edu_demo.rs). Fails on any mismatch, violation or leak.
-fn run(args: &[String]) -> Result<(), String> {
-    build::drivers()?;
-    shell::step("the sample miniport on the simulated machine (edu device, ntsim)");
+/// The main job: the Windows drivers, built and reported; then a miniport moving real bytes
+/// through videoprt-rs on the simulated machine (sample-miniport/examples/edu_demo.rs, which
+/// validates `options` and fails on any mismatch, violation, leak or load failure). Its exit
+/// code is the job's.
+fn run(options: &[String]) -> Result<ExitCode, String> {
+    let asks_for_help = options.iter().any(|o| o == "--help" || o == "-h");
+    if !asks_for_help {
+        build::drivers()?;
+        shell::step("a miniport on the simulated machine (edu device, ntsim)");
+    }
     let mut cargo = vec![
         "run",
         "--quiet",
@@ -51,8 +97,8 @@ fn run(args: &[String]) -> Result<(), String> {
         "edu_demo",
         "--",
     ];
-    cargo.extend(args.iter().map(String::as_str));
-    shell::cargo(&cargo)
+    cargo.extend(options.iter().map(String::as_str));
+    shell::cargo_status(&cargo).map(|code| ExitCode::from(code.clamp(0, 255) as u8))
 }
 
 /// Everything CI checks, in order of cost.

@@ -18,6 +18,18 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
     run(Command::new(cargo).args(args))
 }
 
+/// Runs `cargo` in the workspace root and returns its exit code, without judging it: for
+/// commands whose own output says what went wrong.
+pub fn cargo_status(args: &[&str]) -> Result<i32, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    Ok(status.code().unwrap_or(1))
+}
+
 /// Test counts summed over every `test result:` line.
 #[derive(Default)]
 pub struct TestTotals {

@@ -64,9 +64,11 @@ impl ParsedImage<'_> {
                             "relocations stripped and preferred base {base:#x} is in use"
                         )))
                     }
-                    Err(FixedError::Other(e)) => return Err(map_error(format!(
+                    Err(FixedError::Other(e)) => {
+                        return Err(map_error(format!(
                         "relocations stripped and preferred base {base:#x} cannot be mapped: {e}"
-                    ))),
+                    )))
+                    }
                 }
             }
         };
