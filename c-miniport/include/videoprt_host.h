@@ -40,7 +40,7 @@ typedef char CHAR, *PCHAR, *PSTR;
 typedef uint16_t WCHAR, *PWSTR;
 typedef uint32_t ULONG, *PULONG;
 typedef int32_t LONG, *PLONG;
-typedef int64_t LONGLONG;
+typedef int64_t LONGLONG, *PLONGLONG;
 typedef uint64_t ULONGLONG;
 typedef uintptr_t ULONG_PTR, SIZE_T;
 typedef LONG VP_STATUS;
@@ -55,7 +55,7 @@ typedef union _LARGE_INTEGER {
         LONG HighPart;
     } u;
     LONGLONG QuadPart;
-} LARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+} LARGE_INTEGER, *PLARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
 /* winerror.h values a miniport returns as VP_STATUS. */
 #define NO_ERROR 0
@@ -66,6 +66,7 @@ typedef union _LARGE_INTEGER {
 #define ERROR_INSUFFICIENT_BUFFER 122
 #define ERROR_MORE_DATA 234
 #define ERROR_BUSY 170
+#define WAIT_TIMEOUT 258
 
 typedef enum _INTERFACE_TYPE {
     InterfaceTypeUndefined = -1,
@@ -126,6 +127,22 @@ typedef enum _DMA_FLAGS {
 typedef struct __VP_DMA_ADAPTER *PVP_DMA_ADAPTER;
 typedef struct __DMA_PARAMETERS *PDMA;
 typedef struct _VIDEO_PORT_EVENT *PEVENT;
+typedef struct _VIDEO_PORT_SPIN_LOCK *PSPIN_LOCK;
+
+/* VideoPortCreateEvent flags. */
+#define EVENT_TYPE_MASK 1
+#define SYNCHRONIZATION_EVENT 0
+#define NOTIFICATION_EVENT 1
+#define INITIAL_EVENT_STATE_MASK 2
+#define INITIAL_EVENT_NOT_SIGNALED 0
+#define INITIAL_EVENT_SIGNALED 2
+
+typedef enum _VP_POOL_TYPE {
+    VpNonPagedPool = 0,
+    VpPagedPool,
+    VpNonPagedPoolCacheAligned = 4,
+    VpPagedPoolCacheAligned
+} VP_POOL_TYPE, *PVP_POOL_TYPE;
 typedef struct _IO_RESOURCE_DESCRIPTOR *PIO_RESOURCE_DESCRIPTOR;
 
 typedef struct _VIDEO_ACCESS_RANGE {

@@ -11,9 +11,9 @@
  * videoprt_host.h instead, with fixed-width integers sized as on Windows x64.
  *
  * The list of functions below is exactly the public EXPORTS of videoprt_rs.def, in its order;
- * the same test fails if the two drift apart. The registry,
- * timer, event and mapping functions of video.h are not exported (see README) and so are not
- * redeclared: a miniport that calls them links against an export that does not exist.
+ * the same test fails if the two drift apart. Functions of video.h that videoprt_rs.sys does
+ * not export (see README) are not redeclared: a miniport that calls them fails to link
+ * rather than loading against an export that does not exist.
  *
  * Known differences from mingw-w64's ddk/video.h, and why:
  *  - VideoPortUnlockBuffer: mingw-w64 declares it as "VideoPortUnLockBuffer" (capital L),
@@ -23,8 +23,8 @@
  *  - VPAPI is DECLSPEC_IMPORT in video.h; here too (unless VIDEOPRT_RS_HOST), so calls go
  *    through the import address table (__imp_ symbols from videoprt_rs.lib or
  *    libvideoprt_rs.a) without thunks.
- *  - NTAPI and FASTCALL mean nothing on x64 (one calling convention); kept as video.h has
- *    them so the declarations stay textually comparable.
+ *  - NTAPI and FASTCALL mean the one Windows x64 convention; kept as video.h has them so the
+ *    declarations stay textually comparable (videoprt_host.h makes them ms_abi on the host).
  */
 #ifndef VIDEOPRT_RS_H
 #define VIDEOPRT_RS_H
@@ -45,6 +45,17 @@
 extern "C" {
 #endif
 
+VPAPI VOID NTAPI VideoPortAcquireSpinLock(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK SpinLock,
+    PUCHAR OldIrql);
+VPAPI VOID NTAPI VideoPortAcquireSpinLockAtDpcLevel(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK SpinLock);
+VPAPI VP_STATUS NTAPI VideoPortAllocateBuffer(
+    PVOID HwDeviceExtension,
+    ULONG Size,
+    PVOID *Buffer);
 VPAPI PVOID NTAPI VideoPortAllocateCommonBuffer(
     PVOID HwDeviceExtension,
     PVP_DMA_ADAPTER VpDmaAdapter,
@@ -56,11 +67,19 @@ VPAPI PVOID NTAPI VideoPortAllocateContiguousMemory(
     PVOID HwDeviceExtension,
     ULONG NumberOfBytes,
     PHYSICAL_ADDRESS HighestAcceptableAddress);
+VPAPI PVOID NTAPI VideoPortAllocatePool(
+    PVOID HwDeviceExtension,
+    VP_POOL_TYPE PoolType,
+    SIZE_T NumberOfBytes,
+    ULONG Tag);
 VPAPI PDMA NTAPI VideoPortAssociateEventsWithDmaHandle(
     PVOID HwDeviceExtension,
     PVIDEO_REQUEST_PACKET pVrp,
     PVOID MappedUserEvent,
     PVOID DisplayDriverEvent);
+VPAPI VOID NTAPI VideoPortClearEvent(
+    PVOID HwDeviceExtension,
+    PEVENT pEvent);
 VPAPI ULONG NTAPI VideoPortCompareMemory(
     PVOID Source1,
     PVOID Source2,
@@ -70,10 +89,24 @@ VPAPI VP_STATUS NTAPI VideoPortCompleteDma(
     PVP_DMA_ADAPTER VpDmaAdapter,
     PVP_SCATTER_GATHER_LIST VpScatterGather,
     BOOLEAN WriteToDevice);
+VPAPI VP_STATUS NTAPI VideoPortCreateEvent(
+    PVOID HwDeviceExtension,
+    ULONG EventFlag,
+    PVOID Unused,
+    PEVENT *ppEvent);
+VPAPI VP_STATUS NTAPI VideoPortCreateSpinLock(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK *SpinLock);
 VPAPI VOID __cdecl VideoPortDebugPrint(
     VIDEO_DEBUG_LEVEL DebugPrintLevel,
     PSTR DebugMessage,
     ...);
+VPAPI VP_STATUS NTAPI VideoPortDeleteEvent(
+    PVOID HwDeviceExtension,
+    PEVENT pEvent);
+VPAPI VP_STATUS NTAPI VideoPortDeleteSpinLock(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK SpinLock);
 VPAPI PDMA NTAPI VideoPortDoDma(
     PVOID HwDeviceExtension,
     PDMA pDma,
@@ -87,6 +120,9 @@ VPAPI VOID NTAPI VideoPortFreeCommonBuffer(
 VPAPI VOID NTAPI VideoPortFreeDeviceBase(
     PVOID HwDeviceExtension,
     PVOID MappedAddress);
+VPAPI VOID NTAPI VideoPortFreePool(
+    PVOID HwDeviceExtension,
+    PVOID Ptr);
 VPAPI VP_STATUS NTAPI VideoPortGetAccessRanges(
     PVOID HwDeviceExtension,
     ULONG NumRequestedResources,
@@ -115,6 +151,7 @@ VPAPI PVOID NTAPI VideoPortGetCommonBuffer(
     PPHYSICAL_ADDRESS LogicalAddress,
     PULONG pActualLength,
     BOOLEAN CacheEnabled);
+VPAPI UCHAR NTAPI VideoPortGetCurrentIrql(VOID);
 VPAPI PVOID NTAPI VideoPortGetDeviceBase(
     PVOID HwDeviceExtension,
     PHYSICAL_ADDRESS IoAddress,
@@ -168,6 +205,11 @@ VPAPI VOID NTAPI VideoPortMoveMemory(
 VPAPI VOID NTAPI VideoPortPutDmaAdapter(
     PVOID HwDeviceExtension,
     PVP_DMA_ADAPTER VpDmaAdapter);
+VPAPI LONGLONG NTAPI VideoPortQueryPerformanceCounter(
+    PVOID HwDeviceExtension,
+    PLONGLONG PerformanceFrequency);
+VPAPI VOID NTAPI VideoPortQuerySystemTime(
+    PLARGE_INTEGER CurrentTime);
 VPAPI BOOLEAN NTAPI VideoPortQueueDpc(
     PVOID HwDeviceExtension,
     PMINIPORT_DPC_ROUTINE CallbackRoutine,
@@ -208,6 +250,12 @@ VPAPI ULONG NTAPI VideoPortReadRegisterUlong(
     PULONG Register);
 VPAPI USHORT NTAPI VideoPortReadRegisterUshort(
     PUSHORT Register);
+VPAPI LONG NTAPI VideoPortReadStateEvent(
+    PVOID HwDeviceExtension,
+    PEVENT pEvent);
+VPAPI VOID NTAPI VideoPortReleaseBuffer(
+    PVOID HwDeviceExtension,
+    PVOID Buffer);
 VPAPI VOID NTAPI VideoPortReleaseCommonBuffer(
     PVOID HwDeviceExtension,
     PVP_DMA_ADAPTER VpDmaAdapter,
@@ -215,6 +263,13 @@ VPAPI VOID NTAPI VideoPortReleaseCommonBuffer(
     PHYSICAL_ADDRESS LogicalAddress,
     PVOID VirtualAddress,
     BOOLEAN CacheEnabled);
+VPAPI VOID NTAPI VideoPortReleaseSpinLock(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK SpinLock,
+    UCHAR NewIrql);
+VPAPI VOID NTAPI VideoPortReleaseSpinLockFromDpcLevel(
+    PVOID HwDeviceExtension,
+    PSPIN_LOCK SpinLock);
 VPAPI ULONG NTAPI VideoPortSetBusData(
     PVOID HwDeviceExtension,
     BUS_DATA_TYPE BusDataType,
@@ -230,6 +285,9 @@ VPAPI VOID NTAPI VideoPortSetDmaContext(
     PVOID HwDeviceExtension,
     PDMA pDma,
     PVOID InstanceContext);
+VPAPI LONG NTAPI VideoPortSetEvent(
+    PVOID HwDeviceExtension,
+    PEVENT pEvent);
 VPAPI BOOLEAN NTAPI VideoPortSignalDmaComplete(
     PVOID HwDeviceExtension,
     PDMA pDmaHandle);
@@ -264,6 +322,10 @@ VPAPI VP_STATUS NTAPI VideoPortVerifyAccessRanges(
     PVOID HwDeviceExtension,
     ULONG NumAccessRanges,
     PVIDEO_ACCESS_RANGE AccessRanges);
+VPAPI VP_STATUS NTAPI VideoPortWaitForSingleObject(
+    PVOID HwDeviceExtension,
+    PVOID Object,
+    PLARGE_INTEGER Timeout);
 VPAPI VOID NTAPI VideoPortWritePortBufferUchar(
     PUCHAR Port,
     PUCHAR Buffer,
@@ -306,6 +368,9 @@ VPAPI VOID NTAPI VideoPortWriteRegisterUlong(
 VPAPI VOID NTAPI VideoPortWriteRegisterUshort(
     PUSHORT Register,
     USHORT Value);
+VPAPI VOID NTAPI VideoPortZeroDeviceMemory(
+    PVOID Destination,
+    ULONG Length);
 VPAPI VOID NTAPI VideoPortZeroMemory(
     PVOID Destination,
     ULONG Length);

@@ -7,6 +7,7 @@ use core::mem::{align_of, offset_of, size_of};
 pub type PVOID = *mut c_void;
 pub type HANDLE = *mut c_void;
 pub type UCHAR = u8;
+pub type PUCHAR = *mut UCHAR;
 /// `BOOLEAN` is a byte; any non-zero value is TRUE. Never read it as a Rust `bool`.
 pub type BOOLEAN = u8;
 pub type CCHAR = i8;
@@ -18,6 +19,7 @@ pub type ULONG_PTR = usize;
 pub type SIZE_T = usize;
 pub type ULONGLONG = u64;
 pub type LONGLONG = i64;
+pub type PLONGLONG = *mut LONGLONG;
 pub type KSPIN_LOCK = usize;
 pub type KAFFINITY = usize;
 pub type PFN_NUMBER = usize;
@@ -66,6 +68,7 @@ impl PHYSICAL_ADDRESS {
     }
 }
 pub type LARGE_INTEGER = PHYSICAL_ADDRESS;
+pub type PLARGE_INTEGER = *mut LARGE_INTEGER;
 pub type PPHYSICAL_ADDRESS = *mut PHYSICAL_ADDRESS;
 
 #[repr(C)]
@@ -145,7 +148,10 @@ c_enum!(
 );
 c_enum!(
     /// `POOL_TYPE` for the legacy `ExAllocatePoolWithTag`.
-    POOL_TYPE: u32 { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 }
+    POOL_TYPE: u32 {
+        NonPagedPool = 0, PagedPool = 1, NonPagedPoolCacheAligned = 4,
+        PagedPoolCacheAligned = 5, NonPagedPoolNx = 512, NonPagedPoolNxCacheAligned = 516,
+    }
 );
 c_enum!(
     /// `MM_PAGE_PRIORITY` (plus the `MdlMapping*` flags that may be OR-ed in).

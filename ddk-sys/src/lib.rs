@@ -34,6 +34,7 @@ pub mod mdl;
 pub mod resource;
 pub mod routines;
 pub mod status;
+pub mod time;
 pub mod video;
 
 pub use basic::*;
@@ -44,4 +45,5 @@ pub use mdl::*;
 pub use resource::*;
 pub use routines::*;
 pub use status::*;
+pub use time::*;
 pub use video::*;

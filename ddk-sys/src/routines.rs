@@ -91,6 +91,7 @@ extern "win64" {
     pub fn KeInitializeEvent(Event: *mut KEVENT, Type: EVENT_TYPE, State: BOOLEAN);
     pub fn KeSetEvent(Event: *mut KEVENT, Increment: LONG, Wait: BOOLEAN) -> LONG;
     pub fn KeClearEvent(Event: *mut KEVENT);
+    pub fn KeReadStateEvent(Event: *mut KEVENT) -> LONG;
     pub fn KeWaitForSingleObject(
         Object: PVOID,
         WaitReason: ULONG,
@@ -181,6 +182,8 @@ extern "win64" {
 )]
 extern "win64" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
+    /// The HAL's counter; `PerformanceFrequency` (optional) receives its ticks per second.
+    pub fn KeQueryPerformanceCounter(PerformanceFrequency: *mut LARGE_INTEGER) -> LARGE_INTEGER;
 }
 
 extern "win64" {

@@ -26,6 +26,21 @@ pub struct VIDEO_PORT_EVENT {
 }
 pub type PEVENT = *mut VIDEO_PORT_EVENT;
 
+/// `VIDEO_PORT_SPIN_LOCK` (`PSPIN_LOCK`): opaque.
+#[repr(C)]
+pub struct VIDEO_PORT_SPIN_LOCK {
+    _opaque: [u8; 0],
+}
+pub type PSPIN_LOCK = *mut VIDEO_PORT_SPIN_LOCK;
+
+/// `VideoPortCreateEvent` flags: the event type (bit 0) and its initial state (bit 1).
+pub const EVENT_TYPE_MASK: ULONG = 1;
+pub const SYNCHRONIZATION_EVENT: ULONG = 0;
+pub const NOTIFICATION_EVENT: ULONG = 1;
+pub const INITIAL_EVENT_STATE_MASK: ULONG = 2;
+pub const INITIAL_EVENT_NOT_SIGNALED: ULONG = 0;
+pub const INITIAL_EVENT_SIGNALED: ULONG = 2;
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VP_DEVICE_DESCRIPTION {
@@ -89,6 +104,13 @@ c_enum!(
         NuBusConfiguration = 6, PCMCIAConfiguration = 7, MPIConfiguration = 8,
         MPSAConfiguration = 9, PNPISAConfiguration = 10, SgiInternalConfiguration = 11,
         MaximumBusDataType = 12,
+    }
+);
+c_enum!(
+    /// `VP_POOL_TYPE` of `VideoPortAllocatePool`.
+    VP_POOL_TYPE: u32 {
+        VpNonPagedPool = 0, VpPagedPool = 1, VpNonPagedPoolCacheAligned = 4,
+        VpPagedPoolCacheAligned = 5,
     }
 );
 c_enum!(

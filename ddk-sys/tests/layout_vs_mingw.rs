@@ -376,7 +376,10 @@ fn all_checks() -> Vec<Check> {
         KINTERRUPT_MODE { LevelSensitive, Latched },
         LOCK_OPERATION { IoReadAccess, IoWriteAccess, IoModifyAccess },
         MEMORY_CACHING_TYPE { MmNonCached, MmCached, MmWriteCombined },
-        POOL_TYPE { NonPagedPool, PagedPool, NonPagedPoolNx },
+        POOL_TYPE {
+            NonPagedPool, PagedPool, NonPagedPoolCacheAligned, PagedPoolCacheAligned,
+            NonPagedPoolNx, NonPagedPoolNxCacheAligned,
+        },
         MM_PAGE_PRIORITY { LowPagePriority, NormalPagePriority, HighPagePriority, MdlMappingNoExecute },
         EVENT_TYPE { NotificationEvent, SynchronizationEvent },
         IO_ALLOCATION_ACTION { KeepObject, DeallocateObject, DeallocateObjectKeepRegisters },
@@ -387,6 +390,9 @@ fn all_checks() -> Vec<Check> {
         HW_DMA_RETURN { DmaAsyncReturn, DmaSyncReturn },
         VIDEO_SYNCHRONIZE_PRIORITY { VpLowPriority, VpMediumPriority, VpHighPriority },
         VIDEO_DEBUG_LEVEL { Error, Warn, Trace, Info },
+        VP_POOL_TYPE {
+            VpNonPagedPool, VpPagedPool, VpNonPagedPoolCacheAligned, VpPagedPoolCacheAligned,
+        },
         BUS_DATA_TYPE {
             ConfigurationSpaceUndefined, Cmos, EisaConfiguration, Pos, CbusConfiguration,
             PCIConfiguration, VMEConfiguration, NuBusConfiguration, PCMCIAConfiguration,
@@ -422,6 +428,7 @@ fn all_checks() -> Vec<Check> {
         CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE, CM_RESOURCE_INTERRUPT_LATCHED,
         CM_RESOURCE_PORT_MEMORY, CM_RESOURCE_PORT_IO,
         STATUS_SUCCESS = STATUS_SUCCESS.0,
+        STATUS_TIMEOUT = STATUS_TIMEOUT.0,
         STATUS_PENDING = STATUS_PENDING.0,
         STATUS_MORE_PROCESSING_REQUIRED = STATUS_MORE_PROCESSING_REQUIRED.0,
         STATUS_UNSUCCESSFUL = STATUS_UNSUCCESSFUL.0,
@@ -478,6 +485,8 @@ fn all_checks() -> Vec<Check> {
         SIZE_OF_NT4_VIDEO_HW_INITIALIZATION_DATA, SIZE_OF_W2K_VIDEO_HW_INITIALIZATION_DATA,
         SIZE_OF_WXP_VIDEO_HW_INITIALIZATION_DATA, SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO,
         SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO,
+        EVENT_TYPE_MASK, SYNCHRONIZATION_EVENT, NOTIFICATION_EVENT, INITIAL_EVENT_STATE_MASK,
+        INITIAL_EVENT_NOT_SIGNALED, INITIAL_EVENT_SIGNALED,
     );
     c
 }

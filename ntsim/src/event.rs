@@ -1,4 +1,5 @@
-//! Events: `KeInitializeEvent`, `KeSetEvent`, `KeClearEvent`, `KeWaitForSingleObject`.
+//! Events: `KeInitializeEvent`, `KeSetEvent`, `KeClearEvent`, `KeReadStateEvent`,
+//! `KeWaitForSingleObject`.
 //!
 //! `SignalState` is accessed atomically, so threads entered in one machine can signal each
 //! other. A wait on an unsignalled event first runs the machine's pending work (DPCs, DMA
@@ -14,7 +15,7 @@ use ddk_sys::*;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// `STATUS_TIMEOUT` (a success code).
-pub const STATUS_TIMEOUT: NTSTATUS = NTSTATUS(0x102);
+pub use ddk_sys::STATUS_TIMEOUT;
 
 /// # Safety
 /// `event` must be a valid KEVENT for the life of the returned reference.
@@ -76,6 +77,17 @@ pub unsafe extern "win64" fn KeSetEvent(
 pub unsafe extern "win64" fn KeClearEvent(Event: *mut KEVENT) {
     // SAFETY: the event is valid by contract.
     unsafe { signal(Event) }.store(0, Ordering::Release);
+}
+
+/// `KeReadStateEvent`: the current state (non-zero = signalled).
+///
+/// # Safety
+/// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
+/// declared types.
+#[no_mangle]
+pub unsafe extern "win64" fn KeReadStateEvent(Event: *mut KEVENT) -> LONG {
+    // SAFETY: the event is valid by contract.
+    unsafe { signal(Event) }.load(Ordering::Acquire)
 }
 
 /// Takes the signal if set: a synchronization event resets, a notification event stays set.

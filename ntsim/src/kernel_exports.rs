@@ -62,6 +62,7 @@ export_table! {
     "ntoskrnl.exe" KeInitializeDpc (5, 0, 2195);
     "ntoskrnl.exe" KeInitializeEvent (5, 0, 2195);
     "ntoskrnl.exe" KeInsertQueueDpc (5, 0, 2195);
+    "ntoskrnl.exe" KeReadStateEvent (5, 0, 2195);
     "ntoskrnl.exe" KeReleaseSpinLock (5, 2, 3790);
     "ntoskrnl.exe" KeReleaseSpinLockFromDpcLevel (5, 0, 2195);
     "ntoskrnl.exe" KeRemoveQueueDpc (5, 0, 2195);
@@ -80,6 +81,7 @@ export_table! {
     "ntoskrnl.exe" MmUnmapIoSpace (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapLockedPages (5, 0, 2195);
     "ntoskrnl.exe" RtlGetVersion (5, 0, 2195);
+    "hal.dll" KeQueryPerformanceCounter (5, 0, 2195);
     "hal.dll" KeStallExecutionProcessor (5, 0, 2195);
 }
 

@@ -220,20 +220,24 @@ pub extern "win64" fn ExAllocatePoolWithTag(
     Tag: ULONG,
 ) -> PVOID {
     let os = crate::version::current();
-    if PoolType == POOL_TYPE::NonPagedPoolNx && os < crate::version::OsVersion::WINDOWS_8 {
+    let nx =
+        PoolType == POOL_TYPE::NonPagedPoolNx || PoolType == POOL_TYPE::NonPagedPoolNxCacheAligned;
+    if nx && os < crate::version::OsVersion::WINDOWS_8 {
         cpu().lock().report(
             bugcheck::NTSIM_CHECK,
             ntsim_code::NEWER_THAN_KERNEL,
             [u64::from(PoolType.0), os.packed(), 0],
             "ExAllocatePoolWithTag",
             format!(
-                "pool type NonPagedPoolNx does not exist before Windows 8 (this machine is {}.{})",
-                os.major, os.minor
+                "pool type {} does not exist before Windows 8 (this machine is {}.{})",
+                PoolType.0, os.major, os.minor
             ),
         );
         return core::ptr::null_mut();
     }
-    let paged = PoolType == POOL_TYPE::PagedPool;
+    // The paged types are the odd ones (PagedPool, PagedPoolCacheAligned, ...). Every ntsim
+    // block is page-aligned, which satisfies the cache-aligned types too.
+    let paged = PoolType.0 & 1 == 1;
     allocate(
         paged,
         NumberOfBytes,

@@ -9,6 +9,7 @@ pub struct Irql(pub KIRQL);
 
 impl Irql {
     pub const PASSIVE: Irql = Irql(ddk_sys::PASSIVE_LEVEL);
+    pub const APC: Irql = Irql(ddk_sys::APC_LEVEL);
     pub const DISPATCH: Irql = Irql(DISPATCH_LEVEL);
 
     pub fn current() -> Irql {

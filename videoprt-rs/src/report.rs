@@ -49,6 +49,15 @@ pub mod port_code {
     pub const NOT_IN_FIND_ADAPTER: u32 = 0x0F;
     /// A device object that is not one of the port's (P2 = the pointer).
     pub const UNKNOWN_DEVICE_OBJECT: u32 = 0x10;
+    /// A pool block, event or spin lock handle that is not a live object of this device: never
+    /// allocated here, already freed, or another device's (P2 = kind: 1 pool, 2 buffer,
+    /// 3 event, 4 spin lock; P3 = the handle).
+    pub const UNKNOWN_OBJECT: u32 = 0x11;
+    /// At device removal, the port freed an object the miniport left (P2 = kind as for
+    /// UNKNOWN_OBJECT, P3 = the object).
+    pub const OBJECT_LEFT: u32 = 0x12;
+    /// An event deleted while a thread waits on it; refused (P2 = the event, P3 = waiters).
+    pub const EVENT_IN_USE: u32 = 0x13;
 }
 
 /// What the port detected.
@@ -102,6 +111,17 @@ impl Misuse {
             AdapterReleasedWithLists { adapter, count } => (DMA_VIOLATION, 0x0A, adapter, count, 0),
             Port { code, p2, p3 } => (VIDEOPRT_RS_CHECK, code, p2, p3, 0),
         }
+    }
+}
+
+/// The name of an object kind of [`port_code::UNKNOWN_OBJECT`].
+fn object_kind(kind: usize) -> &'static str {
+    match kind {
+        1 => "pool block (VideoPortAllocatePool)",
+        2 => "buffer (VideoPortAllocateBuffer)",
+        3 => "event",
+        4 => "spin lock",
+        _ => "object",
     }
 }
 
@@ -210,6 +230,20 @@ impl fmt::Display for Misuse {
                 port_code::UNKNOWN_DEVICE_OBJECT => {
                     write!(f, "{p2:#x} is not a device object of this port")
                 }
+                port_code::UNKNOWN_OBJECT => write!(
+                    f,
+                    "{p3:#x} is not a live {} of this device (freed already, another device's, or never allocated)",
+                    object_kind(p2)
+                ),
+                port_code::OBJECT_LEFT => write!(
+                    f,
+                    "{} {p3:#x} was left by the miniport; freed",
+                    object_kind(p2)
+                ),
+                port_code::EVENT_IN_USE => write!(
+                    f,
+                    "event {p2:#x} deleted while {p3} thread(s) wait on it; not deleted"
+                ),
                 _ => write!(f, "port code {code:#x} ({p2:#x}, {p3:#x})"),
             },
         }

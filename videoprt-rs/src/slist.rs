@@ -52,6 +52,22 @@ impl<T: Linked> SList<T> {
         None
     }
 
+    /// The first record `matches` accepts, for changing it in place.
+    pub fn find_mut(&mut self, mut matches: impl FnMut(&T) -> bool) -> Option<&mut T> {
+        let mut cursor = self.head;
+        // SAFETY: linked records are live (type invariant); `&mut self` makes this the only
+        // walk of the list, so the one reference handed out is unique.
+        unsafe {
+            while let Some(record) = cursor.as_mut() {
+                if matches(record) {
+                    return Some(record);
+                }
+                cursor = *record.next();
+            }
+        }
+        None
+    }
+
     /// The linked records, first to last.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         let mut cursor = self.head;

@@ -10,6 +10,8 @@
 //! | used when present | fallback |
 //! |---|---|
 //! | `ExAllocatePool2(POOL_FLAG_NON_PAGED)` (zeroed, no-execute) | `ExAllocatePoolWithTag(NonPagedPoolNx)` from Windows 8, `NonPagedPool` before, then zeroed by the port |
+//! | `ExAllocatePool2(POOL_FLAG_PAGED)` | `ExAllocatePoolWithTag(PagedPool)`, zeroed |
+//! | (cache-aligned pool) | always `ExAllocatePoolWithTag(...CacheAligned)`, zeroed |
 //! | `MdlMappingNoExecute` in `MmMapLockedPagesSpecifyCache` (Windows 8) | no flag (older kernels reject unknown priority bits) |
 //!
 //! [`init`] runs at PASSIVE_LEVEL (`MmGetSystemRoutineAddress` requires it) from
@@ -156,23 +158,57 @@ pub fn has_ex_allocate_pool2() -> bool {
     store::get().is_some_and(|f| f.ex_allocate_pool2 != 0)
 }
 
+/// The kinds of pool the port hands out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    NonPaged,
+    Paged,
+    NonPagedCacheAligned,
+    PagedCacheAligned,
+}
+
+impl PoolKind {
+    pub fn is_paged(self) -> bool {
+        matches!(self, PoolKind::Paged | PoolKind::PagedCacheAligned)
+    }
+}
+
 /// Zeroed, no-execute where the kernel can say so, non-paged pool of `size` bytes with `tag`,
 /// or NULL. At or below DISPATCH_LEVEL.
 pub fn allocate_nonpaged_zeroed(size: usize, tag: u32) -> PVOID {
+    allocate(PoolKind::NonPaged, size, tag)
+}
+
+/// Zeroed pool of `kind`, `size` bytes, `tag`, or NULL. Non-paged memory is no-execute where
+/// the kernel can say so. Paged kinds at or below APC_LEVEL, the others at or below
+/// DISPATCH_LEVEL.
+pub fn allocate(kind: PoolKind, size: usize, tag: u32) -> PVOID {
     let facts = store::get();
-    if let Some(pool2) = facts.map(|f| f.ex_allocate_pool2).filter(|&p| p != 0) {
+    let pool2 = facts.map(|f| f.ex_allocate_pool2).filter(|&p| p != 0);
+    let flags = match kind {
+        PoolKind::NonPaged => Some(POOL_FLAG_NON_PAGED),
+        PoolKind::Paged => Some(POOL_FLAG_PAGED),
+        // ExAllocatePool2 has no cache-aligned flag in the headers this port is built
+        // against; the legacy routine's cache-aligned types say it exactly.
+        PoolKind::NonPagedCacheAligned | PoolKind::PagedCacheAligned => None,
+    };
+    if let (Some(pool2), Some(flags)) = (pool2, flags) {
         // SAFETY: the kernel exported this address under the name ExAllocatePool2, whose
         // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns.
         let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2) };
-        // SAFETY: non-paged pool may be requested at or below DISPATCH_LEVEL.
-        return unsafe { pool2(POOL_FLAG_NON_PAGED, size, tag) };
+        // SAFETY: the caller respects the kind's IRQL limit (contract).
+        return unsafe { pool2(flags, size, tag) };
     }
-    let pool_type = if facts.is_some_and(|f| f.version >= NT_6_2) {
-        POOL_TYPE::NonPagedPoolNx
-    } else {
-        POOL_TYPE::NonPagedPool
+    let nx = facts.is_some_and(|f| f.version >= NT_6_2);
+    let pool_type = match (kind, nx) {
+        (PoolKind::NonPaged, true) => POOL_TYPE::NonPagedPoolNx,
+        (PoolKind::NonPaged, false) => POOL_TYPE::NonPagedPool,
+        (PoolKind::NonPagedCacheAligned, true) => POOL_TYPE::NonPagedPoolNxCacheAligned,
+        (PoolKind::NonPagedCacheAligned, false) => POOL_TYPE::NonPagedPoolCacheAligned,
+        (PoolKind::Paged, _) => POOL_TYPE::PagedPool,
+        (PoolKind::PagedCacheAligned, _) => POOL_TYPE::PagedPoolCacheAligned,
     };
-    // SAFETY: a pool type this kernel knows; at or below DISPATCH_LEVEL (contract).
+    // SAFETY: a pool type this kernel knows; the caller respects its IRQL limit (contract).
     let block = unsafe { ExAllocatePoolWithTag(pool_type, size, tag) };
     if !block.is_null() {
         // SAFETY: a fresh block of `size` writable bytes.

@@ -1,8 +1,12 @@
-//! Memory and timing helpers: `VideoPortZeroMemory`, `VideoPortMoveMemory`,
+//! Memory and timing helpers: `VideoPortZeroMemory`, `VideoPortZeroDeviceMemory`,
+//! `VideoPortMoveMemory`,
 //! `VideoPortCompareMemory`, `VideoPortStallExecution`, `VideoPortInterlockedExchange`,
 //! `VideoPortInterlockedIncrement`, `VideoPortInterlockedDecrement`.
 //!
 //! C interface (`video.h`): `VOID VideoPortZeroMemory(PVOID Destination, ULONG Length)`,
+//! `VOID VideoPortZeroDeviceMemory(PVOID Destination, ULONG Length)` (device memory from
+//! GetDeviceBase/MapMemory: written as registers, a byte at a time up to a 4-byte boundary,
+//! then 4 bytes at a time, never read),
 //! `VOID VideoPortMoveMemory(PVOID Destination, PVOID Source, ULONG Length)` (overlap allowed),
 //! `ULONG VideoPortCompareMemory(PVOID Source1, PVOID Source2, SIZE_T Length)` (the number of
 //! leading bytes that match, as RtlCompareMemory), `VOID VideoPortStallExecution(ULONG
@@ -76,7 +80,7 @@ pub unsafe extern "win64" fn VideoPortCompareMemory(
     Source1: PVOID,
     Source2: PVOID,
     Length: SIZE_T,
-) -> SIZE_T {
+) -> ULONG {
     if Length == 0 {
         return 0;
     }
@@ -93,7 +97,41 @@ pub unsafe extern "win64" fn VideoPortCompareMemory(
     while n < Length && unsafe { a.add(n).read() == b.add(n).read() } {
         n += 1;
     }
-    n
+    // video.h returns ULONG; a match longer than 4 GiB saturates.
+    ULONG::try_from(n).unwrap_or(ULONG::MAX)
+}
+
+/// `VideoPortZeroDeviceMemory`.
+///
+/// # Safety
+/// `Destination` is NULL or device memory mapped for `Length` bytes.
+#[no_mangle]
+pub unsafe extern "win64" fn VideoPortZeroDeviceMemory(Destination: PVOID, Length: ULONG) {
+    if Length == 0 {
+        return;
+    }
+    if Destination.is_null() {
+        null("VideoPortZeroDeviceMemory", 1);
+        return;
+    }
+    let start = Destination as usize;
+    let end = start + Length as usize;
+    let mut at = start;
+    // SAFETY: every address written lies in the mapped range (contract).
+    unsafe {
+        while at < end && (at % 4 != 0 || end - at < 4) {
+            super::registers::write_register(at as *mut u8, 0u8);
+            at += 1;
+        }
+        while end - at >= 4 {
+            super::registers::write_register(at as *mut u32, 0u32);
+            at += 4;
+        }
+        while at < end {
+            super::registers::write_register(at as *mut u8, 0u8);
+            at += 1;
+        }
+    }
 }
 
 /// `VideoPortStallExecution`: busy-waits (KeStallExecutionProcessor).

@@ -12,6 +12,11 @@
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
 //! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
+//! | `pool.rs` | VideoPortAllocatePool, VideoPortFreePool, VideoPortAllocateBuffer, VideoPortReleaseBuffer |
+//! | `event.rs` | VideoPortCreateEvent, DeleteEvent, SetEvent, ClearEvent, ReadStateEvent, WaitForSingleObject |
+//! | `spin_lock.rs` | VideoPortCreateSpinLock, DeleteSpinLock, AcquireSpinLock(AtDpcLevel), ReleaseSpinLock(FromDpcLevel) |
+//! | `time.rs` | VideoPortGetCurrentIrql, VideoPortQuerySystemTime, VideoPortQueryPerformanceCounter |
+//! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
 //! resources of the last START, the device-memory mappings handed out, the connected
@@ -26,12 +31,17 @@ pub mod bus;
 pub mod debug;
 pub mod dispatch;
 pub mod driver_data;
+pub mod event;
 pub mod initialize;
 pub mod interrupt;
 pub mod memory;
+pub(crate) mod objects;
 pub mod pnp;
+pub mod pool;
 pub mod registers;
 pub mod resources;
+pub mod spin_lock;
+pub mod time;
 
 use crate::device::PortDevice;
 use crate::sync::SpinLock;
@@ -69,6 +79,8 @@ pub struct PortState {
     pub(crate) dpc: UnsafeCell<KDPC>,
     /// Serialises HwStartIO calls (a synchronization event, signalled = free).
     pub(crate) start_io: UnsafeCell<KEVENT>,
+    /// The miniport's pool blocks, events and spin locks.
+    pub(crate) objects: SpinLock<objects::Objects>,
 }
 
 impl PortState {
@@ -86,6 +98,7 @@ impl PortState {
             bus: SpinLock::new(None),
             dpc: UnsafeCell::new(dpc),
             start_io: UnsafeCell::new(event),
+            objects: SpinLock::new(objects::Objects::new()),
         }
     }
 

@@ -46,7 +46,7 @@ unsafe fn read_register<T: Copy + Into<u64> + TryFrom<u64>>(address: *const T) -
 /// # Safety
 /// `address` is a device register mapped by GetDeviceBase.
 #[inline]
-unsafe fn write_register<T: Copy + Into<u64>>(address: *mut T, value: T) {
+pub(super) unsafe fn write_register<T: Copy + Into<u64>>(address: *mut T, value: T) {
     #[cfg(target_os = "windows")]
     // SAFETY: a mapped device register (contract).
     unsafe {

@@ -1,0 +1,416 @@
+//! The kernel-object families a miniport gets from the port: pool (VideoPortAllocatePool,
+//! FreePool, AllocateBuffer, ReleaseBuffer), events, spin locks, IRQL and time, and
+//! VideoPortZeroDeviceMemory. Each works as documented, refuses foreign/stale/garbage handles
+//! with a report, and what a miniport leaves behind is reported and freed at removal.
+
+mod port_support;
+
+use core::ptr::null_mut;
+use ddk_sys::*;
+use ntsim::{DeviceNode, Driver, Machine, MachineConfig};
+use port_support::*;
+use std::sync::atomic::Ordering;
+use videoprt::port::event::*;
+use videoprt::port::memory::VideoPortZeroDeviceMemory;
+use videoprt::port::pool::*;
+use videoprt::port::registers::VideoPortReadRegisterUlong;
+use videoprt::port::spin_lock::*;
+use videoprt::port::time::*;
+use videoprt::report::{port_code, VIDEOPRT_RS_CHECK};
+
+fn port(code: u32) -> (u32, u32) {
+    (VIDEOPRT_RS_CHECK, code)
+}
+
+/// 0xE6/0x13: called above the routine's IRQL limit.
+const WRONG_IRQL: (u32, u32) = (0xE6, 0x13);
+
+/// A started test device and its miniport extension.
+struct Started {
+    machine: Machine,
+    driver: Option<Driver>,
+    node: Option<DeviceNode>,
+    hw: PVOID,
+}
+
+fn start() -> (Started, ntsim::EnterGuard) {
+    let machine = Machine::new(MachineConfig::default());
+    let g = machine.enter();
+    let pdo = machine.plug_pci_device(Box::new(TestDevice::default()));
+    let driver = machine
+        .load_driver("vprstest", driver_entry)
+        .expect("DriverEntry");
+    let node = machine.start_device(&driver, pdo).expect("START");
+    let hw = LAST_HW.load(Ordering::SeqCst) as PVOID;
+    (
+        Started {
+            machine,
+            driver: Some(driver),
+            node: Some(node),
+            hw,
+        },
+        g,
+    )
+}
+
+impl Started {
+    fn remove(&mut self) {
+        if let Some(node) = self.node.take() {
+            assert_eq!(self.machine.remove_device(node), STATUS_SUCCESS);
+        }
+        if let Some(driver) = self.driver.take() {
+            self.machine.unload_driver(driver);
+        }
+    }
+}
+
+fn at_dispatch<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: raised and lowered on this thread.
+    let old = unsafe { KeRaiseIrql(DISPATCH_LEVEL) };
+    let r = f();
+    // SAFETY: back to the level before the raise.
+    unsafe { KeLowerIrql(old) };
+    r
+}
+
+#[test]
+fn pool_blocks_of_every_type_are_zeroed_tagged_and_freed_once() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    let tag = u32::from_le_bytes(*b"Mini");
+    let before = s.machine.pool_stats().outstanding;
+    for pool_type in [
+        VP_POOL_TYPE::VpNonPagedPool,
+        VP_POOL_TYPE::VpPagedPool,
+        VP_POOL_TYPE::VpNonPagedPoolCacheAligned,
+        VP_POOL_TYPE::VpPagedPoolCacheAligned,
+    ] {
+        // SAFETY: a live extension.
+        let p = unsafe { VideoPortAllocatePool(s.hw, pool_type, 300, tag) }.cast::<u8>();
+        assert!(!p.is_null(), "{pool_type:?}");
+        // SAFETY: 300 bytes were allocated.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(p, 300) };
+        assert!(bytes.iter().all(|&b| b == 0), "zeroed");
+        bytes.fill(0x5A);
+        if pool_type.0 >= 4 {
+            assert_eq!(p as usize % 64, 0, "cache aligned");
+        }
+        // SAFETY: freed once.
+        unsafe { VideoPortFreePool(s.hw, p.cast()) };
+    }
+    assert_eq!(s.machine.pool_stats().outstanding, before);
+
+    // The obsolete pair: paged pool, NO_ERROR.
+    let mut buffer: PVOID = null_mut();
+    // SAFETY: a live extension and a writable out pointer.
+    let status = unsafe { VideoPortAllocateBuffer(s.hw, 64, &mut buffer) };
+    assert_eq!(status, NO_ERROR);
+    assert!(!buffer.is_null());
+    // SAFETY: freed once.
+    unsafe { VideoPortReleaseBuffer(s.hw, buffer) };
+    assert!(take_codes(&s.machine).is_empty());
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn pool_misuse_is_reported_and_nothing_is_freed_twice() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    let tag = u32::from_le_bytes(*b"Mini");
+    // SAFETY: a live extension.
+    let p = unsafe { VideoPortAllocatePool(s.hw, VP_POOL_TYPE::VpNonPagedPool, 32, tag) };
+    assert!(!p.is_null());
+    // SAFETY: each call is refused before anything is touched.
+    unsafe {
+        VideoPortFreePool(s.hw, p);
+        VideoPortFreePool(s.hw, p); // twice
+        let mut local = 0u64;
+        VideoPortFreePool(s.hw, (&mut local as *mut u64).cast()); // never allocated here
+        VideoPortFreePool(s.hw, null_mut());
+        VideoPortFreePool((&mut local as *mut u64).cast(), p); // not an extension
+        assert!(VideoPortAllocatePool(s.hw, VP_POOL_TYPE(2), 8, tag).is_null());
+        let paged_at_dispatch =
+            at_dispatch(|| VideoPortAllocatePool(s.hw, VP_POOL_TYPE::VpPagedPool, 8, tag));
+        assert!(paged_at_dispatch.is_null());
+        assert!(VideoPortAllocatePool(s.hw, VP_POOL_TYPE::VpNonPagedPool, 0, tag).is_null());
+        assert_eq!(
+            VideoPortAllocateBuffer(s.hw, 8, null_mut()),
+            ERROR_INVALID_PARAMETER
+        );
+    }
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::NULL_ARGUMENT),
+            port(port_code::UNKNOWN_DEVICE_EXTENSION),
+            port(port_code::BAD_ARGUMENT),
+            WRONG_IRQL,
+            port(port_code::NULL_ARGUMENT),
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn a_block_left_at_removal_is_reported_and_freed() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: a live extension.
+    let p = unsafe {
+        VideoPortAllocatePool(
+            s.hw,
+            VP_POOL_TYPE::VpPagedPool,
+            100,
+            u32::from_le_bytes(*b"Left"),
+        )
+    };
+    assert!(!p.is_null());
+    let mut e: PEVENT = null_mut();
+    let mut l: PSPIN_LOCK = null_mut();
+    // SAFETY: a live extension and writable out pointers.
+    unsafe {
+        assert_eq!(VideoPortCreateEvent(s.hw, 0, null_mut(), &mut e), NO_ERROR);
+        assert_eq!(VideoPortCreateSpinLock(s.hw, &mut l), NO_ERROR);
+    }
+    s.remove();
+    let left: Vec<_> = s
+        .machine
+        .take_violations()
+        .into_iter()
+        .filter(|v| v.bugcheck == VIDEOPRT_RS_CHECK && v.code == port_code::OBJECT_LEFT)
+        .map(|v| (v.params[0], v.params[1]))
+        .collect();
+    assert_eq!(
+        left,
+        vec![(1, p as u64), (3, e as u64), (4, l as u64)],
+        "pool block, event and spin lock, each named"
+    );
+    // Freed by the port: nothing leaks.
+    s.machine.assert_clean();
+}
+
+#[test]
+fn events_signal_clear_and_wait_as_documented() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    let mut notification: PEVENT = null_mut();
+    let mut sync: PEVENT = null_mut();
+    let zero = PHYSICAL_ADDRESS(0);
+    // SAFETY: a live extension, valid out pointers, and events created here.
+    unsafe {
+        assert_eq!(
+            VideoPortCreateEvent(
+                s.hw,
+                NOTIFICATION_EVENT | INITIAL_EVENT_SIGNALED,
+                null_mut(),
+                &mut notification
+            ),
+            NO_ERROR
+        );
+        assert_eq!(
+            VideoPortCreateEvent(s.hw, SYNCHRONIZATION_EVENT, null_mut(), &mut sync),
+            NO_ERROR
+        );
+        assert_ne!(VideoPortReadStateEvent(s.hw, notification), 0);
+        assert_eq!(VideoPortReadStateEvent(s.hw, sync), 0);
+
+        // A notification event stays signalled through waits; clearing it makes a zero
+        // timeout time out.
+        let mut z = zero;
+        assert_eq!(
+            VideoPortWaitForSingleObject(s.hw, notification.cast(), &mut z),
+            NO_ERROR
+        );
+        assert_ne!(VideoPortReadStateEvent(s.hw, notification), 0);
+        VideoPortClearEvent(s.hw, notification);
+        assert_eq!(
+            VideoPortWaitForSingleObject(s.hw, notification.cast(), &mut z),
+            WAIT_TIMEOUT
+        );
+
+        // Setting returns the previous state; a synchronization event is consumed by a wait.
+        assert_eq!(VideoPortSetEvent(s.hw, sync), 0);
+        assert_ne!(VideoPortSetEvent(s.hw, sync), 0);
+        assert_eq!(
+            VideoPortWaitForSingleObject(s.hw, sync.cast(), null_mut()),
+            NO_ERROR
+        );
+        assert_eq!(VideoPortReadStateEvent(s.hw, sync), 0);
+        // At DISPATCH_LEVEL with a zero timeout: allowed.
+        assert_eq!(
+            at_dispatch(|| VideoPortWaitForSingleObject(s.hw, sync.cast(), &mut z)),
+            WAIT_TIMEOUT
+        );
+        // A relative timeout expires on the simulated clock.
+        let mut ten_ms = PHYSICAL_ADDRESS(-100_000);
+        let before = s.machine.clock_us();
+        assert_eq!(
+            VideoPortWaitForSingleObject(s.hw, sync.cast(), &mut ten_ms),
+            WAIT_TIMEOUT
+        );
+        assert!(s.machine.clock_us() >= before + 10_000);
+
+        assert_eq!(VideoPortDeleteEvent(s.hw, notification), NO_ERROR);
+        assert_eq!(VideoPortDeleteEvent(s.hw, sync), NO_ERROR);
+    }
+    assert!(take_codes(&s.machine).is_empty());
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn event_misuse_is_reported() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    let mut e: PEVENT = null_mut();
+    let mut garbage = [0u64; 8];
+    let garbage = garbage.as_mut_ptr().cast::<VIDEO_PORT_EVENT>();
+    // SAFETY: every misuse is refused before an event is touched.
+    unsafe {
+        assert_eq!(
+            VideoPortCreateEvent(s.hw, 0x10, null_mut(), &mut e),
+            ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            VideoPortCreateEvent(s.hw, 0, null_mut(), null_mut()),
+            ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(VideoPortCreateEvent(s.hw, 0, null_mut(), &mut e), NO_ERROR);
+        assert_eq!(VideoPortDeleteEvent(s.hw, e), NO_ERROR);
+        // Stale (deleted), garbage and NULL events.
+        assert_eq!(VideoPortSetEvent(s.hw, e), 0);
+        assert_eq!(VideoPortDeleteEvent(s.hw, e), ERROR_INVALID_PARAMETER);
+        VideoPortClearEvent(s.hw, garbage);
+        assert_eq!(VideoPortReadStateEvent(s.hw, null_mut()), 0);
+        assert_eq!(
+            VideoPortWaitForSingleObject(s.hw, garbage.cast(), null_mut()),
+            ERROR_INVALID_PARAMETER
+        );
+        // A real event of this device, but a non-zero wait at DISPATCH_LEVEL.
+        assert_eq!(VideoPortCreateEvent(s.hw, 0, null_mut(), &mut e), NO_ERROR);
+        let mut second = PHYSICAL_ADDRESS(-10_000_000);
+        assert_eq!(
+            at_dispatch(|| VideoPortWaitForSingleObject(s.hw, e.cast(), &mut second)),
+            ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(VideoPortDeleteEvent(s.hw, e), NO_ERROR);
+    }
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::NULL_ARGUMENT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::NULL_ARGUMENT),
+            port(port_code::UNKNOWN_OBJECT),
+            WRONG_IRQL,
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn spin_locks_raise_to_dispatch_and_refuse_unknown_locks() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    let mut lock: PSPIN_LOCK = null_mut();
+    // SAFETY: a live extension, a lock created here, acquire/release pairs.
+    unsafe {
+        assert_eq!(VideoPortCreateSpinLock(s.hw, &mut lock), NO_ERROR);
+        let mut old = 0xFFu8;
+        VideoPortAcquireSpinLock(s.hw, lock, &mut old);
+        assert_eq!(old, PASSIVE_LEVEL);
+        assert_eq!(VideoPortGetCurrentIrql(), DISPATCH_LEVEL);
+        VideoPortReleaseSpinLock(s.hw, lock, old);
+        assert_eq!(VideoPortGetCurrentIrql(), PASSIVE_LEVEL);
+        at_dispatch(|| {
+            VideoPortAcquireSpinLockAtDpcLevel(s.hw, lock);
+            VideoPortReleaseSpinLockFromDpcLevel(s.hw, lock);
+        });
+        assert!(take_codes(&s.machine).is_empty());
+
+        // Misuse: an unknown lock is neither taken nor released, and the IRQL comes back.
+        let mut fake = 0usize;
+        let fake = (&mut fake as *mut usize).cast::<VIDEO_PORT_SPIN_LOCK>();
+        VideoPortAcquireSpinLock(s.hw, fake, &mut old);
+        assert_eq!(VideoPortGetCurrentIrql(), PASSIVE_LEVEL);
+        VideoPortAcquireSpinLockAtDpcLevel(s.hw, lock); // not at DISPATCH_LEVEL
+        assert_eq!(VideoPortDeleteSpinLock(s.hw, lock), NO_ERROR);
+        assert_eq!(VideoPortDeleteSpinLock(s.hw, lock), ERROR_INVALID_PARAMETER);
+        VideoPortAcquireSpinLock(s.hw, lock, &mut old); // deleted
+        assert_eq!(old, PASSIVE_LEVEL);
+        assert_eq!(
+            VideoPortCreateSpinLock(s.hw, null_mut()),
+            ERROR_INVALID_PARAMETER
+        );
+    }
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::UNKNOWN_OBJECT),
+            port(port_code::NULL_ARGUMENT),
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn irql_system_time_and_the_performance_counter_follow_the_machine() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    assert_eq!(VideoPortGetCurrentIrql(), PASSIVE_LEVEL);
+    assert_eq!(at_dispatch(|| VideoPortGetCurrentIrql()), DISPATCH_LEVEL);
+    let mut t0 = PHYSICAL_ADDRESS(0);
+    let mut t1 = PHYSICAL_ADDRESS(0);
+    let mut frequency = 0i64;
+    // SAFETY: writable locals; a live extension.
+    let (c0, c1) = unsafe {
+        VideoPortQuerySystemTime(&mut t0);
+        let c0 = VideoPortQueryPerformanceCounter(s.hw, &mut frequency);
+        KeStallExecutionProcessor(2_000);
+        VideoPortQuerySystemTime(&mut t1);
+        (c0, VideoPortQueryPerformanceCounter(s.hw, null_mut()))
+    };
+    // 2026 or later, in 100 ns units since 1601; 2 ms of stall is 20,000 units.
+    assert!(t0.0 >= 134_116_992_000_000_000, "{}", t0.0);
+    assert_eq!(t1.0 - t0.0, 20_000);
+    assert_eq!(frequency, 10_000_000);
+    assert_eq!(c1 - c0, 20_000);
+    // SAFETY: NULL is refused.
+    unsafe { VideoPortQuerySystemTime(null_mut()) };
+    assert_eq!(take_codes(&s.machine), vec![port(port_code::NULL_ARGUMENT)]);
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn zero_device_memory_writes_zeros_as_registers() {
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: the extension's BAR0 mapping, from HwFindAdapter.
+    let bar0 = unsafe { (*s.hw.cast::<Extension>()).bar0 };
+    let scratch = bar0.wrapping_add(REG_SCRATCH as usize).cast::<u32>();
+    // SAFETY: SCRATCH is a register of the mapped BAR.
+    unsafe {
+        videoprt::port::registers::VideoPortWriteRegisterUlong(scratch, 0xDEAD_BEEF);
+        VideoPortZeroDeviceMemory(scratch.cast(), 4);
+        assert_eq!(VideoPortReadRegisterUlong(scratch), 0);
+        // Unaligned head and tail: byte writes (the model ignores bytes outside SCRATCH).
+        VideoPortZeroDeviceMemory(bar0.wrapping_add(0x11).cast(), 7);
+        VideoPortZeroDeviceMemory(null_mut(), 4);
+    }
+    assert_eq!(take_codes(&s.machine), vec![port(port_code::NULL_ARGUMENT)]);
+    s.remove();
+    s.machine.assert_clean();
+}
