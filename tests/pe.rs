@@ -271,6 +271,11 @@ pub fn def_public_exports(def: &str) -> Vec<String> {
     names
 }
 
+/// Names the import libraries offer besides the exports, and the export each binds to:
+/// mingw-w64's video.h spells VideoPortUnlockBuffer "VideoPortUnLockBuffer", a name no
+/// videoprt.sys exports.
+pub const IMPORT_ALIASES: &[(&str, &str)] = &[("VideoPortUnLockBuffer", "VideoPortUnlockBuffer")];
+
 /// What an import library says: for each symbol, the DLL it binds to.
 pub fn import_library_symbols(path: &Path) -> Result<BTreeMap<String, String>, String> {
     use object::read::archive::ArchiveFile;

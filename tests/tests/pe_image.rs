@@ -286,3 +286,84 @@ fn c_miniport_images_from_both_linkers_import_the_same_functions() {
         assert!(facts.exports.is_empty(), "exports {:?}", facts.exports);
     }
 }
+
+/// A miniport written against mingw-w64's own video.h (which spells the unlock routine
+/// `VideoPortUnLockBuffer`) links unmodified with either import library, and the image imports
+/// the name videoprt_rs.sys exports.
+#[test]
+fn a_miniport_written_against_mingw_headers_alone_links_with_both_import_libraries() {
+    built_images();
+    let dir = std::env::temp_dir().join(format!("videoprt-rs-mingw-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("mingw_only.c");
+    std::fs::write(
+        &source,
+        "#include <ntdef.h>\n#include <ddk/miniport.h>\n#include <ddk/video.h>\n\
+         ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2)\n\
+         {\n    VideoPortUnLockBuffer(Context1, Context2);\n    return 0;\n}\n",
+    )
+    .unwrap();
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let flags = ["-O2", "-ffreestanding", "-fno-builtin", "-Wall", "-Werror"];
+
+    // GNU ld + libvideoprt_rs.a.
+    let gnu = dir.join("gnu.sys");
+    run(std::process::Command::new("x86_64-w64-mingw32-gcc")
+        .args(flags)
+        .args([
+            "-nostdlib",
+            "-Wl,--subsystem,native",
+            "-Wl,--entry,DriverEntry",
+            "-o",
+        ])
+        .arg(&gnu)
+        .arg(&source)
+        .arg(drivers_dir().join("libvideoprt_rs.a")));
+
+    // lld-link + videoprt_rs.lib.
+    let object = dir.join("mingw_only.obj");
+    run(std::process::Command::new("x86_64-w64-mingw32-gcc")
+        .args(flags)
+        .arg("-c")
+        .arg("-o")
+        .arg(&object)
+        .arg(&source));
+    let libdir = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .expect("rustc");
+    let lld = Path::new(String::from_utf8_lossy(&libdir.stdout).trim())
+        .parent()
+        .expect("a toolchain lib dir")
+        .join("bin/rust-lld");
+    let lld_image = dir.join("lld.sys");
+    run(std::process::Command::new(lld)
+        .args(["-flavor", "link", "/NOLOGO", "/MACHINE:X64", "/DRIVER"])
+        .args(["/SUBSYSTEM:NATIVE", "/ENTRY:DriverEntry", "/NODEFAULTLIB"])
+        .arg(format!("/OUT:{}", lld_image.display()))
+        .arg(&object)
+        .arg(drivers_dir().join("videoprt_rs.lib")));
+
+    for image in [&gnu, &lld_image] {
+        let facts = PeFacts::read(image).unwrap();
+        let imports = facts
+            .imports
+            .get("videoprt_rs.sys")
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !imports.is_empty() && imports.iter().all(|n| n == "VideoPortUnlockBuffer"),
+            "{}: imports {:?}",
+            image.display(),
+            facts.imports
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

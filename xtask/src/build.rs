@@ -49,12 +49,25 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
         }
         images.push(sys);
     }
-    // lld-link writes the MSVC-format import library during the link (/IMPLIB); the .def's
-    // LIBRARY line makes it name videoprt_rs.sys.
-    copy(
-        &built.join("videoprt_rs.dll.lib"),
-        &out.join("videoprt_rs.lib"),
-    )?;
+    // The import libraries come from one import list: the .def's public exports, plus
+    // mingw-w64's spelling VideoPortUnLockBuffer bound to the exported VideoPortUnlockBuffer
+    // (`name == export`), so a miniport written against mingw's video.h links unmodified.
+    let def = std::fs::read_to_string(workspace_root().join("videoprt_rs.def"))
+        .map_err(|e| format!("videoprt_rs.def: {e}"))?;
+    let import_def = out.join("videoprt_rs.imports.def");
+    std::fs::write(&import_def, import_list(&def))
+        .map_err(|e| format!("{}: {e}", import_def.display()))?;
+    shell::step("making videoprt_rs.lib (llvm-dlltool, MSVC short-import format)");
+    shell::run(Command::new("llvm-dlltool").current_dir(&out).args([
+        "-m",
+        "i386:x86-64",
+        "-D",
+        "videoprt_rs.sys",
+        "-d",
+        "videoprt_rs.imports.def",
+        "-l",
+        "videoprt_rs.lib",
+    ]))?;
     // GNU ld mislinks MSVC short-import libraries (it writes an import table the loader never
     // patches), so GNU toolchains get a dlltool-made archive instead.
     shell::step("making libvideoprt_rs.a (x86_64-w64-mingw32-dlltool)");
@@ -66,12 +79,17 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
                 "--machine",
                 "i386:x86-64",
                 "--input-def",
-                &workspace_root().join("videoprt_rs.def").to_string_lossy(),
+                "videoprt_rs.imports.def",
                 "--dllname",
                 "videoprt_rs.sys",
                 "--output-lib",
                 "libvideoprt_rs.a",
             ]),
+    )?;
+    // The header C miniports include, next to the libraries they link.
+    copy(
+        &workspace_root().join("c-miniport/include/videoprt_rs.h"),
+        &out.join("videoprt_rs.h"),
     )?;
 
     images.extend(c_miniport(&out)?);
@@ -86,6 +104,19 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
         out.join("libvideoprt_rs.a").display()
     );
     Ok(images)
+}
+
+/// The import list of `videoprt_rs.def`: its public exports (not the loader's PRIVATE entry
+/// points) and the aliases C miniports may use.
+fn import_list(def: &str) -> String {
+    let mut list = String::from("LIBRARY videoprt_rs.sys\nEXPORTS\n");
+    for name in workspace_tests::pe::def_public_exports(def) {
+        list.push_str(&format!("    {name}\n"));
+    }
+    for (alias, export) in workspace_tests::pe::IMPORT_ALIASES {
+        list.push_str(&format!("    {alias} == {export}\n"));
+    }
+    list
 }
 
 /// Compiler flags of the C edu miniport (c-miniport/edu_miniport.c) for Windows: freestanding

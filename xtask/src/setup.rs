@@ -12,6 +12,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("mingw-w64", "x86_64-w64-mingw32-dlltool"),
     ("clang", "clang"),
     ("llvm", "llvm-readobj"),
+    ("llvm", "llvm-dlltool"),
 ];
 
 pub fn ensure_all() -> Result<(), String> {
