@@ -11,8 +11,8 @@
  * videoprt_host.h instead, with fixed-width integers sized as on Windows x64.
  *
  * The list of functions below is exactly the public EXPORTS of videoprt_rs.def, in its order;
- * the same test fails if the two drift apart. The registry,
- * timer, event and mapping functions of video.h are not exported (see README) and so are not
+ * the same test fails if the two drift apart. The timer,
+ * event and mapping functions of video.h are not exported (see README) and so are not
  * redeclared: a miniport that calls them links against an export that does not exist.
  *
  * Known differences from mingw-w64's ddk/video.h, and why:
@@ -78,6 +78,8 @@ VPAPI PDMA NTAPI VideoPortDoDma(
     PVOID HwDeviceExtension,
     PDMA pDma,
     DMA_FLAGS DmaFlags);
+VPAPI VP_STATUS NTAPI VideoPortFlushRegistry(
+    PVOID HwDeviceExtension);
 VPAPI VOID NTAPI VideoPortFreeCommonBuffer(
     PVOID HwDeviceExtension,
     ULONG Length,
@@ -129,6 +131,15 @@ VPAPI PVOID NTAPI VideoPortGetDmaContext(
 VPAPI PVOID NTAPI VideoPortGetMdl(
     PVOID HwDeviceExtension,
     PDMA pDma);
+VPAPI VP_STATUS NTAPI VideoPortGetRegistryParameters(
+    PVOID HwDeviceExtension,
+    PWSTR ParameterName,
+    UCHAR IsParameterFileName,
+    PMINIPORT_GET_REGISTRY_ROUTINE CallbackRoutine,
+    PVOID Context);
+VPAPI VP_STATUS NTAPI VideoPortGetVersion(
+    PVOID HwDeviceExtension,
+    PVPOSVERSIONINFO pVpOsVersionInfo);
 VPAPI ULONG NTAPI VideoPortInitialize(
     PVOID Argument1,
     PVOID Argument2,
@@ -230,6 +241,11 @@ VPAPI VOID NTAPI VideoPortSetDmaContext(
     PVOID HwDeviceExtension,
     PDMA pDma,
     PVOID InstanceContext);
+VPAPI VP_STATUS NTAPI VideoPortSetRegistryParameters(
+    PVOID HwDeviceExtension,
+    PWSTR ValueName,
+    PVOID ValueData,
+    ULONG ValueLength);
 VPAPI BOOLEAN NTAPI VideoPortSignalDmaComplete(
     PVOID HwDeviceExtension,
     PDMA pDmaHandle);

@@ -11,6 +11,8 @@
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
 //! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
+//! | `registry.rs` | VideoPortGetRegistryParameters, VideoPortSetRegistryParameters, VideoPortFlushRegistry (the device's driver key) |
+//! | `version.rs` | VideoPortGetVersion (RtlGetVersion) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
@@ -31,7 +33,9 @@ pub mod interrupt;
 pub mod memory;
 pub mod pnp;
 pub mod registers;
+pub mod registry;
 pub mod resources;
+pub mod version;
 
 use crate::device::PortDevice;
 use crate::sync::SpinLock;
