@@ -26,6 +26,7 @@ fn open_driver_key(pdo: ntsim::Pdo, access: ACCESS_MASK) -> (NTSTATUS, HANDLE) {
     let mut key: HANDLE = null_mut();
     // SAFETY: a PDO of the entered machine and a writable handle slot.
     let status =
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         unsafe { IoOpenDeviceRegistryKey(pdo.as_ptr(), PLUGPLAY_REGKEY_DRIVER, access, &mut key) };
     (status, key)
 }
@@ -110,8 +111,10 @@ fn values_round_trip_through_the_driver_key_and_the_harness_sees_them() {
     assert_eq!(status, STATUS_SUCCESS);
     assert_eq!(&buffer[12..15], &[1, 2, 3]);
 
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     assert_eq!(unsafe { ZwFlushKey(key) }, STATUS_SUCCESS);
     assert_eq!(machine.registry_flushes(), 1);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     assert_eq!(unsafe { ZwClose(key) }, STATUS_SUCCESS);
     machine.assert_clean();
 }
@@ -134,6 +137,7 @@ fn short_buffers_get_the_size_they_need_and_missing_values_are_not_found() {
     assert_eq!(u32::from_le_bytes(buffer[8..12].try_into().unwrap()), 100);
     assert!(buffer[12..].iter().all(|&b| b == 0xAA), "no partial data");
     assert_eq!(query(key, "Nothing", 64).0, STATUS_OBJECT_NAME_NOT_FOUND);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     machine.assert_clean();
 }
@@ -150,12 +154,14 @@ fn the_registry_is_per_device_and_per_machine_and_outlives_handles() {
         .starts_with("\\Registry\\Machine\\System\\CurrentControlSet\\Control\\Class\\"));
     let (_, key) = open_driver_key(a, KEY_WRITE);
     assert_eq!(set(key, "Only", REG_SZ, &[b'a', 0, 0, 0]), STATUS_SUCCESS);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     assert!(machine.registry_value(a, "Only").is_some());
     assert_eq!(machine.registry_value(b, "Only"), None);
     // Another open of the same key sees it.
     let (_, key) = open_driver_key(a, KEY_READ);
     assert_eq!(query(key, "Only", 64).0, STATUS_SUCCESS);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     // Another machine has its own registry.
     drop(_g);
@@ -192,8 +198,10 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
         set(key, "V", REG_DWORD, &1u32.to_le_bytes()),
         STATUS_SUCCESS
     );
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     // Again: opened, not created.
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwCreateKey(
             &mut key,
@@ -209,6 +217,7 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
         (status, disposition),
         (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
     );
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     assert_eq!(
         machine.registry_value(pdo, "sub\\v").unwrap().data,
@@ -218,6 +227,7 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
     // Two missing levels at once: the parent does not exist.
     let mut deep = name("X\\Y");
     let mut oa = OBJECT_ATTRIBUTES::new(&mut deep.s, OBJ_KERNEL_HANDLE, root);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwCreateKey(
             &mut key,
@@ -231,13 +241,17 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
     };
     assert_eq!(status, STATUS_OBJECT_NAME_NOT_FOUND);
     // ZwOpenKey never creates.
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe { ZwOpenKey(&mut key, KEY_READ, &mut oa) };
     assert_eq!(status, STATUS_OBJECT_NAME_NOT_FOUND);
     machine.set_registry_value(pdo, "X\\Y\\Z", REG_DWORD, &2u32.to_le_bytes());
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe { ZwOpenKey(&mut key, KEY_READ, &mut oa) };
     assert_eq!(status, STATUS_SUCCESS);
     assert_eq!(query(key, "Z", 64).0, STATUS_SUCCESS);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(root) };
     machine.assert_clean();
 }
@@ -258,6 +272,7 @@ fn access_rights_are_enforced() {
     let mut sub = name("Sub");
     let mut oa = OBJECT_ATTRIBUTES::new(&mut sub.s, OBJ_KERNEL_HANDLE, read_only);
     let mut key: HANDLE = null_mut();
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwCreateKey(
             &mut key,
@@ -270,6 +285,7 @@ fn access_rights_are_enforced() {
         )
     };
     assert_eq!(status, STATUS_ACCESS_DENIED);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe {
         ZwClose(read_only);
         ZwClose(write_only);
@@ -283,13 +299,16 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
     let _g = machine.enter();
     let pdo = machine.create_pdo("gpu");
     let (_, key) = open_driver_key(pdo, KEY_ALL_ACCESS);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     assert_eq!(unsafe { ZwClose(key) }, STATUS_SUCCESS);
-    let bad = (ntsim_code::BAD_HANDLE, "");
     let check = |status: NTSTATUS, expected: NTSTATUS, words: &str| {
         assert_eq!(status, expected);
         let v = machine.take_violations();
         assert_eq!(v.len(), 1, "{v:?}");
-        assert_eq!((v[0].bugcheck, v[0].code), (bugcheck::NTSIM_CHECK, bad.0));
+        assert_eq!(
+            (v[0].bugcheck, v[0].code),
+            (bugcheck::NTSIM_CHECK, ntsim_code::BAD_HANDLE)
+        );
         assert!(v[0].message.contains(words), "{}", v[0].message);
     };
     check(
@@ -303,16 +322,19 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
         "already closed",
     );
     check(
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         unsafe { ZwFlushKey(key) },
         STATUS_INVALID_HANDLE,
         "already closed",
     );
     check(
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         unsafe { ZwClose(key) },
         STATUS_INVALID_HANDLE,
         "closed twice",
     );
     check(
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         unsafe { ZwClose(0x1234 as HANDLE) },
         STATUS_INVALID_HANDLE,
         "not an open handle",
@@ -340,9 +362,11 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
         STATUS_OBJECT_TYPE_MISMATCH,
         "not a registry key",
     );
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(file) };
     machine.assert_clean();
     let _o = other.enter();
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(foreign) };
     other.assert_clean();
 }
@@ -355,6 +379,7 @@ fn malformed_arguments_are_reported() {
     // Not a PDO, bad flags: STATUS_INVALID_PARAMETER as documented (no report).
     let mut key: HANDLE = null_mut();
     let mut not_a_pdo = [0u8; 512];
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         IoOpenDeviceRegistryKey(
             not_a_pdo.as_mut_ptr().cast(),
@@ -364,6 +389,7 @@ fn malformed_arguments_are_reported() {
         )
     };
     assert_eq!(status, STATUS_INVALID_PARAMETER);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         IoOpenDeviceRegistryKey(
             pdo.as_ptr(),
@@ -375,6 +401,7 @@ fn malformed_arguments_are_reported() {
     assert_eq!(status, STATUS_INVALID_PARAMETER);
     assert!(machine.take_violations().is_empty());
     let arg = (bugcheck::NTSIM_CHECK, ntsim_code::BAD_ARGUMENT);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         IoOpenDeviceRegistryKey(pdo.as_ptr(), PLUGPLAY_REGKEY_DRIVER, KEY_READ, null_mut())
     };
@@ -382,15 +409,19 @@ fn malformed_arguments_are_reported() {
     assert_eq!(codes(&machine), vec![arg]);
 
     let (_, key) = open_driver_key(pdo, KEY_ALL_ACCESS);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe { ZwSetValueKey(key, null_mut(), 0, REG_DWORD, null_mut(), 0) };
     assert_eq!(status, STATUS_INVALID_PARAMETER);
     let mut n = name("V");
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe { ZwSetValueKey(key, &mut n.s, 0, REG_DWORD, null_mut(), 4) };
     assert_eq!(status, STATUS_INVALID_PARAMETER);
     let mut odd = name("V");
     odd.s.Length = 1;
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe { ZwSetValueKey(key, &mut odd.s, 0, REG_DWORD, null_mut(), 0) };
     assert_eq!(status, STATUS_INVALID_PARAMETER);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwQueryValueKey(
             key,
@@ -406,10 +437,12 @@ fn malformed_arguments_are_reported() {
     oa.Length = 24;
     let mut sub: HANDLE = null_mut();
     assert_eq!(
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         unsafe { ZwOpenKey(&mut sub, KEY_READ, &mut oa) },
         STATUS_INVALID_PARAMETER
     );
     assert_eq!(codes(&machine), vec![arg; 5]);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     machine.assert_clean();
 }
@@ -424,6 +457,7 @@ fn registry_routines_are_passive_level_only() {
     let old = unsafe { KeRaiseIrql(DISPATCH_LEVEL) };
     let status = set(key, "V", REG_DWORD, &[0; 4]);
     let (io_status, _) = open_driver_key(pdo, KEY_READ);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { KeLowerIrql(old) };
     assert_eq!(status, STATUS_INVALID_DEVICE_STATE);
     assert_eq!(io_status, STATUS_INVALID_DEVICE_STATE);
@@ -433,6 +467,7 @@ fn registry_routines_are_passive_level_only() {
         .iter()
         .all(|v| v.bugcheck == bugcheck::IRQL_NOT_LESS_OR_EQUAL));
     assert_eq!(machine.registry_value(pdo, "V"), None);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     machine.assert_clean();
 }
@@ -455,6 +490,7 @@ fn an_open_handle_is_a_leak() {
             .contains("{4d36e968-e325-11ce-bfc1-08002be10318}"),
         "{leaks}"
     );
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     unsafe { ZwClose(key) };
     assert!(machine.leaks().is_empty());
 }
@@ -507,6 +543,7 @@ fn files_open_read_and_report_their_size() {
         Status: STATUS_PENDING,
         Information: 0,
     };
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwQueryInformationFile(
             file,
@@ -518,6 +555,7 @@ fn files_open_read_and_report_their_size() {
     };
     assert_eq!(status, STATUS_SUCCESS);
     assert_eq!(info.EndOfFile.0, 5000);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
         ZwQueryInformationFile(
             file,
@@ -537,6 +575,7 @@ fn files_open_read_and_report_their_size() {
             Information: 0,
         };
         let mut at = LARGE_INTEGER::new(offset.unwrap_or(0) as u64);
+        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
         let status = unsafe {
             ZwReadFile(
                 file,
@@ -563,6 +602,7 @@ fn files_open_read_and_report_their_size() {
     assert_eq!(read(&mut buffer, None), (STATUS_END_OF_FILE, 0));
     assert_eq!(read(&mut buffer[..10], Some(4995)), (STATUS_SUCCESS, 5));
     assert_eq!(buffer[..5], contents[4995..]);
+    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     assert_eq!(unsafe { ZwClose(file) }, STATUS_SUCCESS);
 
     let (status, _, iosb) = open_file("\\SystemRoot\\missing.bin");
