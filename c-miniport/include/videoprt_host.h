@@ -245,6 +245,16 @@ typedef struct _VIDEO_HW_INITIALIZATION_DATA {
 
 typedef VOID (NTAPI *PMINIPORT_DPC_ROUTINE)(PVOID HwDeviceExtension, PVOID Context);
 typedef BOOLEAN (NTAPI *PMINIPORT_SYNCHRONIZE_ROUTINE)(PVOID Context);
+typedef VP_STATUS (NTAPI *PMINIPORT_GET_REGISTRY_ROUTINE)(PVOID HwDeviceExtension, PVOID Context,
+    PWSTR ValueName, PVOID ValueData, ULONG ValueLength);
+typedef struct _VPOSVERSIONINFO {
+    ULONG Size;
+    ULONG MajorVersion;
+    ULONG MinorVersion;
+    ULONG BuildNumber;
+    USHORT ServicePackMajor;
+    USHORT ServicePackMinor;
+} VPOSVERSIONINFO, *PVPOSVERSIONINFO;
 
 typedef struct _VP_DEVICE_DESCRIPTION {
     BOOLEAN ScatterGather;

@@ -111,6 +111,8 @@ VPAPI PDMA NTAPI VideoPortDoDma(
     PVOID HwDeviceExtension,
     PDMA pDma,
     DMA_FLAGS DmaFlags);
+VPAPI VP_STATUS NTAPI VideoPortFlushRegistry(
+    PVOID HwDeviceExtension);
 VPAPI VOID NTAPI VideoPortFreeCommonBuffer(
     PVOID HwDeviceExtension,
     ULONG Length,
@@ -166,6 +168,15 @@ VPAPI PVOID NTAPI VideoPortGetDmaContext(
 VPAPI PVOID NTAPI VideoPortGetMdl(
     PVOID HwDeviceExtension,
     PDMA pDma);
+VPAPI VP_STATUS NTAPI VideoPortGetRegistryParameters(
+    PVOID HwDeviceExtension,
+    PWSTR ParameterName,
+    UCHAR IsParameterFileName,
+    PMINIPORT_GET_REGISTRY_ROUTINE CallbackRoutine,
+    PVOID Context);
+VPAPI VP_STATUS NTAPI VideoPortGetVersion(
+    PVOID HwDeviceExtension,
+    PVPOSVERSIONINFO pVpOsVersionInfo);
 VPAPI ULONG NTAPI VideoPortInitialize(
     PVOID Argument1,
     PVOID Argument2,
@@ -288,6 +299,11 @@ VPAPI VOID NTAPI VideoPortSetDmaContext(
 VPAPI LONG NTAPI VideoPortSetEvent(
     PVOID HwDeviceExtension,
     PEVENT pEvent);
+VPAPI VP_STATUS NTAPI VideoPortSetRegistryParameters(
+    PVOID HwDeviceExtension,
+    PWSTR ValueName,
+    PVOID ValueData,
+    ULONG ValueLength);
 VPAPI BOOLEAN NTAPI VideoPortSignalDmaComplete(
     PVOID HwDeviceExtension,
     PDMA pDmaHandle);

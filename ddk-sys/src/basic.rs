@@ -114,6 +114,42 @@ impl Default for RTL_OSVERSIONINFOW {
     }
 }
 
+/// `RTL_OSVERSIONINFOEXW`: `RTL_OSVERSIONINFOW` plus the service pack, suite and product type.
+/// `dwOSVersionInfoSize` is 284.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RTL_OSVERSIONINFOEXW {
+    pub dwOSVersionInfoSize: u32,
+    pub dwMajorVersion: u32,
+    pub dwMinorVersion: u32,
+    pub dwBuildNumber: u32,
+    pub dwPlatformId: u32,
+    pub szCSDVersion: [WCHAR; 128],
+    pub wServicePackMajor: u16,
+    pub wServicePackMinor: u16,
+    pub wSuiteMask: u16,
+    pub wProductType: u8,
+    pub wReserved: u8,
+}
+
+impl Default for RTL_OSVERSIONINFOEXW {
+    fn default() -> Self {
+        Self {
+            dwOSVersionInfoSize: size_of::<Self>() as u32,
+            dwMajorVersion: 0,
+            dwMinorVersion: 0,
+            dwBuildNumber: 0,
+            dwPlatformId: 0,
+            szCSDVersion: [0; 128],
+            wServicePackMajor: 0,
+            wServicePackMinor: 0,
+            wSuiteMask: 0,
+            wProductType: 0,
+            wReserved: 0,
+        }
+    }
+}
+
 /// `VER_PLATFORM_WIN32_NT`, the `dwPlatformId` of every NT kernel.
 pub const VER_PLATFORM_WIN32_NT: u32 = 2;
 
@@ -176,4 +212,7 @@ const _: () = {
     assert!(size_of::<UNICODE_STRING>() == 16 && offset_of!(UNICODE_STRING, Buffer) == 8);
     assert!(size_of::<INTERFACE_TYPE>() == 4);
     assert!(size_of::<RTL_OSVERSIONINFOW>() == 276);
+    assert!(size_of::<RTL_OSVERSIONINFOEXW>() == 284);
+    assert!(offset_of!(RTL_OSVERSIONINFOEXW, wServicePackMajor) == 276);
+    assert!(offset_of!(RTL_OSVERSIONINFOEXW, wProductType) == 282);
 };

@@ -14,6 +14,7 @@ use crate::dma::{DEVICE_DESCRIPTION, DMA_ADAPTER};
 use crate::io::*;
 use crate::irql::KIRQL;
 use crate::mdl::MDL;
+use crate::registry::*;
 use crate::status::NTSTATUS;
 
 #[cfg_attr(
@@ -161,6 +162,77 @@ extern "win64" {
         SynchronizeRoutine: PKSYNCHRONIZE_ROUTINE,
         SynchronizeContext: PVOID,
     ) -> BOOLEAN;
+
+    // The registry and files (PASSIVE_LEVEL only). Handles are closed with `ZwClose`.
+    pub fn IoOpenDeviceRegistryKey(
+        DeviceObject: *mut DEVICE_OBJECT,
+        DevInstKeyType: ULONG,
+        DesiredAccess: ACCESS_MASK,
+        DeviceRegKey: *mut HANDLE,
+    ) -> NTSTATUS;
+    pub fn ZwCreateKey(
+        KeyHandle: *mut HANDLE,
+        DesiredAccess: ACCESS_MASK,
+        ObjectAttributes: POBJECT_ATTRIBUTES,
+        TitleIndex: ULONG,
+        Class: PUNICODE_STRING,
+        CreateOptions: ULONG,
+        Disposition: *mut ULONG,
+    ) -> NTSTATUS;
+    pub fn ZwOpenKey(
+        KeyHandle: *mut HANDLE,
+        DesiredAccess: ACCESS_MASK,
+        ObjectAttributes: POBJECT_ATTRIBUTES,
+    ) -> NTSTATUS;
+    pub fn ZwQueryValueKey(
+        KeyHandle: HANDLE,
+        ValueName: PUNICODE_STRING,
+        KeyValueInformationClass: KEY_VALUE_INFORMATION_CLASS,
+        KeyValueInformation: PVOID,
+        Length: ULONG,
+        ResultLength: *mut ULONG,
+    ) -> NTSTATUS;
+    pub fn ZwSetValueKey(
+        KeyHandle: HANDLE,
+        ValueName: PUNICODE_STRING,
+        TitleIndex: ULONG,
+        Type: ULONG,
+        Data: PVOID,
+        DataSize: ULONG,
+    ) -> NTSTATUS;
+    pub fn ZwFlushKey(KeyHandle: HANDLE) -> NTSTATUS;
+    pub fn ZwCreateFile(
+        FileHandle: *mut HANDLE,
+        DesiredAccess: ACCESS_MASK,
+        ObjectAttributes: POBJECT_ATTRIBUTES,
+        IoStatusBlock: *mut IO_STATUS_BLOCK,
+        AllocationSize: *mut LARGE_INTEGER,
+        FileAttributes: ULONG,
+        ShareAccess: ULONG,
+        CreateDisposition: ULONG,
+        CreateOptions: ULONG,
+        EaBuffer: PVOID,
+        EaLength: ULONG,
+    ) -> NTSTATUS;
+    pub fn ZwReadFile(
+        FileHandle: HANDLE,
+        Event: HANDLE,
+        ApcRoutine: PVOID,
+        ApcContext: PVOID,
+        IoStatusBlock: *mut IO_STATUS_BLOCK,
+        Buffer: PVOID,
+        Length: ULONG,
+        ByteOffset: *mut LARGE_INTEGER,
+        Key: *mut ULONG,
+    ) -> NTSTATUS;
+    pub fn ZwQueryInformationFile(
+        FileHandle: HANDLE,
+        IoStatusBlock: *mut IO_STATUS_BLOCK,
+        FileInformation: PVOID,
+        Length: ULONG,
+        FileInformationClass: FILE_INFORMATION_CLASS,
+    ) -> NTSTATUS;
+    pub fn ZwClose(Handle: HANDLE) -> NTSTATUS;
 
     // What the running kernel is and offers.
     pub fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS;

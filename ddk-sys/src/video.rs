@@ -250,9 +250,33 @@ pub type PVIDEO_HW_LEGACYRESOURCES = Option<
 /// `PMINIPORT_DPC_ROUTINE`, queued with `VideoPortQueueDpc`.
 pub type PMINIPORT_DPC_ROUTINE =
     Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
+/// `PMINIPORT_GET_REGISTRY_ROUTINE` (`HwVidQueryNamedValueCallback`), called by
+/// `VideoPortGetRegistryParameters` with the value's name and its data.
+pub type PMINIPORT_GET_REGISTRY_ROUTINE = Option<
+    unsafe extern "win64" fn(
+        HwDeviceExtension: PVOID,
+        Context: PVOID,
+        ValueName: *mut WCHAR,
+        ValueData: PVOID,
+        ValueLength: ULONG,
+    ) -> VP_STATUS,
+>;
 /// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
 pub type PMINIPORT_SYNCHRONIZE_ROUTINE =
     Option<unsafe extern "win64" fn(Context: PVOID) -> BOOLEAN>;
+
+/// `VPOSVERSIONINFO`, filled by `VideoPortGetVersion`; the caller sets `Size` (20).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VPOSVERSIONINFO {
+    pub Size: ULONG,
+    pub MajorVersion: ULONG,
+    pub MinorVersion: ULONG,
+    pub BuildNumber: ULONG,
+    pub ServicePackMajor: USHORT,
+    pub ServicePackMinor: USHORT,
+}
+pub type PVPOSVERSIONINFO = *mut VPOSVERSIONINFO;
 
 #[repr(C)]
 pub struct VIDEO_HW_INITIALIZATION_DATA {
@@ -330,6 +354,9 @@ const _: () = {
         size_of::<VIDEO_ACCESS_RANGE>() == 16 && offset_of!(VIDEO_ACCESS_RANGE, RangePassive) == 15
     );
     assert!(size_of::<VIDEO_PORT_CONFIG_INFO>() == 128);
+    assert!(size_of::<VPOSVERSIONINFO>() == 20 && align_of::<VPOSVERSIONINFO>() == 4);
+    assert!(offset_of!(VPOSVERSIONINFO, ServicePackMajor) == 16);
+    assert!(offset_of!(VPOSVERSIONINFO, ServicePackMinor) == 18);
     assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, EmulatorAccessEntries) == 32);
     assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, VdmPhysicalVideoMemoryAddress) == 48);
     assert!(offset_of!(VIDEO_PORT_CONFIG_INFO, DmaChannel) == 64);

@@ -200,7 +200,48 @@ fn all_checks() -> Vec<Check> {
             szCSDVersion,
         },
     );
+    layouts!(c, wdm;
+        RTL_OSVERSIONINFOEXW {
+            dwOSVersionInfoSize, dwMajorVersion, dwMinorVersion, dwBuildNumber, dwPlatformId,
+            szCSDVersion, wServicePackMajor, wServicePackMinor, wSuiteMask, wProductType,
+            wReserved,
+        },
+    );
     values!(c, wdm; VER_PLATFORM_WIN32_NT);
+
+    // registry.rs
+    layouts!(c, wdm;
+        ACCESS_MASK {},
+        OBJECT_ATTRIBUTES {
+            Length, RootDirectory, ObjectName, Attributes, SecurityDescriptor,
+            SecurityQualityOfService,
+        },
+        KEY_VALUE_PARTIAL_INFORMATION { TitleIndex, Type, DataLength, Data },
+        FILE_STANDARD_INFORMATION {
+            AllocationSize, EndOfFile, NumberOfLinks, DeletePending, Directory,
+        },
+    );
+    c_enums!(c, wdm;
+        KEY_VALUE_INFORMATION_CLASS {
+            KeyValueBasicInformation, KeyValueFullInformation, KeyValuePartialInformation,
+        },
+        FILE_INFORMATION_CLASS { FileStandardInformation },
+    );
+    values!(c, wdm;
+        OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY,
+        REG_DWORD, REG_MULTI_SZ, REG_OPTION_NON_VOLATILE, REG_CREATED_NEW_KEY,
+        REG_OPENED_EXISTING_KEY, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_CREATE_SUB_KEY,
+        KEY_ENUMERATE_SUB_KEYS, KEY_NOTIFY, KEY_READ, KEY_WRITE, KEY_ALL_ACCESS, SYNCHRONIZE,
+        GENERIC_READ, FILE_READ_DATA, PLUGPLAY_REGKEY_DEVICE, PLUGPLAY_REGKEY_DRIVER,
+        PLUGPLAY_REGKEY_CURRENT_HWPROFILE, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_OPEN,
+        FILE_SYNCHRONOUS_IO_NONALERT, FILE_NON_DIRECTORY_FILE,
+        STATUS_INVALID_HANDLE = STATUS_INVALID_HANDLE.0,
+        STATUS_END_OF_FILE = STATUS_END_OF_FILE.0,
+        STATUS_ACCESS_DENIED = STATUS_ACCESS_DENIED.0,
+        STATUS_OBJECT_TYPE_MISMATCH = STATUS_OBJECT_TYPE_MISMATCH.0,
+        STATUS_OBJECT_NAME_INVALID = STATUS_OBJECT_NAME_INVALID.0,
+        STATUS_OBJECT_PATH_NOT_FOUND = STATUS_OBJECT_PATH_NOT_FOUND.0,
+    );
     layouts!(c, video; VP_STATUS {});
 
     // mdl.rs
@@ -362,6 +403,9 @@ fn all_checks() -> Vec<Check> {
             HwLegacyResourceCount, HwGetLegacyResources, AllowEarlyEnumeration, Reserved,
         },
         VRB_SG { PhysicalAddress, Length },
+        VPOSVERSIONINFO {
+            Size, MajorVersion, MinorVersion, BuildNumber, ServicePackMajor, ServicePackMinor,
+        },
     );
 
     // C enums: 4 bytes each, and every enumerator.

@@ -26,6 +26,8 @@ pub struct MachineConfig {
     /// The Windows version the machine pretends to be: what `RtlGetVersion` reports, which
     /// routines `MmGetSystemRoutineAddress` finds, which pool types exist.
     pub os: OsVersion,
+    /// The service pack (major, minor) `RtlGetVersion` reports in an `RTL_OSVERSIONINFOEXW`.
+    pub service_pack: (u16, u16),
     /// Whether `IoAllocateDriverObjectExtension` works. `false` models kernels where it is a
     /// stub returning STATUS_NOT_IMPLEMENTED and `IoGetDriverObjectExtension` returns NULL
     /// (Wine 8's ntoskrnl).
@@ -43,6 +45,7 @@ impl Default for MachineConfig {
             max_map_registers_per_adapter: 32,
             strict: false,
             os: OsVersion::WINDOWS_10_2004,
+            service_pack: (0, 0),
             driver_object_extensions: true,
         }
     }

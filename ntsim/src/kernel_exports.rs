@@ -52,6 +52,7 @@ export_table! {
     "ntoskrnl.exe" IoFreeMdl (5, 0, 2195);
     "ntoskrnl.exe" IoGetDmaAdapter (5, 0, 2195);
     "ntoskrnl.exe" IoGetDriverObjectExtension (5, 0, 2195);
+    "ntoskrnl.exe" IoOpenDeviceRegistryKey (5, 0, 2195);
     "ntoskrnl.exe" IofCallDriver (5, 0, 2195);
     "ntoskrnl.exe" IofCompleteRequest (5, 0, 2195);
     "ntoskrnl.exe" KeAcquireSpinLockAtDpcLevel (5, 0, 2195);
@@ -81,6 +82,15 @@ export_table! {
     "ntoskrnl.exe" MmUnmapIoSpace (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapLockedPages (5, 0, 2195);
     "ntoskrnl.exe" RtlGetVersion (5, 0, 2195);
+    "ntoskrnl.exe" ZwClose (5, 0, 2195);
+    "ntoskrnl.exe" ZwCreateFile (5, 0, 2195);
+    "ntoskrnl.exe" ZwCreateKey (5, 0, 2195);
+    "ntoskrnl.exe" ZwFlushKey (5, 0, 2195);
+    "ntoskrnl.exe" ZwOpenKey (5, 0, 2195);
+    "ntoskrnl.exe" ZwQueryInformationFile (5, 0, 2195);
+    "ntoskrnl.exe" ZwQueryValueKey (5, 0, 2195);
+    "ntoskrnl.exe" ZwReadFile (5, 0, 2195);
+    "ntoskrnl.exe" ZwSetValueKey (5, 0, 2195);
     "hal.dll" KeQueryPerformanceCounter (5, 0, 2195);
     "hal.dll" KeStallExecutionProcessor (5, 0, 2195);
 }

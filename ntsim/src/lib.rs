@@ -72,6 +72,10 @@
 //!   [`Machine::unload_driver`]; interrupt objects delivered from `run_until_idle`.
 //! * A PCI bus ([`pci`]): [`Machine::plug_pci_device`] with a [`PciDeviceModel`] (BARs,
 //!   config space, an INTx line), MMIO through `MmMapIoSpace` and the register hooks.
+//! * The registry ([`registry`]): one per machine, surviving driver reloads;
+//!   `IoOpenDeviceRegistryKey` and the `Zw*Key`/`Zw*ValueKey` routines over validated handles
+//!   ([`handle`]); [`Machine::registry_value`], [`Machine::set_registry_value`]. A read-only
+//!   file store ([`file`]) behind `ZwCreateFile`/`ZwReadFile`: [`Machine::add_file`].
 //! * Kernel images ([`pe`]): [`pe::load`] maps an AMD64 `.sys` file as the Windows kernel
 //!   loader does (validated headers, relocations, bound imports, per-section protection).
 //!
@@ -90,7 +94,9 @@ pub mod dpc;
 pub mod driver_hooks;
 pub mod event;
 pub mod fault;
+pub mod file;
 pub mod hal;
+pub mod handle;
 pub mod interrupt;
 pub mod io;
 pub mod irql;
@@ -102,6 +108,7 @@ pub mod pci;
 pub mod pdo;
 pub mod pe;
 pub mod pool;
+pub mod registry;
 pub mod spinlock;
 pub mod types;
 pub mod user;
@@ -117,6 +124,7 @@ pub use machine::{EnterGuard, Machine};
 pub use pci::{BarKind, BarSpec, DeviceContext, PciDeviceModel};
 pub use pdo::Pdo;
 pub use pool::PoolStats;
+pub use registry::RegistryValue;
 pub use types::{BusAddress, Pfn, Placement, UserProt, PAGE};
 pub use user::UserBuffer;
 pub use verifier::{Leak, LeakKind, LeakReport, Violation};

@@ -56,6 +56,12 @@ pub(crate) struct State {
     pub io: crate::io::IoState,
     /// The simulated PCI bus: device models, BARs, MMIO mappings.
     pub pci: crate::pci::PciState,
+    /// Open registry key and file handles.
+    pub handles: crate::handle::HandleTable,
+    /// The registry (per machine: it outlives drivers).
+    pub registry: crate::registry::Registry,
+    /// Files `ZwCreateFile` can open.
+    pub files: crate::file::FileStore,
 }
 
 // SAFETY: the raw pointers inside `State` (driver objects, device objects, IRPs, interrupt
@@ -116,6 +122,7 @@ impl State {
         crate::io::leaks(self, &mut report);
         crate::pci::leaks(self, &mut report);
         crate::mdl::leaks(self, &mut report);
+        crate::handle::leaks(self, &mut report);
         self.pool.leaks(&mut report);
         for (va, c) in &self.contiguous {
             report.push(
@@ -249,6 +256,9 @@ impl Machine {
             trace: None,
             io: crate::io::IoState::default(),
             pci: crate::pci::PciState::default(),
+            handles: Default::default(),
+            registry: Default::default(),
+            files: Default::default(),
         };
         static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Arc::new(Shared {

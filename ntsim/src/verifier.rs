@@ -145,6 +145,16 @@ pub mod ntsim_code {
     /// either bug checks or fails it; ntsim reports it and fails it. P2 the value, P3 the
     /// simulated version's major.minor (as `major << 8 | minor`).
     pub const NEWER_THAN_KERNEL: u32 = 14;
+    /// A handle that is not open on this machine (never opened, already closed) or of the
+    /// wrong kind (a file handle given to a registry routine) passed to a `Zw*` routine or
+    /// `ZwClose`. Windows returns STATUS_INVALID_HANDLE (or STATUS_OBJECT_TYPE_MISMATCH), and
+    /// Driver Verifier stops on it; ntsim reports it and returns the same status. P2 handle.
+    pub const BAD_HANDLE: u32 = 15;
+    /// A registry or file routine given a malformed argument: a NULL pointer it must write
+    /// through or read, an `OBJECT_ATTRIBUTES` of the wrong `Length`, a `UNICODE_STRING` with an
+    /// odd length or a NULL buffer. Windows would fault or fail with STATUS_INVALID_PARAMETER;
+    /// ntsim reports it and fails. P2 the argument's position (1-based).
+    pub const BAD_ARGUMENT: u32 = 16;
 }
 
 /// A bug check the simulation recorded instead of stopping the machine.
@@ -232,6 +242,8 @@ pub fn describe(bugcheck: u32, code: u32) -> &'static str {
             ntsim_code::INFORMATION_TOO_LARGE => "ntsim: IOCTL Information exceeds the buffer",
             ntsim_code::INTERRUPT_STORM => "ntsim: interrupt storm",
             ntsim_code::NEWER_THAN_KERNEL => "ntsim: request unknown to the simulated Windows",
+            ntsim_code::BAD_HANDLE => "ntsim: invalid handle",
+            ntsim_code::BAD_ARGUMENT => "ntsim: malformed argument to a registry or file routine",
             _ => "ntsim check",
         },
         _ => "bug check",
@@ -280,6 +292,8 @@ pub enum LeakKind {
     Irp,
     /// A reference on a bus interface (IRP_MN_QUERY_INTERFACE) never dereferenced.
     InterfaceReference,
+    /// A registry key or file handle never closed (`ZwClose`).
+    Handle,
 }
 
 /// One object still alive.

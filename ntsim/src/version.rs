@@ -47,8 +47,11 @@ pub(crate) fn current() -> OsVersion {
     cpu().lock().config.os
 }
 
-/// `RtlGetVersion`: fills an `RTL_OSVERSIONINFOW` (or the larger `...EXW`, of which only the
-/// common prefix is written) with the simulated version.
+/// `RtlGetVersion`: fills an `RTL_OSVERSIONINFOW` with the simulated version, or an
+/// `RTL_OSVERSIONINFOEXW` with it and the service pack ([`MachineConfig::service_pack`];
+/// suite mask 0, product type `VER_NT_WORKSTATION`).
+///
+/// [`MachineConfig::service_pack`]: crate::MachineConfig::service_pack
 ///
 /// # Safety
 /// `lpVersionInformation` must point to a structure whose `dwOSVersionInfoSize` it sets.
@@ -71,7 +74,22 @@ pub unsafe extern "win64" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONI
         );
         return STATUS_INVALID_PARAMETER;
     }
-    let os = current();
+    let (os, service_pack) = {
+        let cpu = cpu();
+        let st = cpu.lock();
+        (st.config.os, st.config.service_pack)
+    };
+    if size == 284 {
+        // SAFETY: the caller's size says it is an RTL_OSVERSIONINFOEXW, writable.
+        unsafe {
+            let ex = &mut *lpVersionInformation.cast::<RTL_OSVERSIONINFOEXW>();
+            ex.wServicePackMajor = service_pack.0;
+            ex.wServicePackMinor = service_pack.1;
+            ex.wSuiteMask = 0;
+            ex.wProductType = 1;
+            ex.wReserved = 0;
+        }
+    }
     // SAFETY: writable for at least RTL_OSVERSIONINFOW (its size says so).
     unsafe {
         let info = &mut *lpVersionInformation;

@@ -11,6 +11,8 @@
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
 //! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
+//! | `registry.rs` | VideoPortGetRegistryParameters, VideoPortSetRegistryParameters, VideoPortFlushRegistry (the device's driver key) |
+//! | `version.rs` | VideoPortGetVersion (RtlGetVersion) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
 //! | `pool.rs` | VideoPortAllocatePool, VideoPortFreePool, VideoPortAllocateBuffer, VideoPortReleaseBuffer |
 //! | `event.rs` | VideoPortCreateEvent, DeleteEvent, SetEvent, ClearEvent, ReadStateEvent, WaitForSingleObject |
@@ -39,9 +41,11 @@ pub(crate) mod objects;
 pub mod pnp;
 pub mod pool;
 pub mod registers;
+pub mod registry;
 pub mod resources;
 pub mod spin_lock;
 pub mod time;
+pub mod version;
 
 use crate::device::PortDevice;
 use crate::sync::SpinLock;
