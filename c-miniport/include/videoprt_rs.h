@@ -45,6 +45,8 @@
 extern "C" {
 #endif
 
+VPAPI VOID NTAPI VideoPortAcquireDeviceLock(
+    PVOID HwDeviceExtension);
 VPAPI VOID NTAPI VideoPortAcquireSpinLock(
     PVOID HwDeviceExtension,
     PSPIN_LOCK SpinLock,
@@ -274,6 +276,8 @@ VPAPI VOID NTAPI VideoPortReleaseCommonBuffer(
     PHYSICAL_ADDRESS LogicalAddress,
     PVOID VirtualAddress,
     BOOLEAN CacheEnabled);
+VPAPI VOID NTAPI VideoPortReleaseDeviceLock(
+    PVOID HwDeviceExtension);
 VPAPI VOID NTAPI VideoPortReleaseSpinLock(
     PVOID HwDeviceExtension,
     PSPIN_LOCK SpinLock,
@@ -318,6 +322,10 @@ VPAPI VP_STATUS NTAPI VideoPortStartDma(
     PEXECUTE_DMA ExecuteDmaRoutine,
     PVOID Context,
     BOOLEAN WriteToDevice);
+VPAPI VOID NTAPI VideoPortStartTimer(
+    PVOID HwDeviceExtension);
+VPAPI VOID NTAPI VideoPortStopTimer(
+    PVOID HwDeviceExtension);
 VPAPI BOOLEAN NTAPI VideoPortSynchronizeExecution(
     PVOID HwDeviceExtension,
     VIDEO_SYNCHRONIZE_PRIORITY Priority,

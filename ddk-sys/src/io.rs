@@ -26,6 +26,9 @@ pub type PDRIVER_ADD_DEVICE = Option<
     ) -> NTSTATUS,
 >;
 pub type PDRIVER_UNLOAD = Option<unsafe extern "win64" fn(DriverObject: *mut DRIVER_OBJECT)>;
+/// `IO_TIMER_ROUTINE`: called about once a second at DISPATCH_LEVEL after `IoStartTimer`.
+pub type PIO_TIMER_ROUTINE =
+    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Context: PVOID)>;
 pub type PDRIVER_INITIALIZE = Option<
     unsafe extern "win64" fn(
         DriverObject: *mut DRIVER_OBJECT,

@@ -142,6 +142,15 @@ extern "win64" {
 
     pub fn KeFlushQueuedDpcs();
 
+    // I/O timers (once a second, DISPATCH_LEVEL).
+    pub fn IoInitializeTimer(
+        DeviceObject: *mut DEVICE_OBJECT,
+        TimerRoutine: PIO_TIMER_ROUTINE,
+        Context: PVOID,
+    ) -> NTSTATUS;
+    pub fn IoStartTimer(DeviceObject: *mut DEVICE_OBJECT);
+    pub fn IoStopTimer(DeviceObject: *mut DEVICE_OBJECT);
+
     // Interrupts.
     pub fn IoConnectInterrupt(
         InterruptObject: *mut *mut KINTERRUPT,

@@ -52,7 +52,10 @@ export_table! {
     "ntoskrnl.exe" IoFreeMdl (5, 0, 2195);
     "ntoskrnl.exe" IoGetDmaAdapter (5, 0, 2195);
     "ntoskrnl.exe" IoGetDriverObjectExtension (5, 0, 2195);
+    "ntoskrnl.exe" IoInitializeTimer (5, 0, 2195);
     "ntoskrnl.exe" IoOpenDeviceRegistryKey (5, 0, 2195);
+    "ntoskrnl.exe" IoStartTimer (5, 0, 2195);
+    "ntoskrnl.exe" IoStopTimer (5, 0, 2195);
     "ntoskrnl.exe" IofCallDriver (5, 0, 2195);
     "ntoskrnl.exe" IofCompleteRequest (5, 0, 2195);
     "ntoskrnl.exe" KeAcquireSpinLockAtDpcLevel (5, 0, 2195);

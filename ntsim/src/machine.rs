@@ -462,6 +462,7 @@ pub(crate) fn drain(cpu: &Cpu) -> usize {
     loop {
         if crate::io::interrupt::service_one(cpu)
             || crate::dpc::run_one(cpu)
+            || crate::io::timer::run_one(cpu)
             || crate::hal::sg::service_one_waiter(cpu)
         {
             ran += 1;

@@ -34,6 +34,7 @@ macro_rules! export_table {
 }
 
 export_table!(
+    VideoPortAcquireDeviceLock,
     VideoPortAcquireSpinLock,
     VideoPortAcquireSpinLockAtDpcLevel,
     VideoPortAllocateBuffer,
@@ -92,6 +93,7 @@ export_table!(
     VideoPortReadStateEvent,
     VideoPortReleaseBuffer,
     VideoPortReleaseCommonBuffer,
+    VideoPortReleaseDeviceLock,
     VideoPortReleaseSpinLock,
     VideoPortReleaseSpinLockFromDpcLevel,
     VideoPortSetBusData,
@@ -102,6 +104,8 @@ export_table!(
     VideoPortSignalDmaComplete,
     VideoPortStallExecution,
     VideoPortStartDma,
+    VideoPortStartTimer,
+    VideoPortStopTimer,
     VideoPortSynchronizeExecution,
     VideoPortUnlockBuffer,
     VideoPortUnlockPages,

@@ -414,3 +414,120 @@ fn zero_device_memory_writes_zeros_as_registers() {
     s.remove();
     s.machine.assert_clean();
 }
+
+static TICKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// HwTimer: counts, and checks it runs at DISPATCH_LEVEL.
+unsafe extern "win64" fn count_tick(_hw: PVOID) {
+    assert_eq!(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    TICKS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The test miniport with an HwTimer.
+unsafe extern "win64" fn driver_entry_with_timer(
+    driver: *mut DRIVER_OBJECT,
+    path: *mut UNICODE_STRING,
+) -> NTSTATUS {
+    let mut data = init_data();
+    data.HwTimer = Some(count_tick);
+    // SAFETY: DriverEntry's arguments, passed on.
+    NTSTATUS(unsafe {
+        videoprt::port::initialize::VideoPortInitialize(
+            driver.cast(),
+            path.cast(),
+            &mut data,
+            null_mut(),
+        )
+    } as i32)
+}
+
+#[test]
+fn hw_timer_runs_once_a_simulated_second_between_start_and_stop() {
+    use videoprt::port::timer::{VideoPortStartTimer, VideoPortStopTimer};
+    let _s = serial();
+    TICKS.store(0, Ordering::SeqCst);
+    let machine = Machine::new(MachineConfig::default());
+    let _g = machine.enter();
+    let pdo = machine.plug_pci_device(Box::new(TestDevice::default()));
+    let driver = machine
+        .load_driver("vprstimer", driver_entry_with_timer)
+        .expect("DriverEntry");
+    let node = machine.start_device(&driver, pdo).expect("START");
+    let hw = LAST_HW.load(Ordering::SeqCst) as PVOID;
+
+    machine.advance_clock(3_000_000);
+    assert_eq!(TICKS.load(Ordering::SeqCst), 0, "not started yet");
+    // SAFETY: a live extension of a miniport with HwTimer.
+    unsafe { VideoPortStartTimer(hw) };
+    machine.advance_clock(3_500_000);
+    assert_eq!(TICKS.load(Ordering::SeqCst), 3);
+    // SAFETY: as above.
+    unsafe { VideoPortStopTimer(hw) };
+    machine.advance_clock(5_000_000);
+    assert_eq!(TICKS.load(Ordering::SeqCst), 3, "stopped");
+
+    // Started again, then the device goes away: no tick after removal.
+    // SAFETY: as above.
+    unsafe { VideoPortStartTimer(hw) };
+    assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
+    machine.advance_clock(5_000_000);
+    assert_eq!(TICKS.load(Ordering::SeqCst), 3, "removed");
+    machine.unload_driver(driver);
+    assert!(take_codes(&machine).is_empty());
+    machine.assert_clean();
+}
+
+#[test]
+fn timer_calls_without_hw_timer_and_device_lock_misuse_are_reported() {
+    use videoprt::port::device_lock::{VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock};
+    use videoprt::port::timer::VideoPortStartTimer;
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: a live extension; each misuse is refused.
+    unsafe {
+        VideoPortStartTimer(s.hw); // this miniport has no HwTimer
+        VideoPortAcquireDeviceLock(s.hw);
+        VideoPortReleaseDeviceLock(s.hw);
+        VideoPortReleaseDeviceLock(s.hw); // not held
+        at_dispatch(|| VideoPortAcquireDeviceLock(s.hw));
+    }
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::MISSING_CALLBACK),
+            port(port_code::BAD_ARGUMENT),
+            WRONG_IRQL,
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn the_device_lock_keeps_hw_start_io_out() {
+    use videoprt::port::device_lock::{VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock};
+    let _s = serial();
+    let (mut s, _g) = start();
+    let handle = s.machine.open(s.node.as_ref().unwrap()).expect("open");
+    let mut id = [0u8; 4];
+    // SAFETY: a live extension.
+    unsafe { VideoPortAcquireDeviceLock(s.hw) };
+    // With the lock held and nobody else to release it, the request cannot reach HwStartIO:
+    // ntsim says the wait would block forever.
+    let _ = handle.ioctl(IOCTL_GET_ID, &[], &mut id);
+    let codes = take_codes(&s.machine);
+    assert!(
+        codes.contains(&(
+            ntsim::verifier::bugcheck::NTSIM_CHECK,
+            ntsim::verifier::ntsim_code::WAIT_FOREVER
+        )),
+        "{codes:?}"
+    );
+    // SAFETY: held by this thread.
+    unsafe { VideoPortReleaseDeviceLock(s.hw) };
+    assert_eq!(handle.ioctl(IOCTL_GET_ID, &[], &mut id), Ok(4));
+    assert_eq!(u32::from_le_bytes(id), ID);
+    handle.close();
+    s.remove();
+    s.machine.assert_clean();
+}

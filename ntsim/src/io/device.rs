@@ -168,7 +168,11 @@ pub unsafe extern "win64" fn IoCreateDevice(
 pub unsafe extern "win64" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
     const R: &str = "IoDeleteDevice";
     let cpu = cpu();
-    let record = cpu.lock().io.devices.remove(&(DeviceObject as usize));
+    let record = {
+        let mut st = cpu.lock();
+        st.io.timers.retain(|t| t.device != DeviceObject as usize);
+        st.io.devices.remove(&(DeviceObject as usize))
+    };
     let Some(record) = record else {
         io_misuse(
             R,

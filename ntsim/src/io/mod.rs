@@ -35,6 +35,7 @@ pub mod debug;
 pub mod device;
 pub mod interrupt;
 pub mod irp;
+pub mod timer;
 
 use crate::machine::State;
 use crate::verifier::{LeakKind, LeakReport};
@@ -85,6 +86,8 @@ pub(crate) struct IoState {
     pub interrupts: HashMap<usize, interrupt::InterruptObject>,
     /// `VideoPortDebugPrint` and friends: (level, text).
     pub debug_output: Vec<(u32, String)>,
+    /// I/O timers, one per device object that has one.
+    pub timers: Vec<timer::IoTimer>,
 }
 
 pub(crate) fn leaks(st: &State, report: &mut LeakReport) {

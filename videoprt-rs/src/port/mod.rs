@@ -18,6 +18,8 @@
 //! | `event.rs` | VideoPortCreateEvent, DeleteEvent, SetEvent, ClearEvent, ReadStateEvent, WaitForSingleObject |
 //! | `spin_lock.rs` | VideoPortCreateSpinLock, DeleteSpinLock, AcquireSpinLock(AtDpcLevel), ReleaseSpinLock(FromDpcLevel) |
 //! | `time.rs` | VideoPortGetCurrentIrql, VideoPortQuerySystemTime, VideoPortQueryPerformanceCounter |
+//! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
+//! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
@@ -31,6 +33,7 @@
 
 pub mod bus;
 pub mod debug;
+pub mod device_lock;
 pub mod dispatch;
 pub mod driver_data;
 pub mod event;
@@ -45,13 +48,14 @@ pub mod registry;
 pub mod resources;
 pub mod spin_lock;
 pub mod time;
+pub mod timer;
 pub mod version;
 
 use crate::device::PortDevice;
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 use ddk_sys::*;
 use initialize::DriverExtension;
 use resources::{Claims, Mappings, Resources};
@@ -85,6 +89,10 @@ pub struct PortState {
     pub(crate) start_io: UnsafeCell<KEVENT>,
     /// The miniport's pool blocks, events and spin locks.
     pub(crate) objects: SpinLock<objects::Objects>,
+    /// The FDO has an I/O timer for HwTimer.
+    pub(crate) timer_ready: AtomicBool,
+    /// The miniport holds the device lock (VideoPortAcquireDeviceLock).
+    pub(crate) device_lock_held: AtomicBool,
 }
 
 impl PortState {
@@ -103,6 +111,8 @@ impl PortState {
             dpc: UnsafeCell::new(dpc),
             start_io: UnsafeCell::new(event),
             objects: SpinLock::new(objects::Objects::new()),
+            timer_ready: AtomicBool::new(false),
+            device_lock_held: AtomicBool::new(false),
         }
     }
 

@@ -108,6 +108,8 @@ pub(crate) unsafe extern "win64" fn add_device(
         return STATUS_NO_SUCH_DEVICE;
     }
     device.port.lower.store(lower, Ordering::Release);
+    // SAFETY: our own live FDO.
+    unsafe { super::timer::attach(device, fdo) };
     // SAFETY: our own FDO, not yet visible to I/O.
     unsafe {
         (*fdo).Flags |= DO_BUFFERED_IO | DO_POWER_PAGABLE;
@@ -316,6 +318,7 @@ impl PortDevice {
     /// Undoes a start: disconnects the interrupt, flushes the DPC, unmaps every device base,
     /// drops claimed ranges and resources. PASSIVE_LEVEL.
     pub(crate) fn stop_hardware(&self) {
+        super::timer::stop(self);
         let interrupt = self.port.interrupt.swap(null_mut(), Ordering::AcqRel);
         if !interrupt.is_null() {
             // SAFETY: connected by `start`, disconnected once (swapped out above).
