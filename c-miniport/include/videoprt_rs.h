@@ -202,6 +202,11 @@ VPAPI BOOLEAN NTAPI VideoPortLockPages(
     PEVENT pUEvent,
     PEVENT pDisplayEvent,
     DMA_FLAGS DmaFlags);
+VPAPI VOID NTAPI VideoPortLogError(
+    PVOID HwDeviceExtension,
+    PVIDEO_REQUEST_PACKET Vrp,
+    VP_STATUS ErrorCode,
+    ULONG UniqueId);
 VPAPI PDMA NTAPI VideoPortMapDmaMemory(
     PVOID HwDeviceExtension,
     PVIDEO_REQUEST_PACKET pVrp,

@@ -80,6 +80,30 @@ c_enum!(
     EVENT_TYPE: u32 { NotificationEvent = 0, SynchronizationEvent = 1 }
 );
 
+/// `IO_ERROR_LOG_PACKET`: an entry of the system error log (`IoAllocateErrorLogEntry`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct IO_ERROR_LOG_PACKET {
+    pub MajorFunctionCode: UCHAR,
+    pub RetryCount: UCHAR,
+    pub DumpDataSize: USHORT,
+    pub NumberOfStrings: USHORT,
+    pub StringOffset: USHORT,
+    pub EventCategory: USHORT,
+    pub ErrorCode: NTSTATUS,
+    pub UniqueErrorValue: ULONG,
+    pub FinalStatus: NTSTATUS,
+    pub SequenceNumber: ULONG,
+    pub IoControlCode: ULONG,
+    pub DeviceOffset: LARGE_INTEGER,
+    /// `DumpDataSize` bytes, of which the first ULONG is declared here.
+    pub DumpData: [ULONG; 1],
+}
+pub type PIO_ERROR_LOG_PACKET = *mut IO_ERROR_LOG_PACKET;
+
+/// `IO_ERR_CONTROLLER_ERROR` (ntiologc.h): "the driver detected a controller error".
+pub const IO_ERR_CONTROLLER_ERROR: NTSTATUS = NTSTATUS(0xC004_000Bu32 as i32);
+
 /// `KDPC`.
 #[repr(C)]
 pub struct KDPC {
@@ -574,6 +598,10 @@ pub unsafe fn IoCompleteRequest(irp: *mut IRP, boost: CCHAR) {
 }
 
 const _: () = {
+    assert!(size_of::<IO_ERROR_LOG_PACKET>() == 0x30);
+    assert!(offset_of!(IO_ERROR_LOG_PACKET, ErrorCode) == 0x0C);
+    assert!(offset_of!(IO_ERROR_LOG_PACKET, DeviceOffset) == 0x20);
+    assert!(offset_of!(IO_ERROR_LOG_PACKET, DumpData) == 0x28);
     assert!(
         size_of::<KDPC>() == 64
             && offset_of!(KDPC, DeferredRoutine) == 24

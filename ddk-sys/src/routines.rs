@@ -142,6 +142,10 @@ extern "win64" {
 
     pub fn KeFlushQueuedDpcs();
 
+    // The system error log (at or below DISPATCH_LEVEL).
+    pub fn IoAllocateErrorLogEntry(IoObject: PVOID, EntrySize: UCHAR) -> PVOID;
+    pub fn IoWriteErrorLogEntry(ElEntry: PVOID);
+
     // I/O timers (once a second, DISPATCH_LEVEL).
     pub fn IoInitializeTimer(
         DeviceObject: *mut DEVICE_OBJECT,

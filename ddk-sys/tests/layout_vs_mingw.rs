@@ -312,6 +312,11 @@ fn all_checks() -> Vec<Check> {
             DriverStartIo, DriverUnload, MajorFunction,
         },
         IO_STATUS_BLOCK { Status, Information },
+        IO_ERROR_LOG_PACKET {
+            MajorFunctionCode, RetryCount, DumpDataSize, NumberOfStrings, StringOffset,
+            EventCategory, ErrorCode, UniqueErrorValue, FinalStatus, SequenceNumber,
+            IoControlCode, DeviceOffset, DumpData,
+        },
         IRP {
             Type, Size, MdlAddress, Flags,
             SystemBuffer => "AssociatedIrp.SystemBuffer",

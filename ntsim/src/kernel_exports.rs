@@ -40,6 +40,7 @@ export_table! {
     "ntoskrnl.exe" ExAllocatePoolWithTag (5, 0, 2195);
     "ntoskrnl.exe" ExFreePoolWithTag (5, 0, 2195);
     "ntoskrnl.exe" IoAllocateDriverObjectExtension (5, 0, 2195);
+    "ntoskrnl.exe" IoAllocateErrorLogEntry (5, 0, 2195);
     "ntoskrnl.exe" IoAllocateIrp (5, 0, 2195);
     "ntoskrnl.exe" IoAllocateMdl (5, 0, 2195);
     "ntoskrnl.exe" IoAttachDeviceToDeviceStack (5, 0, 2195);
@@ -56,6 +57,7 @@ export_table! {
     "ntoskrnl.exe" IoOpenDeviceRegistryKey (5, 0, 2195);
     "ntoskrnl.exe" IoStartTimer (5, 0, 2195);
     "ntoskrnl.exe" IoStopTimer (5, 0, 2195);
+    "ntoskrnl.exe" IoWriteErrorLogEntry (5, 0, 2195);
     "ntoskrnl.exe" IofCallDriver (5, 0, 2195);
     "ntoskrnl.exe" IofCompleteRequest (5, 0, 2195);
     "ntoskrnl.exe" KeAcquireSpinLockAtDpcLevel (5, 0, 2195);

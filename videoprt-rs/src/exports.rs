@@ -72,6 +72,7 @@ export_table!(
     VideoPortInterlockedIncrement,
     VideoPortLockBuffer,
     VideoPortLockPages,
+    VideoPortLogError,
     VideoPortMapDmaMemory,
     VideoPortMoveMemory,
     VideoPortPutDmaAdapter,

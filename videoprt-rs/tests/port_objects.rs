@@ -531,3 +531,78 @@ fn the_device_lock_keeps_hw_start_io_out() {
     s.remove();
     s.machine.assert_clean();
 }
+
+#[test]
+fn log_error_writes_the_system_error_log_now_or_from_a_dpc() {
+    use videoprt::port::log::VideoPortLogError;
+    let _s = serial();
+    let (mut s, _g) = start();
+    let mut status = STATUS_BLOCK {
+        Status: NO_ERROR,
+        Information: 0,
+    };
+    let mut vrp = VIDEO_REQUEST_PACKET {
+        IoControlCode: IOCTL_RING,
+        StatusBlock: &mut status,
+        InputBuffer: null_mut(),
+        InputBufferLength: 0,
+        OutputBuffer: null_mut(),
+        OutputBufferLength: 0,
+    };
+    // SAFETY: a live extension and a readable VRP.
+    unsafe { VideoPortLogError(s.hw, &mut vrp, ERROR_INVALID_PARAMETER, 0x1234) };
+    let log = s.machine.error_log();
+    assert_eq!(log.len(), 1);
+    let fdo = s.node.as_ref().unwrap().top() as usize;
+    assert_eq!(log[0].io_object, fdo);
+    assert_eq!(log[0].error_code, IO_ERR_CONTROLLER_ERROR);
+    assert_eq!(log[0].unique_error_value, 0x1234);
+    assert_eq!(log[0].final_status, STATUS_INVALID_PARAMETER);
+    assert_eq!(log[0].io_control_code, IOCTL_RING);
+    assert_eq!(log[0].major_function, IRP_MJ_DEVICE_CONTROL);
+    assert_eq!(
+        log[0].dump_data,
+        ERROR_INVALID_PARAMETER.0.to_le_bytes().to_vec()
+    );
+
+    // From an ISR's IRQL: queued, written by the DPC; a ninth entry before it runs is dropped.
+    // SAFETY: raised and lowered on this thread; no VRP.
+    unsafe {
+        let old = KeRaiseIrql(8);
+        for id in 0..9 {
+            VideoPortLogError(s.hw, null_mut(), ERROR_BUSY, id);
+        }
+        KeLowerIrql(old);
+    }
+    assert_eq!(s.machine.error_log().len(), 1, "not written at DIRQL");
+    s.machine.run_until_idle();
+    let log = s.machine.error_log();
+    assert_eq!(log.len(), 9);
+    assert_eq!(
+        log[1..]
+            .iter()
+            .map(|e| e.unique_error_value)
+            .collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    assert!(log[1..]
+        .iter()
+        .all(|e| e.major_function == 0 && e.io_control_code == 0));
+
+    let mut not_ours = 0u64;
+    // SAFETY: the extension is looked up, never dereferenced.
+    unsafe {
+        VideoPortLogError(
+            (&mut not_ours as *mut u64).cast(),
+            null_mut(),
+            ERROR_BUSY,
+            1,
+        )
+    };
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![port(port_code::UNKNOWN_DEVICE_EXTENSION)]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}

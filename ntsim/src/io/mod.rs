@@ -33,6 +33,7 @@
 pub mod client;
 pub mod debug;
 pub mod device;
+pub mod error_log;
 pub mod interrupt;
 pub mod irp;
 pub mod timer;
@@ -88,9 +89,21 @@ pub(crate) struct IoState {
     pub debug_output: Vec<(u32, String)>,
     /// I/O timers, one per device object that has one.
     pub timers: Vec<timer::IoTimer>,
+    /// The system error log, and entries allocated but not yet written.
+    pub error_log: Vec<error_log::ErrorLogEntry>,
+    pub error_log_outstanding: HashMap<usize, error_log::Outstanding>,
 }
 
 pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
+    for (addr, e) in &st.io.error_log_outstanding {
+        report.push(
+            LeakKind::Pool,
+            format!(
+                "error-log entry {addr:#x} for object {:#x} allocated and never written",
+                e.io_object
+            ),
+        );
+    }
     for (addr, d) in &st.io.drivers {
         report.push(
             LeakKind::Driver,

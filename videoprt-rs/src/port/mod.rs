@@ -20,6 +20,7 @@
 //! | `time.rs` | VideoPortGetCurrentIrql, VideoPortQuerySystemTime, VideoPortQueryPerformanceCounter |
 //! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
 //! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
+//! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
@@ -39,6 +40,7 @@ pub mod driver_data;
 pub mod event;
 pub mod initialize;
 pub mod interrupt;
+pub mod log;
 pub mod memory;
 pub(crate) mod objects;
 pub mod pnp;
@@ -52,7 +54,7 @@ pub mod timer;
 pub mod version;
 
 use crate::device::PortDevice;
-use crate::sync::SpinLock;
+use crate::sync::{HighLock, SpinLock};
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
@@ -93,12 +95,21 @@ pub struct PortState {
     pub(crate) timer_ready: AtomicBool,
     /// The miniport holds the device lock (VideoPortAcquireDeviceLock).
     pub(crate) device_lock_held: AtomicBool,
+    /// Error-log entries from above DISPATCH_LEVEL, and the DPC that writes them.
+    pub(crate) log: HighLock<log::PendingLog>,
+    pub(crate) log_dpc: UnsafeCell<KDPC>,
 }
 
 impl PortState {
     pub(crate) const fn new() -> Self {
         // SAFETY: all-zero bytes are a valid KDPC and KEVENT (initialised in `init`).
-        let (dpc, event) = unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+        let (dpc, event, log_dpc) = unsafe {
+            (
+                core::mem::zeroed(),
+                core::mem::zeroed(),
+                core::mem::zeroed(),
+            )
+        };
         PortState {
             driver: AtomicPtr::new(null_mut()),
             lower: AtomicPtr::new(null_mut()),
@@ -113,6 +124,8 @@ impl PortState {
             objects: SpinLock::new(objects::Objects::new()),
             timer_ready: AtomicBool::new(false),
             device_lock_held: AtomicBool::new(false),
+            log: HighLock::new(log::PendingLog::new()),
+            log_dpc: UnsafeCell::new(log_dpc),
         }
     }
 
@@ -129,6 +142,7 @@ impl PortState {
                 device.cast(),
             );
             KeInitializeEvent(self.start_io.get(), EVENT_TYPE::SynchronizationEvent, TRUE);
+            KeInitializeDpc(self.log_dpc.get(), Some(log::log_dpc), device.cast());
         }
     }
 
