@@ -179,6 +179,9 @@ VPAPI VP_STATUS NTAPI VideoPortGetRegistryParameters(
 VPAPI VP_STATUS NTAPI VideoPortGetVersion(
     PVOID HwDeviceExtension,
     PVPOSVERSIONINFO pVpOsVersionInfo);
+VPAPI VP_STATUS NTAPI VideoPortGetVgaStatus(
+    PVOID HwDeviceExtension,
+    PULONG VgaStatus);
 VPAPI ULONG NTAPI VideoPortInitialize(
     PVOID Argument1,
     PVOID Argument2,
@@ -290,6 +293,11 @@ VPAPI VOID NTAPI VideoPortReleaseSpinLock(
 VPAPI VOID NTAPI VideoPortReleaseSpinLockFromDpcLevel(
     PVOID HwDeviceExtension,
     PSPIN_LOCK SpinLock);
+VPAPI BOOLEAN NTAPI VideoPortScanRom(
+    PVOID HwDeviceExtension,
+    PUCHAR RomBase,
+    ULONG RomLength,
+    PUCHAR String);
 VPAPI ULONG NTAPI VideoPortSetBusData(
     PVOID HwDeviceExtension,
     BUS_DATA_TYPE BusDataType,

@@ -14,6 +14,7 @@ pub type CCHAR = i8;
 pub type CSHORT = i16;
 pub type USHORT = u16;
 pub type ULONG = u32;
+pub type PULONG = *mut ULONG;
 pub type LONG = i32;
 pub type ULONG_PTR = usize;
 pub type SIZE_T = usize;

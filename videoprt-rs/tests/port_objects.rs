@@ -606,3 +606,141 @@ fn log_error_writes_the_system_error_log_now_or_from_a_dpc() {
     s.remove();
     s.machine.assert_clean();
 }
+
+#[test]
+fn scan_rom_finds_strings_in_mapped_device_memory_only() {
+    use videoprt::port::rom::VideoPortScanRom;
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: the extension's BAR0 mapping, from HwFindAdapter.
+    let (bar0, length) = unsafe {
+        let e = &*s.hw.cast::<Extension>();
+        (e.bar0, e.bar0_length)
+    };
+    // SAFETY: SCRATCH is a register of the mapped BAR.
+    unsafe {
+        videoprt::port::registers::VideoPortWriteRegisterUlong(
+            bar0.wrapping_add(REG_SCRATCH as usize).cast(),
+            u32::from_le_bytes(*b"ROM!"),
+        )
+    };
+    let scan = |base: *mut u8, len: u32, needle: &core::ffi::CStr| {
+        // SAFETY: a NUL-terminated needle; the base is checked by the port.
+        unsafe { VideoPortScanRom(s.hw, base, len, needle.as_ptr().cast_mut().cast()) }
+    };
+    // The ID register reads "SRPV" at offset 0, SCRATCH "ROM!" at 4: found, case-sensitive.
+    assert_eq!(scan(bar0, length, c"SRPV"), TRUE);
+    assert_eq!(scan(bar0, length, c"PVROM!"), TRUE, "across registers");
+    assert_eq!(scan(bar0, length, c"rom!"), FALSE);
+    assert_eq!(scan(bar0, 5, c"ROM!"), FALSE, "beyond RomLength");
+    assert_eq!(scan(bar0, length, c""), TRUE);
+    assert!(take_codes(&s.machine).is_empty());
+    // Outside every mapping: refused, not read.
+    let mut local = [0u8; 16];
+    assert_eq!(scan(local.as_mut_ptr(), 16, c"x"), FALSE);
+    assert_eq!(scan(bar0, length + 1, c"x"), FALSE);
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::UNKNOWN_MAPPING),
+            port(port_code::UNKNOWN_MAPPING)
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
+}
+
+/// A model whose config header says "VGA-compatible display controller" (03h/00h).
+#[derive(Default)]
+struct VgaDevice(TestDevice);
+
+impl ntsim::PciDeviceModel for VgaDevice {
+    fn vendor_id(&self) -> u16 {
+        self.0.vendor_id()
+    }
+    fn device_id(&self) -> u16 {
+        self.0.device_id()
+    }
+    fn bars(&self) -> Vec<ntsim::BarSpec> {
+        self.0.bars()
+    }
+    fn has_interrupt(&self) -> bool {
+        self.0.has_interrupt()
+    }
+    fn class_code(&self) -> (u8, u8, u8) {
+        (0x03, 0x00, 0x00)
+    }
+    fn read(
+        &mut self,
+        ctx: &mut ntsim::DeviceContext<'_>,
+        bar: usize,
+        offset: u64,
+        size: u8,
+    ) -> u64 {
+        self.0.read(ctx, bar, offset, size)
+    }
+    fn write(
+        &mut self,
+        ctx: &mut ntsim::DeviceContext<'_>,
+        bar: usize,
+        offset: u64,
+        size: u8,
+        value: u64,
+    ) {
+        self.0.write(ctx, bar, offset, size, value)
+    }
+    fn on_event(&mut self, ctx: &mut ntsim::DeviceContext<'_>, token: u64) {
+        self.0.on_event(ctx, token)
+    }
+}
+
+#[test]
+fn vga_status_follows_the_class_code_and_io_decoding() {
+    use ntsim::PciDeviceModel as _;
+    use videoprt::port::bus::{VideoPortGetVgaStatus, VideoPortSetBusData};
+    let _s = serial();
+    let vga = |hw: PVOID, status: *mut u32| {
+        // SAFETY: a live extension (looked up by the port); NULL or a writable ULONG.
+        unsafe { VideoPortGetVgaStatus(hw, status) }
+    };
+    // A display controller of another subclass: not VGA.
+    let (mut s, _g) = start();
+    let mut status = 7u32;
+    assert_eq!(vga(s.hw, &mut status), NO_ERROR);
+    assert_eq!(status, 0);
+    s.remove();
+    s.machine.assert_clean();
+    drop(_g);
+
+    // A VGA-compatible one with I/O decoding on, then off.
+    let machine = Machine::new(MachineConfig::default());
+    let _g = machine.enter();
+    let pdo = machine.plug_pci_device(Box::new(VgaDevice::default()));
+    let driver = machine
+        .load_driver("vprsvga", driver_entry)
+        .expect("DriverEntry");
+    let node = machine.start_device(&driver, pdo).expect("START");
+    let hw = LAST_HW.load(Ordering::SeqCst) as PVOID;
+    assert_eq!(vga(hw, &mut status), NO_ERROR);
+    assert_eq!(status, 1);
+    let mut command = 0x0006u16.to_le_bytes(); // memory + bus master, no I/O
+                                               // SAFETY: two readable bytes.
+    unsafe {
+        VideoPortSetBusData(
+            hw,
+            BUS_DATA_TYPE::PCIConfiguration,
+            0,
+            command.as_mut_ptr().cast(),
+            4,
+            2,
+        )
+    };
+    assert_eq!(vga(hw, &mut status), NO_ERROR);
+    assert_eq!(status, 0);
+    assert_eq!(vga(hw, null_mut()), ERROR_INVALID_PARAMETER);
+    assert_eq!(take_codes(&machine), vec![port(port_code::NULL_ARGUMENT)]);
+    let _ = VgaDevice::default().vendor_id();
+    assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
+    machine.unload_driver(driver);
+    machine.assert_clean();
+}

@@ -53,6 +53,11 @@ pub trait PciDeviceModel: Send + Any {
     fn bars(&self) -> Vec<BarSpec>;
     /// Whether the device has a legacy INTx line.
     fn has_interrupt(&self) -> bool;
+    /// Base class, subclass and programming interface of the config header (offsets 0x0B,
+    /// 0x0A, 0x09). Default: a display controller of the "other" subclass (03h/80h).
+    fn class_code(&self) -> (u8, u8, u8) {
+        (0x03, 0x80, 0x00)
+    }
     /// A register read of `size` bytes (1, 2, 4 or 8) at `offset` into BAR `bar`.
     fn read(&mut self, ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, size: u8) -> u64;
     /// A register write.
@@ -282,6 +287,7 @@ impl Machine {
     /// interrupt line if it has one, and a type-0 config space.
     pub fn plug_pci_device(&self, model: Box<dyn PciDeviceModel>) -> Pdo {
         let (vendor, device) = (model.vendor_id(), model.device_id());
+        let (base_class, subclass, prog_if) = model.class_code();
         let specs = model.bars();
         let has_interrupt = model.has_interrupt();
         let pdo = self.create_pdo(&format!("PCI {vendor:04x}:{device:04x}"));
@@ -295,9 +301,9 @@ impl Machine {
         put16(&mut config, 2, device);
         // Command: memory + I/O space + bus master.
         put16(&mut config, 4, 0x0007);
-        // Class: display controller, other.
-        config[0x0B] = 0x03;
-        config[0x0A] = 0x80;
+        config[0x0B] = base_class;
+        config[0x0A] = subclass;
+        config[0x09] = prog_if;
         let mut bars = Vec::new();
         let mut slot = 0;
         for spec in specs {

@@ -149,3 +149,69 @@ pub unsafe extern "win64" fn VideoPortSetBusData(
         Length,
     )
 }
+
+/// `VideoPortGetVgaStatus`: whether the device decodes the legacy VGA I/O addresses (obsolete,
+/// kept for old miniports; PASSIVE_LEVEL).
+///
+/// `VP_STATUS VideoPortGetVgaStatus(PVOID HwDeviceExtension, PULONG VgaStatus)`: for a PCI
+/// device, `*VgaStatus` is 1 when its config header says it is VGA-compatible (class 03h,
+/// subclass 00h, or the pre-class-code VGA device 00h/01h) and I/O decoding is on (Command
+/// bit 0), else 0; NO_ERROR. ERROR_INVALID_FUNCTION for a device with no PCI configuration
+/// space (no bus interface: not started, or not PCI).
+///
+/// # Safety
+/// `VgaStatus` is NULL (reported) or valid for a write.
+#[no_mangle]
+pub unsafe extern "win64" fn VideoPortGetVgaStatus(
+    HwDeviceExtension: PVOID,
+    VgaStatus: PULONG,
+) -> VP_STATUS {
+    const ROUTINE: &str = "VideoPortGetVgaStatus";
+    if !require_at_most(ROUTINE, Irql::PASSIVE) {
+        return ERROR_INVALID_PARAMETER;
+    }
+    let Some(device) = PortDevice::from_hw_extension(ROUTINE, HwDeviceExtension) else {
+        return ERROR_INVALID_PARAMETER;
+    };
+    if VgaStatus.is_null() {
+        report::misuse(
+            ROUTINE,
+            Misuse::Port {
+                code: port_code::NULL_ARGUMENT,
+                p2: 2,
+                p3: 0,
+            },
+        );
+        return ERROR_INVALID_PARAMETER;
+    }
+    let Some(get) = device
+        .port
+        .bus
+        .lock()
+        .and_then(|b| b.GetBusData.map(|f| (f, b.Context)))
+    else {
+        return ERROR_INVALID_FUNCTION;
+    };
+    let mut header = [0u8; 12];
+    // SAFETY: the bus driver's routine with its context; a 12-byte buffer.
+    let read = unsafe {
+        (get.0)(
+            get.1,
+            PCI_WHICHSPACE_CONFIG,
+            header.as_mut_ptr().cast(),
+            0,
+            header.len() as ULONG,
+        )
+    };
+    if read as usize != header.len() {
+        return ERROR_INVALID_FUNCTION;
+    }
+    let command = u16::from_le_bytes([header[4], header[5]]);
+    let (subclass, base_class) = (header[10], header[11]);
+    let vga_class =
+        (base_class, subclass) == (0x03, 0x00) || (base_class, subclass) == (0x00, 0x01);
+    let decodes = vga_class && command & 1 != 0;
+    // SAFETY: valid for a write (contract; NULL refused above).
+    unsafe { VgaStatus.write(decodes as ULONG) };
+    NO_ERROR
+}

@@ -10,7 +10,7 @@
 //! | `registers.rs` | VideoPortRead/Write{Register,Port}{Uchar,Ushort,Ulong} and the Buffer variants |
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
-//! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
+//! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData, VideoPortGetVgaStatus (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
 //! | `registry.rs` | VideoPortGetRegistryParameters, VideoPortSetRegistryParameters, VideoPortFlushRegistry (the device's driver key) |
 //! | `version.rs` | VideoPortGetVersion (RtlGetVersion) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
@@ -20,6 +20,7 @@
 //! | `time.rs` | VideoPortGetCurrentIrql, VideoPortQuerySystemTime, VideoPortQueryPerformanceCounter |
 //! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
 //! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
+//! | `rom.rs` | VideoPortScanRom (obsolete) |
 //! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
@@ -48,6 +49,7 @@ pub mod pool;
 pub mod registers;
 pub mod registry;
 pub mod resources;
+pub mod rom;
 pub mod spin_lock;
 pub mod time;
 pub mod timer;

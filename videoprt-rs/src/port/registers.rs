@@ -29,7 +29,7 @@ extern "win64" {
 /// # Safety
 /// `address` is a device register mapped by GetDeviceBase.
 #[inline]
-unsafe fn read_register<T: Copy + Into<u64> + TryFrom<u64>>(address: *const T) -> T {
+pub(super) unsafe fn read_register<T: Copy + Into<u64> + TryFrom<u64>>(address: *const T) -> T {
     #[cfg(target_os = "windows")]
     // SAFETY: a mapped device register (contract).
     unsafe {

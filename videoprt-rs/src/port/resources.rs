@@ -233,6 +233,18 @@ impl Mappings {
         }
     }
 
+    /// Whether `length` bytes at `va` lie inside one memory mapping handed out.
+    pub fn covers(&self, va: usize, length: usize) -> bool {
+        self.entries.iter().any(|e| {
+            !e.io
+                && e.va != 0
+                && va >= e.va
+                && va
+                    .checked_add(length)
+                    .is_some_and(|end| end <= e.va + e.length as usize)
+        })
+    }
+
     fn take(&mut self, va: usize) -> Option<Mapping> {
         let e = self.entries.iter_mut().find(|e| e.va == va && va != 0)?;
         let m = *e;

@@ -59,14 +59,21 @@ impl PciDeviceModel for TestDevice {
     fn has_interrupt(&self) -> bool {
         true
     }
-    fn read(&mut self, _ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, _size: u8) -> u64 {
+    fn read(&mut self, _ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, size: u8) -> u64 {
         self.reads += 1;
-        match (bar, offset) {
+        // A narrower read returns the addressed bytes of the 32-bit register, as on a bus.
+        let register = match (bar, offset & !3) {
             (0, REG_ID) => ID as u64,
             (0, REG_SCRATCH) => self.scratch as u64,
             (0, REG_STATUS) => self.status as u64,
-            (1, 0) => self.port0 as u64,
+            (1, 0) if offset == 0 => self.port0 as u64,
             _ => 0,
+        };
+        let shifted = register >> (8 * (offset & 3));
+        if size >= 8 {
+            shifted
+        } else {
+            shifted & ((1u64 << (8 * size)) - 1)
         }
     }
     fn write(
