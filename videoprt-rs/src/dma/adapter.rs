@@ -14,6 +14,7 @@ use super::hal::HalAdapter;
 use super::transfer::{TransferParams, TransferSlot, ACTIVE, PENDING};
 use crate::device::PortDevice;
 use crate::irql::{self, Irql};
+use crate::live::Lookup;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
 use crate::slist::{Linked, SList};
@@ -158,6 +159,7 @@ impl PortDevice {
     ///
     /// Callers must not release the adapter concurrently (the documented contract of
     /// VideoPortPutDmaAdapter: the adapter is never used again after it).
+    #[inline]
     pub(crate) fn adapter(
         &self,
         routine: &'static str,
@@ -167,16 +169,15 @@ impl PortDevice {
             report::misuse(routine, Misuse::NullAdapter);
             return None;
         }
-        let found = self
-            .dma
-            .adapters
-            .lock()
-            .iter()
-            .find(|a| core::ptr::eq(a.handle(), handle))
-            .map(NonNull::from);
+        let found = match self.dma.live_adapters.lookup(handle.cast()) {
+            Lookup::Live => Some(handle.cast::<Adapter>()),
+            Lookup::NotLive => None,
+            Lookup::Ask => Some(self.adapter_locked(handle)).filter(|a| !a.is_null()),
+        };
         match found {
-            // SAFETY: listed adapters are live until released, which callers do not race.
-            Some(adapter) => Some(unsafe { &*adapter.as_ptr() }),
+            // SAFETY: the handle is a listed adapter's address (see `live_adapters`); listed
+            // adapters are live until released, which callers do not race.
+            Some(adapter) => Some(unsafe { &*adapter }),
             None => {
                 report::misuse(
                     routine,
@@ -187,6 +188,20 @@ impl PortDevice {
                 None
             }
         }
+    }
+
+    /// The list walk under the lock, for when more adapters are live than `live_adapters`
+    /// holds: the adapter, or NULL. (Cold paths of entry points are `extern "win64"`: see
+    /// [`report::misuse`].)
+    #[cold]
+    #[inline(never)]
+    extern "win64" fn adapter_locked(&self, handle: PVP_DMA_ADAPTER) -> *mut Adapter {
+        self.dma
+            .adapters
+            .lock()
+            .iter()
+            .find(|a| core::ptr::eq(a.handle(), handle))
+            .map_or(null_mut(), |a| NonNull::from(a).as_ptr())
     }
 
     /// Creates an adapter from `desc`; the core of VideoPortGetDmaAdapter. PASSIVE_LEVEL.
@@ -227,7 +242,10 @@ impl PortDevice {
                 FALSE,
             )
         };
-        self.dma.adapters.lock().push(adapter);
+        let mut adapters = self.dma.adapters.lock();
+        adapters.push(adapter);
+        self.dma.live_adapters.insert(adapter.as_ptr());
+        drop(adapters);
         // SAFETY: listed adapters are live until released.
         Some(unsafe { &*adapter.as_ptr() })
     }
@@ -235,11 +253,12 @@ impl PortDevice {
     /// Unlinks and releases the adapter behind `handle`; reports a handle that is not live.
     /// PASSIVE_LEVEL.
     pub(crate) fn put_adapter(&self, routine: &'static str, handle: PVP_DMA_ADAPTER) {
-        let unlinked = self
-            .dma
-            .adapters
-            .lock()
-            .take(|a| core::ptr::eq(a.handle(), handle));
+        let mut adapters = self.dma.adapters.lock();
+        let unlinked = adapters.take(|a| core::ptr::eq(a.handle(), handle));
+        if let Some(adapter) = unlinked {
+            self.dma.live_adapters.remove(adapter.as_ptr());
+        }
+        drop(adapters);
         match unlinked {
             Some(adapter) => Adapter::release(adapter, routine, Release::ByMiniport),
             None => report::misuse(
@@ -254,9 +273,12 @@ impl PortDevice {
     /// Unlinks and releases every adapter (device removal). PASSIVE_LEVEL.
     pub(crate) fn release_all_adapters(&self, routine: &'static str) {
         loop {
-            let Some(adapter) = self.dma.adapters.lock().pop() else {
+            let mut adapters = self.dma.adapters.lock();
+            let Some(adapter) = adapters.pop() else {
                 break;
             };
+            self.dma.live_adapters.remove(adapter.as_ptr());
+            drop(adapters);
             Adapter::release(adapter, routine, Release::DeviceRemoval);
         }
     }

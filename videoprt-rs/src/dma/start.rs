@@ -99,7 +99,7 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     write_to_device: BOOLEAN,
 ) -> VP_STATUS {
     const ROUTINE: &str = "VideoPortStartDma";
-    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
+    let Some((device, irql)) = super::entry_at(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
         return ERROR_INVALID_PARAMETER;
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {
@@ -172,7 +172,7 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     // SAFETY: as above.
     unsafe { p_length.write(length) };
     adapter.pending.fetch_add(1, Ordering::AcqRel);
-    let status = irql::at_dispatch(|| {
+    let status = irql::at_dispatch_from(irql, || {
         // SAFETY: the MDL is locked, the range lies inside it, and the trampoline context
         // stays valid until the callback (the adapter outlives its pending transfers).
         unsafe {
