@@ -105,8 +105,15 @@ impl<T, const N: usize> LiveSet<T, N> {
         if address.is_null() {
             return Lookup::NotLive;
         }
+        // The first slot holds a device's first adapter, the first device, the oldest locked
+        // buffer: most lookups end here. (Empty, it holds NULL, which `address` is not.)
+        if let Some(first) = self.slots.first() {
+            if core::ptr::eq(first.load(Ordering::Acquire), address) {
+                return Lookup::Live;
+            }
+        }
         let high = self.high.load(Ordering::Acquire).min(N);
-        for slot in &self.slots[..high] {
+        for slot in self.slots[..high].iter().skip(1) {
             if core::ptr::eq(slot.load(Ordering::Acquire), address) {
                 return Lookup::Live;
             }

@@ -31,10 +31,17 @@ pub const TRANSFER_SLOTS: usize = 32;
 pub struct Adapter {
     next: *mut Adapter,
     pub(crate) hal: HalAdapter,
-    /// Largest number of map registers one transfer may use (from `IoGetDmaAdapter`).
-    pub(crate) map_registers: u32,
-    /// The miniport's `VP_DEVICE_DESCRIPTION.MaximumLength` (0: no limit of its own).
-    pub(crate) maximum_length: u32,
+    /// Bytes the map registers one transfer may use (from `IoGetDmaAdapter`) span from a page
+    /// boundary, at most `u32::MAX`.
+    pub(crate) map_bytes: u32,
+    /// The miniport's `VP_DEVICE_DESCRIPTION.MaximumLength`, or `u32::MAX` when it gave 0 (no
+    /// limit of its own).
+    pub(crate) max_chunk: u32,
+    /// The device's `HwDeviceExtension`, passed to HwVidExecuteDma.
+    pub(crate) hw_extension: PVOID,
+    /// The device object the HAL's scatter/gather requests are made for
+    /// ([`PortDevice::dma_device_object`], fixed for the device's life).
+    pub(crate) dma_device: PDEVICE_OBJECT,
     pub(crate) transfers: [TransferSlot; TRANSFER_SLOTS],
     pub(crate) common_buffers: SpinLock<CommonBufferList>,
     /// Transfers handed to the HAL whose callback has not run yet.
@@ -56,9 +63,10 @@ impl Adapter {
         self as *const Adapter as PVP_DMA_ADAPTER
     }
 
-    /// A free transfer slot, claimed with `params`, or `None` when all are in use.
-    pub(crate) fn claim_slot(&self, params: TransferParams) -> Option<&TransferSlot> {
-        self.transfers.iter().find(|slot| slot.claim(params))
+    /// A free transfer slot, claimed with `params` for `mdl`, or `None` when all are in use.
+    #[inline]
+    pub(crate) fn claim_slot(&self, params: TransferParams, mdl: PMDL) -> Option<&TransferSlot> {
+        self.transfers.iter().find(|slot| slot.claim(params, mdl))
     }
 
     /// Called by the HAL-callback path when a pending transfer leaves PENDING.
@@ -217,8 +225,14 @@ impl PortDevice {
         let record = Adapter {
             next: null_mut(),
             hal,
-            map_registers,
-            maximum_length: desc.MaximumLength,
+            map_bytes: u32::try_from(u64::from(map_registers) * PAGE_SIZE as u64)
+                .unwrap_or(u32::MAX),
+            max_chunk: match desc.MaximumLength {
+                0 => u32::MAX,
+                n => n,
+            },
+            hw_extension: self.hw_extension(),
+            dma_device: self.dma_device_object(),
             transfers: [const { TransferSlot::new() }; TRANSFER_SLOTS],
             common_buffers: SpinLock::new(CommonBufferList::new()),
             pending: AtomicU32::new(0),
@@ -240,7 +254,10 @@ impl PortDevice {
                 (*adapter.as_ptr()).drained.get(),
                 EVENT_TYPE::NotificationEvent,
                 FALSE,
-            )
+            );
+            for slot in &(*adapter.as_ptr()).transfers {
+                slot.set_owner(adapter.as_ptr());
+            }
         };
         let mut adapters = self.dma.adapters.lock();
         adapters.push(adapter);

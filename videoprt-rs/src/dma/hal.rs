@@ -6,10 +6,32 @@
 use core::ptr::NonNull;
 use ddk_sys::*;
 
-/// A live HAL adapter from `IoGetDmaAdapter`.
+/// The HAL's `GetScatterGatherList`.
+type GetScatterGatherList = unsafe extern "win64" fn(
+    *mut DMA_ADAPTER,
+    *mut DEVICE_OBJECT,
+    *mut MDL,
+    PVOID,
+    ULONG,
+    PDRIVER_LIST_CONTROL,
+    PVOID,
+    BOOLEAN,
+) -> NTSTATUS;
+
+/// The HAL's `PutScatterGatherList`.
+type PutScatterGatherList =
+    unsafe extern "win64" fn(*mut DMA_ADAPTER, *mut SCATTER_GATHER_LIST, BOOLEAN);
+
+/// A live HAL adapter from `IoGetDmaAdapter`, with the two per-transfer entries of its
+/// `DMA_OPERATIONS` read once (the table belongs to the adapter and does not change while it
+/// lives; Driver Verifier substitutes its own before `IoGetDmaAdapter` returns).
 ///
 /// Invariant: the pointer stays valid until [`HalAdapter::put`].
-pub(crate) struct HalAdapter(NonNull<DMA_ADAPTER>);
+pub(crate) struct HalAdapter {
+    adapter: NonNull<DMA_ADAPTER>,
+    get_scatter_gather_list: Option<GetScatterGatherList>,
+    put_scatter_gather_list: Option<PutScatterGatherList>,
+}
 
 // SAFETY: the HAL adapter is a kernel object usable from any processor.
 unsafe impl Send for HalAdapter {}
@@ -20,19 +42,26 @@ impl HalAdapter {
     /// # Safety
     /// `adapter` must come from `IoGetDmaAdapter` and not have been put.
     pub unsafe fn new(adapter: NonNull<DMA_ADAPTER>) -> Self {
-        Self(adapter)
+        // SAFETY: the adapter is live (caller's contract); its table outlives it.
+        let ops = unsafe { adapter.as_ref().DmaOperations.as_ref() };
+        Self {
+            adapter,
+            get_scatter_gather_list: ops.and_then(|ops| ops.GetScatterGatherList),
+            put_scatter_gather_list: ops.and_then(|ops| ops.PutScatterGatherList),
+        }
     }
 
     pub fn as_ptr(&self) -> *mut DMA_ADAPTER {
-        self.0.as_ptr()
+        self.adapter.as_ptr()
     }
 
     fn ops(&self) -> Option<&DMA_OPERATIONS> {
         // SAFETY: the adapter is live (type invariant); its table outlives it.
-        unsafe { self.0.as_ref().DmaOperations.as_ref() }
+        unsafe { self.adapter.as_ref().DmaOperations.as_ref() }
     }
 
     /// `GetScatterGatherList`. Must be called at DISPATCH_LEVEL.
+    #[inline]
     ///
     /// # Safety
     /// `mdl` must describe locked memory containing `current_va .. current_va + length`;
@@ -48,7 +77,7 @@ impl HalAdapter {
         context: PVOID,
         write_to_device: bool,
     ) -> NTSTATUS {
-        let Some(get) = self.ops().and_then(|ops| ops.GetScatterGatherList) else {
+        let Some(get) = self.get_scatter_gather_list else {
             return STATUS_NOT_SUPPORTED;
         };
         // SAFETY: forwarded contract; the adapter is live.
@@ -67,6 +96,7 @@ impl HalAdapter {
     }
 
     /// `PutScatterGatherList`: flushes, unmaps and frees the list. Must be called at DISPATCH_LEVEL.
+    #[inline]
     ///
     /// # Safety
     /// `list` must be outstanding on this adapter and not be used afterwards.
@@ -75,7 +105,7 @@ impl HalAdapter {
         list: PSCATTER_GATHER_LIST,
         write_to_device: bool,
     ) {
-        if let Some(put) = self.ops().and_then(|ops| ops.PutScatterGatherList) {
+        if let Some(put) = self.put_scatter_gather_list {
             // SAFETY: forwarded contract.
             unsafe { put(self.as_ptr(), list, write_to_device as BOOLEAN) }
         }
