@@ -150,12 +150,19 @@ impl PortDevice {
     ) -> Option<&'static PortDevice> {
         let candidate =
             (hw_extension as usize).wrapping_sub(size_of::<PortDevice>()) as *mut PortDevice;
-        match LIVE.lookup(candidate) {
+        let found = match LIVE.lookup(candidate) {
+            Lookup::Live => candidate,
+            Lookup::NotLive => null_mut(),
+            Lookup::Ask => Self::from_hw_extension_locked(candidate),
+        };
+        match NonNull::new(found) {
             // SAFETY: registered devices are live until detach (module invariant), and the
             // caller of an entry point may not detach the device it names meanwhile.
-            Lookup::Live => Some(unsafe { &*candidate }),
-            Lookup::NotLive => Self::unknown(&routine, hw_extension),
-            Lookup::Ask => Self::from_hw_extension_locked(&routine, candidate, hw_extension),
+            Some(device) => Some(unsafe { device.as_ref() }),
+            None => {
+                Self::unknown(&routine, hw_extension);
+                None
+            }
         }
     }
 
@@ -163,32 +170,23 @@ impl PortDevice {
     /// (Cold paths of entry points are `extern "win64"`: see [`report::misuse`].)
     #[cold]
     #[inline(never)]
-    extern "win64" fn from_hw_extension_locked(
-        routine: &&'static str,
-        candidate: *mut PortDevice,
-        hw_extension: PVOID,
-    ) -> Option<&'static PortDevice> {
+    extern "win64" fn from_hw_extension_locked(candidate: *mut PortDevice) -> *mut PortDevice {
         let registry = DEVICES.lock();
         let mut cursor = registry.head;
         while !cursor.is_null() {
             if cursor == candidate {
-                // SAFETY: registered devices are live until detach (module invariant).
-                return Some(unsafe { &*cursor });
+                return cursor;
             }
-            // SAFETY: as above.
+            // SAFETY: registered devices are live until detach (module invariant).
             cursor = unsafe { (*cursor).next };
         }
-        drop(registry);
-        Self::unknown(routine, hw_extension)
+        null_mut()
     }
 
     /// Reports an `HwDeviceExtension` that is no live device's.
     #[cold]
     #[inline(never)]
-    extern "win64" fn unknown(
-        routine: &&'static str,
-        hw_extension: PVOID,
-    ) -> Option<&'static PortDevice> {
+    extern "win64" fn unknown(routine: &&'static str, hw_extension: PVOID) {
         report::misuse(
             routine,
             Misuse::Port {
@@ -197,7 +195,6 @@ impl PortDevice {
                 p3: 0,
             },
         );
-        None
     }
 
     /// The miniport's `HwDeviceExtension`.

@@ -21,12 +21,15 @@ use crate::slist::{Linked, SList};
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::{null_mut, NonNull};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use ddk_sys::*;
 
 /// Transfers one adapter may have between StartDma and CompleteDma. A StartDma beyond this
 /// returns ERROR_NOT_ENOUGH_MEMORY, like any other shortage of DMA resources.
 pub const TRANSFER_SLOTS: usize = 32;
+
+/// The CLOSING flag of [`Adapter::pending`].
+const CLOSING: u32 = 1 << 31;
 
 pub struct Adapter {
     next: *mut Adapter,
@@ -44,11 +47,12 @@ pub struct Adapter {
     pub(crate) dma_device: PDEVICE_OBJECT,
     pub(crate) transfers: [TransferSlot; TRANSFER_SLOTS],
     pub(crate) common_buffers: SpinLock<CommonBufferList>,
-    /// Transfers handed to the HAL whose callback has not run yet.
+    /// Transfers handed to the HAL whose callback has not run yet, plus [`CLOSING`] once the
+    /// adapter is being released (late callbacks then return their list at once). One word,
+    /// so the last callback and the release agree, by the order of their atomic updates, on
+    /// who waits and who signals.
     pub(crate) pending: AtomicU32,
-    /// Set when the adapter is being released: late callbacks return their list at once.
-    pub(crate) closing: AtomicBool,
-    /// Signalled when `pending` drops to zero while `closing`.
+    /// Signalled when the count in `pending` drops to zero while CLOSING.
     drained: UnsafeCell<KEVENT>,
 }
 
@@ -69,10 +73,16 @@ impl Adapter {
         self.transfers.iter().find(|slot| slot.claim(params, mdl))
     }
 
+    /// Whether the adapter is being released.
+    #[inline]
+    pub(crate) fn closing(&self) -> bool {
+        self.pending.load(Ordering::Acquire) & CLOSING != 0
+    }
+
     /// Called by the HAL-callback path when a pending transfer leaves PENDING.
+    #[inline]
     pub(crate) fn pending_done(&self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 && self.closing.load(Ordering::Acquire)
-        {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == CLOSING | 1 {
             // SAFETY: the event was initialised when the adapter was created.
             unsafe { KeSetEvent(self.drained.get(), 0, FALSE) };
         }
@@ -88,8 +98,7 @@ impl Adapter {
     fn release(adapter: NonNull<Adapter>, routine: &'static str, why: Release) {
         // SAFETY: the adapter is unlinked, so this thread is its last user.
         let this = unsafe { adapter.as_ref() };
-        this.closing.store(true, Ordering::Release);
-        if this.pending.load(Ordering::Acquire) != 0 {
+        if this.pending.fetch_or(CLOSING, Ordering::AcqRel) != 0 {
             // A queued GetScatterGatherList cannot be cancelled; its callback sees `closing`
             // and hands the list straight back, so waiting here ends.
             // SAFETY: the event lives as long as the adapter; PASSIVE_LEVEL wait.
@@ -236,7 +245,6 @@ impl PortDevice {
             transfers: [const { TransferSlot::new() }; TRANSFER_SLOTS],
             common_buffers: SpinLock::new(CommonBufferList::new()),
             pending: AtomicU32::new(0),
-            closing: AtomicBool::new(false),
             // SAFETY: KEVENT is plain data; KeInitializeEvent below sets it up in place.
             drained: UnsafeCell::new(unsafe { core::mem::zeroed() }),
         };

@@ -29,8 +29,32 @@ type PutScatterGatherList =
 /// Invariant: the pointer stays valid until [`HalAdapter::put`].
 pub(crate) struct HalAdapter {
     adapter: NonNull<DMA_ADAPTER>,
-    get_scatter_gather_list: Option<GetScatterGatherList>,
-    put_scatter_gather_list: Option<PutScatterGatherList>,
+    /// The HAL's entry, or [`no_get_scatter_gather_list`] where the HAL left it NULL.
+    get_scatter_gather_list: GetScatterGatherList,
+    /// The HAL's entry, or [`no_put_scatter_gather_list`] where the HAL left it NULL.
+    put_scatter_gather_list: PutScatterGatherList,
+}
+
+/// Stands in for a NULL `GetScatterGatherList`: the HAL refuses every request.
+unsafe extern "win64" fn no_get_scatter_gather_list(
+    _: *mut DMA_ADAPTER,
+    _: *mut DEVICE_OBJECT,
+    _: *mut MDL,
+    _: PVOID,
+    _: ULONG,
+    _: PDRIVER_LIST_CONTROL,
+    _: PVOID,
+    _: BOOLEAN,
+) -> NTSTATUS {
+    STATUS_NOT_SUPPORTED
+}
+
+/// Stands in for a NULL `PutScatterGatherList` (no list can exist without a Get).
+unsafe extern "win64" fn no_put_scatter_gather_list(
+    _: *mut DMA_ADAPTER,
+    _: *mut SCATTER_GATHER_LIST,
+    _: BOOLEAN,
+) {
 }
 
 // SAFETY: the HAL adapter is a kernel object usable from any processor.
@@ -46,8 +70,12 @@ impl HalAdapter {
         let ops = unsafe { adapter.as_ref().DmaOperations.as_ref() };
         Self {
             adapter,
-            get_scatter_gather_list: ops.and_then(|ops| ops.GetScatterGatherList),
-            put_scatter_gather_list: ops.and_then(|ops| ops.PutScatterGatherList),
+            get_scatter_gather_list: ops
+                .and_then(|ops| ops.GetScatterGatherList)
+                .unwrap_or(no_get_scatter_gather_list),
+            put_scatter_gather_list: ops
+                .and_then(|ops| ops.PutScatterGatherList)
+                .unwrap_or(no_put_scatter_gather_list),
         }
     }
 
@@ -77,9 +105,7 @@ impl HalAdapter {
         context: PVOID,
         write_to_device: bool,
     ) -> NTSTATUS {
-        let Some(get) = self.get_scatter_gather_list else {
-            return STATUS_NOT_SUPPORTED;
-        };
+        let get = self.get_scatter_gather_list;
         // SAFETY: forwarded contract; the adapter is live.
         unsafe {
             get(
@@ -105,10 +131,8 @@ impl HalAdapter {
         list: PSCATTER_GATHER_LIST,
         write_to_device: bool,
     ) {
-        if let Some(put) = self.put_scatter_gather_list {
-            // SAFETY: forwarded contract.
-            unsafe { put(self.as_ptr(), list, write_to_device as BOOLEAN) }
-        }
+        // SAFETY: forwarded contract.
+        unsafe { (self.put_scatter_gather_list)(self.as_ptr(), list, write_to_device as BOOLEAN) }
     }
 
     /// `AllocateCommonBuffer`: returns the virtual address and fills `logical`. PASSIVE_LEVEL.

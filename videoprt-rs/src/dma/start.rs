@@ -51,7 +51,7 @@ unsafe extern "win64" fn execute_trampoline(
     let params = slot.params();
     // SAFETY: as above.
     let adapter = unsafe { &*slot.owner() };
-    if adapter.closing.load(Ordering::Acquire) {
+    if adapter.closing() {
         // SAFETY: the list was just delivered for this adapter and nobody else knows it.
         unsafe {
             adapter
