@@ -70,7 +70,26 @@ impl Adapter {
     /// A free transfer slot, claimed with `params` for `mdl`, or `None` when all are in use.
     #[inline]
     pub(crate) fn claim_slot(&self, params: TransferParams, mdl: PMDL) -> Option<&TransferSlot> {
-        self.transfers.iter().find(|slot| slot.claim(params, mdl))
+        // First fit, the first slot tried on its own: a miniport with one transfer in flight at
+        // a time (the usual video DMA engine) claims it with one compare-and-swap.
+        let (first, rest) = self.transfers.split_first()?;
+        if first.claim(params, mdl) {
+            return Some(first);
+        }
+        rest.iter().find(|slot| slot.claim(params, mdl))
+    }
+
+    /// The slot holding `list`, claimed for completion, or `None` if no slot holds it.
+    #[inline]
+    pub(crate) fn claim_for_completion(&self, list: PSCATTER_GATHER_LIST) -> Option<&TransferSlot> {
+        if list.is_null() {
+            return None;
+        }
+        let (first, rest) = self.transfers.split_first()?;
+        if first.claim_for_completion(list) {
+            return Some(first);
+        }
+        rest.iter().find(|slot| slot.claim_for_completion(list))
     }
 
     /// Whether the adapter is being released.

@@ -38,15 +38,7 @@ pub unsafe extern "win64" fn VideoPortCompleteDma(
         return ERROR_INVALID_PARAMETER;
     };
     let list: PSCATTER_GATHER_LIST = vp_scatter_gather.cast();
-    let Some(slot) = (!list.is_null())
-        .then(|| {
-            adapter
-                .transfers
-                .iter()
-                .find(|slot| slot.claim_for_completion(list))
-        })
-        .flatten()
-    else {
+    let Some(slot) = adapter.claim_for_completion(list) else {
         report::misuse(
             ROUTINE,
             Misuse::ListNotOutstanding {

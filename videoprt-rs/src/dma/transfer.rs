@@ -5,17 +5,18 @@
 //! State machine of a slot (`state`, moved out of FREE only by compare-and-swap):
 //!
 //! ```text
-//!   FREE --claim (StartDma)--> PENDING --HAL callback--> ACTIVE --claim (CompleteDma)--> COMPLETING --> FREE
+//!   FREE --claim (StartDma)--> PENDING --HAL callback--> ACTIVE --CompleteDma, after PutScatterGatherList--> FREE
 //!                                 \--GetScatterGatherList failed / adapter closing--> FREE
 //! ```
 //!
-//! The claim for completion is a compare-and-swap of `list` itself (the list → NULL): `list` is
-//! non-NULL exactly while the slot is ACTIVE and not yet claimed, so among any number of
-//! concurrent completions of the same list exactly one wins, and a completion of a list that
-//! was already completed can never take a slot that has meanwhile been reused for another
-//! transfer (it would compare against that transfer's list). (A list the HAL allocates at the
-//! address of one already completed is, to the port, the same list: the pointer is all a
-//! miniport passes.)
+//! ACTIVE means the HAL's list is with the device (its pages mapped for it) until the list is
+//! put back. CompleteDma claims an ACTIVE slot by a compare-and-swap of `list` itself (the
+//! list → NULL): `list` is non-NULL exactly while the slot is ACTIVE and unclaimed, so among
+//! any number of concurrent completions of the same list exactly one wins, and a completion of
+//! a list that was already completed can never take a slot that has meanwhile been reused for
+//! another transfer (it would compare against that transfer's list). (A list the HAL allocates
+//! at the address of one already completed is, to the port, the same list: the pointer is all
+//! a miniport passes.)
 //!
 //! Invariants: the parameters and `mdl` are written only by the thread that moved the slot out
 //! of FREE, before the HAL sees the slot; `owner` is written once, before the adapter is
@@ -30,7 +31,6 @@ use ddk_sys::{PMDL, PSCATTER_GATHER_LIST, PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GA
 pub(crate) const FREE: u8 = 0;
 pub(crate) const PENDING: u8 = 1;
 pub(crate) const ACTIVE: u8 = 2;
-pub(crate) const COMPLETING: u8 = 3;
 
 /// A miniport's `HwVidExecuteDma` (the non-NULL `PEXECUTE_DMA`).
 pub(crate) type ExecuteDma =
@@ -136,7 +136,8 @@ impl TransferSlot {
         self.list.store(list, Ordering::Release);
     }
 
-    /// ACTIVE -> COMPLETING if this slot holds `list` unclaimed; exactly one caller wins.
+    /// Claims this ACTIVE slot for completion if it holds `list` unclaimed; exactly one caller
+    /// wins. The slot stays ACTIVE (its pages are mapped) until the winner releases it.
     #[inline]
     pub fn claim_for_completion(&self, list: PSCATTER_GATHER_LIST) -> bool {
         if list.is_null() || self.list.load(Ordering::Relaxed) != list {
@@ -149,21 +150,17 @@ impl TransferSlot {
         {
             return false;
         }
-        self.state.store(COMPLETING, Ordering::Release);
         true
     }
 
-    /// Any ACTIVE slot -> COMPLETING, returning its list (used when reclaiming).
+    /// Claims this slot for completion whatever list it holds, returning the list (used when
+    /// reclaiming).
     pub fn claim_any_active(&self) -> Option<PSCATTER_GATHER_LIST> {
         let list = self.list.swap(null_mut(), Ordering::AcqRel);
-        if list.is_null() {
-            return None;
-        }
-        self.state.store(COMPLETING, Ordering::Release);
-        Some(list)
+        (!list.is_null()).then_some(list)
     }
 
-    /// Back to FREE (from PENDING or COMPLETING, by the slot's owner of the moment).
+    /// Back to FREE (from PENDING, or from ACTIVE by the winner of the completion claim).
     #[inline]
     pub fn release(&self) {
         self.state.store(FREE, Ordering::Release);
