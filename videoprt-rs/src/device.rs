@@ -7,10 +7,17 @@
 //! registry of live devices: a foreign, stale or garbage `HwDeviceExtension` is reported and
 //! refused, never dereferenced.
 //!
-//! Invariants: a `PortDevice` is in the registry from [`PortDevice::attach`] until
-//! [`PortDevice::detach`]; while registered its memory stays valid and its address is stable.
+//! The registry is a list behind a HIGH_LEVEL lock (entry points an ISR calls look devices up
+//! too) plus [`LIVE`], a lock-free [`LiveSet`] of the same addresses that answers the lookups
+//! of every entry point (`from_hw_extension`) by comparing addresses only; the list is walked
+//! under the lock only when more devices are live than the set has slots.
+//!
+//! Invariants: a `PortDevice` is in the registry (list and set, changed together under the
+//! lock) from [`PortDevice::attach`] until [`PortDevice::detach`]; while registered its memory
+//! stays valid and its address is stable.
 
 use crate::dma::DeviceDma;
+use crate::live::{LiveSet, Lookup};
 use crate::port::PortState;
 use crate::report::{self, port_code, Misuse};
 use crate::sync::HighLock;
@@ -42,6 +49,11 @@ unsafe impl Send for Registry {}
 
 /// A HIGH_LEVEL lock: entry points an ISR may call (VideoPortQueueDpc) look devices up too.
 static DEVICES: HighLock<Registry> = HighLock::new(Registry { head: null_mut() });
+
+/// Devices a miniport may name by their `HwDeviceExtension` without a lock: the addresses of
+/// the registered devices, changed only under the `DEVICES` lock. A video port hosts a few
+/// devices; more than this many are still found, through the locked list.
+static LIVE: LiveSet<PortDevice, 32> = LiveSet::new();
 
 impl PortDevice {
     /// Bytes the FDO's device extension needs for a miniport extension of `hw_size` bytes.
@@ -78,6 +90,7 @@ impl PortDevice {
         // SAFETY: `at` was just initialised and is not yet shared.
         unsafe { (*at.as_ptr()).next = registry.head };
         registry.head = at.as_ptr();
+        LIVE.insert(at.as_ptr());
         // SAFETY: registered devices stay valid until detach (caller's contract).
         unsafe { &*at.as_ptr() }
     }
@@ -98,6 +111,7 @@ impl PortDevice {
             while !(*link).is_null() {
                 if *link == me {
                     *link = self.next;
+                    LIVE.remove(me);
                     break;
                 }
                 link = &mut (**link).next;
@@ -127,23 +141,52 @@ impl PortDevice {
     }
 
     /// The live device whose miniport extension is `hw_extension`, or `None` (reported).
+    /// Lock-free and callable at any IRQL; `hw_extension` is compared, never dereferenced,
+    /// until it is known to be a registered device's.
+    #[inline]
     pub fn from_hw_extension(
         routine: &'static str,
         hw_extension: PVOID,
     ) -> Option<&'static PortDevice> {
         let candidate =
             (hw_extension as usize).wrapping_sub(size_of::<PortDevice>()) as *mut PortDevice;
+        let found = match LIVE.lookup(candidate) {
+            Lookup::Live => candidate,
+            Lookup::NotLive => null_mut(),
+            Lookup::Ask => Self::from_hw_extension_locked(candidate),
+        };
+        match NonNull::new(found) {
+            // SAFETY: registered devices are live until detach (module invariant), and the
+            // caller of an entry point may not detach the device it names meanwhile.
+            Some(device) => Some(unsafe { device.as_ref() }),
+            None => {
+                Self::unknown(&routine, hw_extension);
+                None
+            }
+        }
+    }
+
+    /// The registry walk under its lock, for when more devices are live than [`LIVE`] holds.
+    /// (Cold paths of entry points are `extern "win64"`: see [`report::misuse`].)
+    #[cold]
+    #[inline(never)]
+    extern "win64" fn from_hw_extension_locked(candidate: *mut PortDevice) -> *mut PortDevice {
         let registry = DEVICES.lock();
         let mut cursor = registry.head;
         while !cursor.is_null() {
             if cursor == candidate {
-                // SAFETY: registered devices are live until detach (module invariant).
-                return Some(unsafe { &*cursor });
+                return cursor;
             }
-            // SAFETY: as above.
+            // SAFETY: registered devices are live until detach (module invariant).
             cursor = unsafe { (*cursor).next };
         }
-        drop(registry);
+        null_mut()
+    }
+
+    /// Reports an `HwDeviceExtension` that is no live device's.
+    #[cold]
+    #[inline(never)]
+    extern "win64" fn unknown(routine: &&'static str, hw_extension: PVOID) {
         report::misuse(
             routine,
             Misuse::Port {
@@ -152,7 +195,6 @@ impl PortDevice {
                 p3: 0,
             },
         );
-        None
     }
 
     /// The miniport's `HwDeviceExtension`.

@@ -20,10 +20,23 @@ impl Irql {
 /// Checks that the caller of `routine` runs at or below `max`; reports the violation
 /// (modeled on bug check 0xE6 code 0x13, P2 = 2: above the maximum) when it does not.
 pub fn require_at_most(routine: &'static str, max: Irql) -> bool {
+    at_most(routine, max).is_some()
+}
+
+/// [`require_at_most`], returning the caller's IRQL when it is within `max`, so an entry point
+/// reads it once (a CR8 read on Windows).
+#[inline]
+pub fn at_most(routine: &'static str, max: Irql) -> Option<Irql> {
     let current = Irql::current();
     if current <= max {
-        return true;
+        return Some(current);
     }
+    wrong_irql(routine, max, current);
+    None
+}
+
+#[cold]
+fn wrong_irql(routine: &'static str, max: Irql, current: Irql) {
     report::misuse(
         routine,
         Misuse::WrongIrql {
@@ -31,7 +44,6 @@ pub fn require_at_most(routine: &'static str, max: Irql) -> bool {
             current: current.0,
         },
     );
-    false
 }
 
 /// Runs `f` at DISPATCH_LEVEL, raising first when the caller runs below it (the HAL's
@@ -39,7 +51,13 @@ pub fn require_at_most(routine: &'static str, max: Irql) -> bool {
 ///
 /// The caller must run at or below DISPATCH_LEVEL.
 pub fn at_dispatch<R>(f: impl FnOnce() -> R) -> R {
-    if Irql::current() == Irql::DISPATCH {
+    at_dispatch_from(Irql::current(), f)
+}
+
+/// [`at_dispatch`] for a caller that knows its IRQL, `current` (at or below DISPATCH_LEVEL).
+#[inline(always)]
+pub fn at_dispatch_from<R>(current: Irql, f: impl FnOnce() -> R) -> R {
+    if current == Irql::DISPATCH {
         return f();
     }
     // SAFETY: callers are at or below DISPATCH_LEVEL (checked at every entry point), so this

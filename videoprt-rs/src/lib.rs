@@ -19,6 +19,7 @@ pub mod dma;
 #[cfg(not(target_os = "windows"))]
 pub mod exports;
 pub mod irql;
+mod live;
 pub mod pool;
 pub mod port;
 pub mod report;

@@ -295,7 +295,25 @@ extern "C" {
 }
 
 /// Reports `misuse` detected in `routine`.
+///
+/// Reports are the cold path of every entry point, so they are made through a function of the
+/// Windows x64 convention: an entry point (itself `extern "win64"`) then keeps no registers
+/// live for a report it does not make. On a non-Windows host, any call from a win64 function
+/// to a Rust-convention function makes the caller save and restore xmm6-xmm15 (callee-saved
+/// in one convention, not in the other) on every call, reported or not. On Windows both
+/// conventions agree and this changes nothing.
+#[inline(always)]
 pub fn misuse(routine: &'static str, misuse: Misuse) {
+    misuse_cold(&routine, &misuse)
+}
+
+#[cold]
+#[inline(never)]
+extern "win64" fn misuse_cold(routine: &&'static str, misuse: &Misuse) {
+    report(routine, *misuse)
+}
+
+fn report(routine: &'static str, misuse: Misuse) {
     let mut message = MessageBuffer {
         bytes: [0; 240],
         len: 0,

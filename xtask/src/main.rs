@@ -9,6 +9,7 @@
 
 mod bench;
 mod build;
+mod callgrind;
 mod setup;
 mod shell;
 

@@ -14,33 +14,45 @@ use super::hal::HalAdapter;
 use super::transfer::{TransferParams, TransferSlot, ACTIVE, PENDING};
 use crate::device::PortDevice;
 use crate::irql::{self, Irql};
+use crate::live::Lookup;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
 use crate::slist::{Linked, SList};
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::{null_mut, NonNull};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use ddk_sys::*;
 
 /// Transfers one adapter may have between StartDma and CompleteDma. A StartDma beyond this
 /// returns ERROR_NOT_ENOUGH_MEMORY, like any other shortage of DMA resources.
 pub const TRANSFER_SLOTS: usize = 32;
 
+/// The CLOSING flag of [`Adapter::pending`].
+const CLOSING: u32 = 1 << 31;
+
 pub struct Adapter {
     next: *mut Adapter,
     pub(crate) hal: HalAdapter,
-    /// Largest number of map registers one transfer may use (from `IoGetDmaAdapter`).
-    pub(crate) map_registers: u32,
-    /// The miniport's `VP_DEVICE_DESCRIPTION.MaximumLength` (0: no limit of its own).
-    pub(crate) maximum_length: u32,
+    /// Bytes the map registers one transfer may use (from `IoGetDmaAdapter`) span from a page
+    /// boundary, at most `u32::MAX`.
+    pub(crate) map_bytes: u32,
+    /// The miniport's `VP_DEVICE_DESCRIPTION.MaximumLength`, or `u32::MAX` when it gave 0 (no
+    /// limit of its own).
+    pub(crate) max_chunk: u32,
+    /// The device's `HwDeviceExtension`, passed to HwVidExecuteDma.
+    pub(crate) hw_extension: PVOID,
+    /// The device object the HAL's scatter/gather requests are made for
+    /// ([`PortDevice::dma_device_object`], fixed for the device's life).
+    pub(crate) dma_device: PDEVICE_OBJECT,
     pub(crate) transfers: [TransferSlot; TRANSFER_SLOTS],
     pub(crate) common_buffers: SpinLock<CommonBufferList>,
-    /// Transfers handed to the HAL whose callback has not run yet.
+    /// Transfers handed to the HAL whose callback has not run yet, plus [`CLOSING`] once the
+    /// adapter is being released (late callbacks then return their list at once). One word,
+    /// so the last callback and the release agree, by the order of their atomic updates, on
+    /// who waits and who signals.
     pub(crate) pending: AtomicU32,
-    /// Set when the adapter is being released: late callbacks return their list at once.
-    pub(crate) closing: AtomicBool,
-    /// Signalled when `pending` drops to zero while `closing`.
+    /// Signalled when the count in `pending` drops to zero while CLOSING.
     drained: UnsafeCell<KEVENT>,
 }
 
@@ -55,15 +67,41 @@ impl Adapter {
         self as *const Adapter as PVP_DMA_ADAPTER
     }
 
-    /// A free transfer slot, claimed with `params`, or `None` when all are in use.
-    pub(crate) fn claim_slot(&self, params: TransferParams) -> Option<&TransferSlot> {
-        self.transfers.iter().find(|slot| slot.claim(params))
+    /// A free transfer slot, claimed with `params` for `mdl`, or `None` when all are in use.
+    #[inline]
+    pub(crate) fn claim_slot(&self, params: TransferParams, mdl: PMDL) -> Option<&TransferSlot> {
+        // First fit, the first slot tried on its own: a miniport with one transfer in flight at
+        // a time (the usual video DMA engine) claims it with one compare-and-swap.
+        let (first, rest) = self.transfers.split_first()?;
+        if first.claim(params, mdl) {
+            return Some(first);
+        }
+        rest.iter().find(|slot| slot.claim(params, mdl))
+    }
+
+    /// The slot holding `list`, claimed for completion, or `None` if no slot holds it.
+    #[inline]
+    pub(crate) fn claim_for_completion(&self, list: PSCATTER_GATHER_LIST) -> Option<&TransferSlot> {
+        if list.is_null() {
+            return None;
+        }
+        let (first, rest) = self.transfers.split_first()?;
+        if first.claim_for_completion(list) {
+            return Some(first);
+        }
+        rest.iter().find(|slot| slot.claim_for_completion(list))
+    }
+
+    /// Whether the adapter is being released.
+    #[inline]
+    pub(crate) fn closing(&self) -> bool {
+        self.pending.load(Ordering::Acquire) & CLOSING != 0
     }
 
     /// Called by the HAL-callback path when a pending transfer leaves PENDING.
+    #[inline]
     pub(crate) fn pending_done(&self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 && self.closing.load(Ordering::Acquire)
-        {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == CLOSING | 1 {
             // SAFETY: the event was initialised when the adapter was created.
             unsafe { KeSetEvent(self.drained.get(), 0, FALSE) };
         }
@@ -79,8 +117,7 @@ impl Adapter {
     fn release(adapter: NonNull<Adapter>, routine: &'static str, why: Release) {
         // SAFETY: the adapter is unlinked, so this thread is its last user.
         let this = unsafe { adapter.as_ref() };
-        this.closing.store(true, Ordering::Release);
-        if this.pending.load(Ordering::Acquire) != 0 {
+        if this.pending.fetch_or(CLOSING, Ordering::AcqRel) != 0 {
             // A queued GetScatterGatherList cannot be cancelled; its callback sees `closing`
             // and hands the list straight back, so waiting here ends.
             // SAFETY: the event lives as long as the adapter; PASSIVE_LEVEL wait.
@@ -158,6 +195,7 @@ impl PortDevice {
     ///
     /// Callers must not release the adapter concurrently (the documented contract of
     /// VideoPortPutDmaAdapter: the adapter is never used again after it).
+    #[inline]
     pub(crate) fn adapter(
         &self,
         routine: &'static str,
@@ -167,16 +205,15 @@ impl PortDevice {
             report::misuse(routine, Misuse::NullAdapter);
             return None;
         }
-        let found = self
-            .dma
-            .adapters
-            .lock()
-            .iter()
-            .find(|a| core::ptr::eq(a.handle(), handle))
-            .map(NonNull::from);
+        let found = match self.dma.live_adapters.lookup(handle.cast()) {
+            Lookup::Live => Some(handle.cast::<Adapter>()),
+            Lookup::NotLive => None,
+            Lookup::Ask => Some(self.adapter_locked(handle)).filter(|a| !a.is_null()),
+        };
         match found {
-            // SAFETY: listed adapters are live until released, which callers do not race.
-            Some(adapter) => Some(unsafe { &*adapter.as_ptr() }),
+            // SAFETY: the handle is a listed adapter's address (see `live_adapters`); listed
+            // adapters are live until released, which callers do not race.
+            Some(adapter) => Some(unsafe { &*adapter }),
             None => {
                 report::misuse(
                     routine,
@@ -187,6 +224,20 @@ impl PortDevice {
                 None
             }
         }
+    }
+
+    /// The list walk under the lock, for when more adapters are live than `live_adapters`
+    /// holds: the adapter, or NULL. (Cold paths of entry points are `extern "win64"`: see
+    /// [`report::misuse`].)
+    #[cold]
+    #[inline(never)]
+    extern "win64" fn adapter_locked(&self, handle: PVP_DMA_ADAPTER) -> *mut Adapter {
+        self.dma
+            .adapters
+            .lock()
+            .iter()
+            .find(|a| core::ptr::eq(a.handle(), handle))
+            .map_or(null_mut(), |a| NonNull::from(a).as_ptr())
     }
 
     /// Creates an adapter from `desc`; the core of VideoPortGetDmaAdapter. PASSIVE_LEVEL.
@@ -202,12 +253,17 @@ impl PortDevice {
         let record = Adapter {
             next: null_mut(),
             hal,
-            map_registers,
-            maximum_length: desc.MaximumLength,
+            map_bytes: u32::try_from(u64::from(map_registers) * PAGE_SIZE as u64)
+                .unwrap_or(u32::MAX),
+            max_chunk: match desc.MaximumLength {
+                0 => u32::MAX,
+                n => n,
+            },
+            hw_extension: self.hw_extension(),
+            dma_device: self.dma_device_object(),
             transfers: [const { TransferSlot::new() }; TRANSFER_SLOTS],
             common_buffers: SpinLock::new(CommonBufferList::new()),
             pending: AtomicU32::new(0),
-            closing: AtomicBool::new(false),
             // SAFETY: KEVENT is plain data; KeInitializeEvent below sets it up in place.
             drained: UnsafeCell::new(unsafe { core::mem::zeroed() }),
         };
@@ -225,9 +281,15 @@ impl PortDevice {
                 (*adapter.as_ptr()).drained.get(),
                 EVENT_TYPE::NotificationEvent,
                 FALSE,
-            )
+            );
+            for slot in &(*adapter.as_ptr()).transfers {
+                slot.set_owner(adapter.as_ptr());
+            }
         };
-        self.dma.adapters.lock().push(adapter);
+        let mut adapters = self.dma.adapters.lock();
+        adapters.push(adapter);
+        self.dma.live_adapters.insert(adapter.as_ptr());
+        drop(adapters);
         // SAFETY: listed adapters are live until released.
         Some(unsafe { &*adapter.as_ptr() })
     }
@@ -235,11 +297,12 @@ impl PortDevice {
     /// Unlinks and releases the adapter behind `handle`; reports a handle that is not live.
     /// PASSIVE_LEVEL.
     pub(crate) fn put_adapter(&self, routine: &'static str, handle: PVP_DMA_ADAPTER) {
-        let unlinked = self
-            .dma
-            .adapters
-            .lock()
-            .take(|a| core::ptr::eq(a.handle(), handle));
+        let mut adapters = self.dma.adapters.lock();
+        let unlinked = adapters.take(|a| core::ptr::eq(a.handle(), handle));
+        if let Some(adapter) = unlinked {
+            self.dma.live_adapters.remove(adapter.as_ptr());
+        }
+        drop(adapters);
         match unlinked {
             Some(adapter) => Adapter::release(adapter, routine, Release::ByMiniport),
             None => report::misuse(
@@ -254,9 +317,12 @@ impl PortDevice {
     /// Unlinks and releases every adapter (device removal). PASSIVE_LEVEL.
     pub(crate) fn release_all_adapters(&self, routine: &'static str) {
         loop {
-            let Some(adapter) = self.dma.adapters.lock().pop() else {
+            let mut adapters = self.dma.adapters.lock();
+            let Some(adapter) = adapters.pop() else {
                 break;
             };
+            self.dma.live_adapters.remove(adapter.as_ptr());
+            drop(adapters);
             Adapter::release(adapter, routine, Release::DeviceRemoval);
         }
     }

@@ -31,18 +31,14 @@ pub unsafe extern "win64" fn VideoPortCompleteDma(
     write_to_device: BOOLEAN,
 ) -> VP_STATUS {
     const ROUTINE: &str = "VideoPortCompleteDma";
-    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
+    let Some((device, irql)) = super::entry_at(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
         return ERROR_INVALID_PARAMETER;
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {
         return ERROR_INVALID_PARAMETER;
     };
     let list: PSCATTER_GATHER_LIST = vp_scatter_gather.cast();
-    let Some(slot) = adapter
-        .transfers
-        .iter()
-        .find(|slot| slot.claim_for_completion(list))
-    else {
+    let Some(slot) = adapter.claim_for_completion(list) else {
         report::misuse(
             ROUTINE,
             Misuse::ListNotOutstanding {
@@ -53,7 +49,9 @@ pub unsafe extern "win64" fn VideoPortCompleteDma(
     };
     let recorded = slot.params().write_to_device;
     // SAFETY: the slot was ACTIVE with this list, and claiming it makes this call its only user.
-    irql::at_dispatch(|| unsafe { adapter.hal.put_scatter_gather_list(list, recorded) });
+    irql::at_dispatch_from(irql, || unsafe {
+        adapter.hal.put_scatter_gather_list(list, recorded)
+    });
     slot.release();
     if recorded != (write_to_device != FALSE) {
         report::misuse(

@@ -6,10 +6,56 @@
 use core::ptr::NonNull;
 use ddk_sys::*;
 
-/// A live HAL adapter from `IoGetDmaAdapter`.
+/// The HAL's `GetScatterGatherList`.
+type GetScatterGatherList = unsafe extern "win64" fn(
+    *mut DMA_ADAPTER,
+    *mut DEVICE_OBJECT,
+    *mut MDL,
+    PVOID,
+    ULONG,
+    PDRIVER_LIST_CONTROL,
+    PVOID,
+    BOOLEAN,
+) -> NTSTATUS;
+
+/// The HAL's `PutScatterGatherList`.
+type PutScatterGatherList =
+    unsafe extern "win64" fn(*mut DMA_ADAPTER, *mut SCATTER_GATHER_LIST, BOOLEAN);
+
+/// A live HAL adapter from `IoGetDmaAdapter`, with the two per-transfer entries of its
+/// `DMA_OPERATIONS` read once (the table belongs to the adapter and does not change while it
+/// lives; Driver Verifier substitutes its own before `IoGetDmaAdapter` returns).
 ///
 /// Invariant: the pointer stays valid until [`HalAdapter::put`].
-pub(crate) struct HalAdapter(NonNull<DMA_ADAPTER>);
+pub(crate) struct HalAdapter {
+    adapter: NonNull<DMA_ADAPTER>,
+    /// The HAL's entry, or [`no_get_scatter_gather_list`] where the HAL left it NULL.
+    get_scatter_gather_list: GetScatterGatherList,
+    /// The HAL's entry, or [`no_put_scatter_gather_list`] where the HAL left it NULL.
+    put_scatter_gather_list: PutScatterGatherList,
+}
+
+/// Stands in for a NULL `GetScatterGatherList`: the HAL refuses every request.
+unsafe extern "win64" fn no_get_scatter_gather_list(
+    _: *mut DMA_ADAPTER,
+    _: *mut DEVICE_OBJECT,
+    _: *mut MDL,
+    _: PVOID,
+    _: ULONG,
+    _: PDRIVER_LIST_CONTROL,
+    _: PVOID,
+    _: BOOLEAN,
+) -> NTSTATUS {
+    STATUS_NOT_SUPPORTED
+}
+
+/// Stands in for a NULL `PutScatterGatherList` (no list can exist without a Get).
+unsafe extern "win64" fn no_put_scatter_gather_list(
+    _: *mut DMA_ADAPTER,
+    _: *mut SCATTER_GATHER_LIST,
+    _: BOOLEAN,
+) {
+}
 
 // SAFETY: the HAL adapter is a kernel object usable from any processor.
 unsafe impl Send for HalAdapter {}
@@ -20,19 +66,30 @@ impl HalAdapter {
     /// # Safety
     /// `adapter` must come from `IoGetDmaAdapter` and not have been put.
     pub unsafe fn new(adapter: NonNull<DMA_ADAPTER>) -> Self {
-        Self(adapter)
+        // SAFETY: the adapter is live (caller's contract); its table outlives it.
+        let ops = unsafe { adapter.as_ref().DmaOperations.as_ref() };
+        Self {
+            adapter,
+            get_scatter_gather_list: ops
+                .and_then(|ops| ops.GetScatterGatherList)
+                .unwrap_or(no_get_scatter_gather_list),
+            put_scatter_gather_list: ops
+                .and_then(|ops| ops.PutScatterGatherList)
+                .unwrap_or(no_put_scatter_gather_list),
+        }
     }
 
     pub fn as_ptr(&self) -> *mut DMA_ADAPTER {
-        self.0.as_ptr()
+        self.adapter.as_ptr()
     }
 
     fn ops(&self) -> Option<&DMA_OPERATIONS> {
         // SAFETY: the adapter is live (type invariant); its table outlives it.
-        unsafe { self.0.as_ref().DmaOperations.as_ref() }
+        unsafe { self.adapter.as_ref().DmaOperations.as_ref() }
     }
 
     /// `GetScatterGatherList`. Must be called at DISPATCH_LEVEL.
+    #[inline]
     ///
     /// # Safety
     /// `mdl` must describe locked memory containing `current_va .. current_va + length`;
@@ -48,9 +105,7 @@ impl HalAdapter {
         context: PVOID,
         write_to_device: bool,
     ) -> NTSTATUS {
-        let Some(get) = self.ops().and_then(|ops| ops.GetScatterGatherList) else {
-            return STATUS_NOT_SUPPORTED;
-        };
+        let get = self.get_scatter_gather_list;
         // SAFETY: forwarded contract; the adapter is live.
         unsafe {
             get(
@@ -67,6 +122,7 @@ impl HalAdapter {
     }
 
     /// `PutScatterGatherList`: flushes, unmaps and frees the list. Must be called at DISPATCH_LEVEL.
+    #[inline]
     ///
     /// # Safety
     /// `list` must be outstanding on this adapter and not be used afterwards.
@@ -75,10 +131,8 @@ impl HalAdapter {
         list: PSCATTER_GATHER_LIST,
         write_to_device: bool,
     ) {
-        if let Some(put) = self.ops().and_then(|ops| ops.PutScatterGatherList) {
-            // SAFETY: forwarded contract.
-            unsafe { put(self.as_ptr(), list, write_to_device as BOOLEAN) }
-        }
+        // SAFETY: forwarded contract.
+        unsafe { (self.put_scatter_gather_list)(self.as_ptr(), list, write_to_device as BOOLEAN) }
     }
 
     /// `AllocateCommonBuffer`: returns the virtual address and fills `logical`. PASSIVE_LEVEL.

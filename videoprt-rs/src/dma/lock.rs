@@ -18,6 +18,7 @@
 use super::adapter::transfers_on_mdl;
 use crate::device::PortDevice;
 use crate::irql::Irql;
+use crate::live::Lookup;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
 use crate::slist::{Linked, SList};
@@ -68,9 +69,23 @@ impl Linked for LockedBuffer {
 }
 
 impl PortDevice {
-    /// Whether `mdl` is a buffer this device locked and has not unlocked.
+    /// Whether `mdl` is a buffer this device locked and has not unlocked. Lock-free unless
+    /// more buffers are locked than `live_mdls` holds; `mdl` is compared, never read.
+    #[inline]
     pub(crate) fn is_locked_mdl(&self, mdl: PMDL) -> bool {
-        !mdl.is_null() && self.dma.locked.lock().iter().any(|r| r.mdl == mdl)
+        match self.dma.live_mdls.lookup(mdl) {
+            Lookup::Live => true,
+            Lookup::NotLive => false,
+            Lookup::Ask => self.is_locked_mdl_locked(mdl) != FALSE,
+        }
+    }
+
+    /// The list walk under the lock. (Cold paths of entry points are `extern "win64"`: see
+    /// [`report::misuse`].)
+    #[cold]
+    #[inline(never)]
+    extern "win64" fn is_locked_mdl_locked(&self, mdl: PMDL) -> BOOLEAN {
+        (!mdl.is_null() && self.dma.locked.lock().iter().any(|r| r.mdl == mdl)) as BOOLEAN
     }
 
     /// Probes, locks and records `length` bytes at `base`. PASSIVE_LEVEL.
@@ -122,7 +137,10 @@ impl PortDevice {
             }
             return null_mut();
         }
-        self.dma.locked.lock().push(record);
+        let mut locked = self.dma.locked.lock();
+        locked.push(record);
+        self.dma.live_mdls.insert(mdl.as_ptr());
+        drop(locked);
         mdl.as_ptr()
     }
 
@@ -141,7 +159,12 @@ impl PortDevice {
             );
             return false;
         }
-        let taken = self.dma.locked.lock().take(|r| r.mdl == mdl);
+        let mut locked = self.dma.locked.lock();
+        let taken = locked.take(|r| r.mdl == mdl);
+        if taken.is_some() {
+            self.dma.live_mdls.remove(mdl);
+        }
+        drop(locked);
         let Some(record) = taken else {
             report::misuse(
                 routine,
@@ -165,11 +188,14 @@ impl PortDevice {
     /// Unlocks every buffer the miniport left locked (device removal), reporting each.
     pub(crate) fn unlock_all(&self, routine: &'static str) {
         loop {
-            let Some(record) = self.dma.locked.lock().pop() else {
+            let mut locked = self.dma.locked.lock();
+            let Some(record) = locked.pop() else {
                 break;
             };
             // SAFETY: the record was unlinked and is live.
             let mdl = unsafe { record.as_ref().mdl };
+            self.dma.live_mdls.remove(mdl);
+            drop(locked);
             report::misuse(
                 routine,
                 Misuse::Port {

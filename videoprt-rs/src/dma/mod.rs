@@ -25,6 +25,7 @@ mod transfer;
 
 use crate::device::PortDevice;
 use crate::irql::{self, Irql};
+use crate::live::LiveSet;
 use crate::sync::SpinLock;
 use adapter::{Adapter, AdapterList};
 use core::ptr::null_mut;
@@ -39,16 +40,33 @@ pub(crate) fn entry(
     hw_device_extension: ddk_sys::PVOID,
     max: Irql,
 ) -> Option<&'static PortDevice> {
-    if !irql::require_at_most(routine, max) {
-        return None;
-    }
-    PortDevice::from_hw_extension(routine, hw_device_extension)
+    entry_at(routine, hw_device_extension, max).map(|(device, _)| device)
+}
+
+/// [`entry`], also returning the caller's IRQL (read once).
+#[inline]
+pub(crate) fn entry_at(
+    routine: &'static str,
+    hw_device_extension: ddk_sys::PVOID,
+    max: Irql,
+) -> Option<(&'static PortDevice, Irql)> {
+    let irql = irql::at_most(routine, max)?;
+    Some((
+        PortDevice::from_hw_extension(routine, hw_device_extension)?,
+        irql,
+    ))
 }
 
 /// The DMA resources of one device.
+///
+/// The adapter and locked-buffer lists are the records; `live_adapters` and `live_mdls` hold
+/// the same addresses (adapter records, locked MDLs) for lock-free handle checks (see
+/// [`LiveSet`]), changed only together with their list, under its lock.
 pub(crate) struct DeviceDma {
     pub adapters: SpinLock<AdapterList>,
+    pub live_adapters: LiveSet<Adapter, 8>,
     pub locked: SpinLock<LockedList>,
+    pub live_mdls: LiveSet<ddk_sys::MDL, 16>,
     pub contiguous: SpinLock<ContiguousList>,
     /// The implicit adapter of VideoPortGetCommonBuffer, created on first use.
     pub legacy_adapter: AtomicPtr<Adapter>,
@@ -58,7 +76,9 @@ impl DeviceDma {
     pub const fn new() -> Self {
         Self {
             adapters: SpinLock::new(AdapterList::new()),
+            live_adapters: LiveSet::new(),
             locked: SpinLock::new(LockedList::new()),
+            live_mdls: LiveSet::new(),
             contiguous: SpinLock::new(ContiguousList::new()),
             legacy_adapter: AtomicPtr::new(null_mut()),
         }

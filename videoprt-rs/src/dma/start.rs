@@ -18,21 +18,22 @@ use crate::report::{self, port_code, Misuse};
 use core::sync::atomic::Ordering;
 use ddk_sys::*;
 
-/// Bytes of one chunk: at most `requested`, the rest of the MDL, the device's maximum and what
-/// `map_registers` pages can span starting at `page_offset`.
+/// Bytes of one chunk: at most `requested`, the rest of the MDL, the device's maximum
+/// (`max_chunk`: the miniport's `MaximumLength`, or `u32::MAX` for none) and what the
+/// adapter's map registers (`map_bytes` = registers × PAGE_SIZE, at most `u32::MAX`) can span
+/// starting at `page_offset` (< PAGE_SIZE).
+#[inline(always)]
 pub(crate) fn chunk_length(
     requested: u32,
     left_in_mdl: u32,
-    maximum_length: u32,
-    map_registers: u32,
-    page_offset: usize,
+    max_chunk: u32,
+    map_bytes: u32,
+    page_offset: u32,
 ) -> u32 {
-    let by_registers = (map_registers as usize * PAGE_SIZE).saturating_sub(page_offset);
-    let mut length = requested.min(left_in_mdl);
-    if maximum_length != 0 {
-        length = length.min(maximum_length);
-    }
-    length.min(u32::try_from(by_registers).unwrap_or(u32::MAX))
+    requested
+        .min(left_in_mdl)
+        .min(max_chunk)
+        .min(map_bytes.saturating_sub(page_offset))
 }
 
 /// The HAL's `DRIVER_LIST_CONTROL`: records the list, then runs the miniport's HwVidExecuteDma
@@ -49,8 +50,8 @@ unsafe extern "win64" fn execute_trampoline(
     let slot = unsafe { &*(context as *const TransferSlot) };
     let params = slot.params();
     // SAFETY: as above.
-    let adapter = unsafe { &*params.adapter };
-    if adapter.closing.load(Ordering::Acquire) {
+    let adapter = unsafe { &*slot.owner() };
+    if adapter.closing() {
         // SAFETY: the list was just delivered for this adapter and nobody else knows it.
         unsafe {
             adapter
@@ -63,18 +64,16 @@ unsafe extern "win64" fn execute_trampoline(
     }
     slot.activate(list);
     adapter.pending_done();
-    if let Some(execute) = params.execute {
-        // SAFETY: the miniport's routine, called as documented: its extension, the adapter
-        // handle, the list (same layout as VP_SCATTER_GATHER_LIST) and its context.
-        unsafe {
-            execute(
-                params.hw_extension,
-                adapter.handle(),
-                list.cast(),
-                params.context,
-            )
-        };
-    }
+    // SAFETY: the miniport's routine, called as documented: its extension, the adapter handle,
+    // the list (same layout as VP_SCATTER_GATHER_LIST) and its context.
+    unsafe {
+        (params.execute)(
+            adapter.hw_extension,
+            adapter.handle(),
+            list.cast(),
+            params.context,
+        )
+    };
 }
 
 /// `VideoPortStartDma`.
@@ -99,7 +98,7 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     write_to_device: BOOLEAN,
 ) -> VP_STATUS {
     const ROUTINE: &str = "VideoPortStartDma";
-    let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
+    let Some((device, irql)) = super::entry_at(ROUTINE, hw_device_extension, Irql::DISPATCH) else {
         return ERROR_INVALID_PARAMETER;
     };
     let Some(adapter) = device.adapter(ROUTINE, vp_dma_adapter) else {
@@ -119,9 +118,9 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     if p_length.is_null() {
         return null_argument(5);
     }
-    if execute_dma_routine.is_none() {
+    let Some(execute) = execute_dma_routine else {
         return null_argument(6);
-    }
+    };
     let mdl: PMDL = mdl.cast();
     if !device.is_locked_mdl(mdl) {
         report::misuse(
@@ -150,20 +149,20 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     let length = chunk_length(
         requested,
         byte_count - offset,
-        adapter.maximum_length,
-        adapter.map_registers,
-        BYTE_OFFSET(current_va),
+        adapter.max_chunk,
+        adapter.map_bytes,
+        BYTE_OFFSET(current_va) as u32,
     );
     let write_to_device = write_to_device != FALSE;
     let params = TransferParams {
-        execute: execute_dma_routine,
+        execute,
         context,
-        mdl,
-        hw_extension: hw_device_extension,
-        adapter,
         write_to_device,
     };
-    let Some(slot) = (length != 0).then(|| adapter.claim_slot(params)).flatten() else {
+    let Some(slot) = (length != 0)
+        .then(|| adapter.claim_slot(params, mdl))
+        .flatten()
+    else {
         // SAFETY: as above.
         unsafe { p_length.write(0) };
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -172,12 +171,12 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     // SAFETY: as above.
     unsafe { p_length.write(length) };
     adapter.pending.fetch_add(1, Ordering::AcqRel);
-    let status = irql::at_dispatch(|| {
+    let status = irql::at_dispatch_from(irql, || {
         // SAFETY: the MDL is locked, the range lies inside it, and the trampoline context
         // stays valid until the callback (the adapter outlives its pending transfers).
         unsafe {
             adapter.hal.get_scatter_gather_list(
-                device.dma_device_object(),
+                adapter.dma_device,
                 mdl,
                 current_va,
                 length,

@@ -1,48 +1,72 @@
 //! Per-adapter transfer slots: the port's record of each StartDma between the HAL's callback
-//! and CompleteDma. A fixed array per adapter, so starting a transfer allocates nothing.
+//! and CompleteDma. A fixed array per adapter, so starting a transfer allocates nothing and
+//! takes no lock.
 //!
-//! State machine of a slot (`state`, changed only by compare-and-swap):
+//! State machine of a slot (`state`, moved out of FREE only by compare-and-swap):
 //!
 //! ```text
-//!   FREE --claim (StartDma)--> PENDING --HAL callback--> ACTIVE --claim (CompleteDma)--> COMPLETING --> FREE
+//!   FREE --claim (StartDma)--> PENDING --HAL callback--> ACTIVE --CompleteDma, after PutScatterGatherList--> FREE
 //!                                 \--GetScatterGatherList failed / adapter closing--> FREE
 //! ```
 //!
-//! Invariants: the parameters are written only by the thread that moved the slot out of FREE,
-//! before the HAL sees the slot; `list` is non-NULL exactly in ACTIVE and COMPLETING.
+//! ACTIVE means the HAL's list is with the device (its pages mapped for it) until the list is
+//! put back. CompleteDma claims an ACTIVE slot by a compare-and-swap of `list` itself (the
+//! list → NULL): `list` is non-NULL exactly while the slot is ACTIVE and unclaimed, so among
+//! any number of concurrent completions of the same list exactly one wins, and a completion of
+//! a list that was already completed can never take a slot that has meanwhile been reused for
+//! another transfer (it would compare against that transfer's list). (A list the HAL allocates
+//! at the address of one already completed is, to the port, the same list: the pointer is all
+//! a miniport passes.)
+//!
+//! Invariants: the parameters and `mdl` are written only by the thread that moved the slot out
+//! of FREE, before the HAL sees the slot; `owner` is written once, before the adapter is
+//! shared; `mdl` is meaningful only while the slot is PENDING or ACTIVE (readers check the
+//! state first).
 
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
-use ddk_sys::{PEXECUTE_DMA, PMDL, PSCATTER_GATHER_LIST, PVOID};
+use ddk_sys::{PMDL, PSCATTER_GATHER_LIST, PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST};
 
 pub(crate) const FREE: u8 = 0;
 pub(crate) const PENDING: u8 = 1;
 pub(crate) const ACTIVE: u8 = 2;
-pub(crate) const COMPLETING: u8 = 3;
+
+/// A miniport's `HwVidExecuteDma` (the non-NULL `PEXECUTE_DMA`).
+pub(crate) type ExecuteDma =
+    unsafe extern "win64" fn(PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST, PVOID);
 
 /// What StartDma recorded for the callback and for CompleteDma.
 #[derive(Clone, Copy)]
 pub(crate) struct TransferParams {
-    /// The adapter owning the slot (the HAL callback gets only the slot).
-    pub adapter: *const super::adapter::Adapter,
-    pub hw_extension: PVOID,
-    pub execute: PEXECUTE_DMA,
+    pub execute: ExecuteDma,
     pub context: PVOID,
-    pub mdl: PMDL,
     pub write_to_device: bool,
+}
+
+/// The placeholder of a slot that never held a transfer; never called (a slot's parameters are
+/// read only after a StartDma wrote them).
+unsafe extern "win64" fn no_execute(
+    _: PVOID,
+    _: PVP_DMA_ADAPTER,
+    _: PVP_SCATTER_GATHER_LIST,
+    _: PVOID,
+) {
 }
 
 pub(crate) struct TransferSlot {
     state: AtomicU8,
+    /// The HAL's list while ACTIVE and unclaimed; NULL otherwise.
     list: AtomicPtr<ddk_sys::SCATTER_GATHER_LIST>,
     /// The transfer's MDL, readable without owning the slot (UnlockBuffer checks it).
     mdl: AtomicPtr<ddk_sys::MDL>,
+    /// The adapter owning the slot (the HAL callback gets only the slot).
+    owner: UnsafeCell<*const super::adapter::Adapter>,
     params: UnsafeCell<TransferParams>,
 }
 
-// SAFETY: `params` is written only by the slot's claimer before publication (see invariants);
-// everything else is atomic.
+// SAFETY: `params` is written only by the slot's claimer before publication and `owner` only
+// before the adapter is shared (see invariants); everything else is atomic.
 unsafe impl Sync for TransferSlot {}
 
 impl TransferSlot {
@@ -51,23 +75,37 @@ impl TransferSlot {
             state: AtomicU8::new(FREE),
             list: AtomicPtr::new(null_mut()),
             mdl: AtomicPtr::new(null_mut()),
+            owner: UnsafeCell::new(core::ptr::null()),
             params: UnsafeCell::new(TransferParams {
-                adapter: core::ptr::null(),
-                hw_extension: null_mut(),
-                execute: None,
+                execute: no_execute,
                 context: null_mut(),
-                mdl: null_mut(),
                 write_to_device: false,
             }),
         }
+    }
+
+    /// Records the adapter owning this slot.
+    ///
+    /// # Safety
+    /// Only while the adapter is not yet shared with any other thread or the HAL.
+    pub unsafe fn set_owner(&self, adapter: *const super::adapter::Adapter) {
+        // SAFETY: nobody else can see the slot yet (caller's contract).
+        unsafe { *self.owner.get() = adapter };
+    }
+
+    /// The adapter owning this slot.
+    pub fn owner(&self) -> *const super::adapter::Adapter {
+        // SAFETY: written once before the adapter was shared, read-only since.
+        unsafe { *self.owner.get() }
     }
 
     pub fn state(&self) -> u8 {
         self.state.load(Ordering::Acquire)
     }
 
-    /// FREE -> PENDING, recording `params`. Returns false if the slot is in use.
-    pub fn claim(&self, params: TransferParams) -> bool {
+    /// FREE -> PENDING, recording `params` and `mdl`. Returns false if the slot is in use.
+    #[inline]
+    pub fn claim(&self, params: TransferParams, mdl: PMDL) -> bool {
         if self
             .state
             .compare_exchange(FREE, PENDING, Ordering::Acquire, Ordering::Relaxed)
@@ -77,7 +115,7 @@ impl TransferSlot {
         }
         // SAFETY: this thread owns the slot until it hands it to the HAL.
         unsafe { *self.params.get() = params };
-        self.mdl.store(params.mdl, Ordering::Release);
+        self.mdl.store(mdl, Ordering::Release);
         true
     }
 
@@ -85,39 +123,46 @@ impl TransferSlot {
         self.mdl.load(Ordering::Acquire)
     }
 
+    #[inline]
     pub fn params(&self) -> TransferParams {
         // SAFETY: params are written before the slot leaves FREE and never while it is in use.
         unsafe { *self.params.get() }
     }
 
-    /// PENDING -> ACTIVE with the HAL's list.
+    /// PENDING -> ACTIVE with the HAL's list; from here CompleteDma can claim it.
+    #[inline]
     pub fn activate(&self, list: PSCATTER_GATHER_LIST) {
-        self.list.store(list, Ordering::Release);
         self.state.store(ACTIVE, Ordering::Release);
+        self.list.store(list, Ordering::Release);
     }
 
-    /// ACTIVE -> COMPLETING if this slot holds `list`; exactly one caller wins.
+    /// Claims this ACTIVE slot for completion if it holds `list` unclaimed; exactly one caller
+    /// wins. The slot stays ACTIVE (its pages are mapped) until the winner releases it.
+    #[inline]
     pub fn claim_for_completion(&self, list: PSCATTER_GATHER_LIST) -> bool {
-        self.state() == ACTIVE
-            && self.list.load(Ordering::Acquire) == list
-            && self
-                .state
-                .compare_exchange(ACTIVE, COMPLETING, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
+        if list.is_null() || self.list.load(Ordering::Relaxed) != list {
+            return false;
+        }
+        if self
+            .list
+            .compare_exchange(list, null_mut(), Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        true
     }
 
-    /// Any ACTIVE slot -> COMPLETING, returning its list (used when reclaiming).
+    /// Claims this slot for completion whatever list it holds, returning the list (used when
+    /// reclaiming).
     pub fn claim_any_active(&self) -> Option<PSCATTER_GATHER_LIST> {
-        self.state
-            .compare_exchange(ACTIVE, COMPLETING, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
-            .then(|| self.list.load(Ordering::Acquire))
+        let list = self.list.swap(null_mut(), Ordering::AcqRel);
+        (!list.is_null()).then_some(list)
     }
 
-    /// Back to FREE.
+    /// Back to FREE (from PENDING, or from ACTIVE by the winner of the completion claim).
+    #[inline]
     pub fn release(&self) {
-        self.list.store(null_mut(), Ordering::Relaxed);
-        self.mdl.store(null_mut(), Ordering::Relaxed);
         self.state.store(FREE, Ordering::Release);
     }
 }
