@@ -198,7 +198,9 @@ fn port_target(port: usize, size: u8) -> Option<PortTarget> {
         st.pci.devices.iter().enumerate().find_map(|(i, d)| {
             d.legacy
                 .iter()
-                .any(|r| p >= u64::from(r.start) && p + size as u64 <= u64::from(r.end))
+                // The first port decides (a 16-bit access to Bochs' data port 0x1CF is one
+                // register, not 0x1CF and 0x1D0).
+                .any(|r| p >= u64::from(r.start) && p < u64::from(r.end))
                 .then_some(PortTarget::Legacy(i, port as u16))
         })
     })
