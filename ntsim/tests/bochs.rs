@@ -221,10 +221,8 @@ fn mode_set_and_frame_buffer_written_through_a_kernel_view() {
 
     // MmGetPhysicalAddress of the view is the BAR address.
     // SAFETY: FFI query.
-    assert_eq!(
-        unsafe { MmGetPhysicalAddress((fb + 4096) as PVOID) }.get(),
-        base + 4096
-    );
+    let pa = unsafe { MmGetPhysicalAddress((fb + 4096) as PVOID) }.get();
+    assert_eq!(pa, base + 4096);
 
     // Two views alias the same pages.
     let second = map(base + 4096, 16);
@@ -698,10 +696,8 @@ fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
     let frame = rig.b.model(|d| d.visible_frame());
     assert_eq!(&frame[4 * 1024 * 10..4 * 1024 * 10 + 4], &[1, 2, 3, 4]);
     // SAFETY: the kernel view is live.
-    assert_eq!(
-        unsafe { ((kva + 4 * 1024 * 10) as *const u32).read_volatile() },
-        0x0403_0201
-    );
+    let word = unsafe { ((kva + 4 * 1024 * 10) as *const u32).read_volatile() };
+    assert_eq!(word, 0x0403_0201);
     // And the other way round.
     rig.b.model(|d| d.vram().write(8, &[9, 9]));
     let mut two = [0u8; 2];

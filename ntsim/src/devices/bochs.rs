@@ -290,17 +290,10 @@ impl Bochs {
     pub fn dispi_write(&mut self, ctx: &mut DeviceContext<'_>, reg: u16, value: u16) {
         let enabled = self.active.is_some();
         match reg {
-            index::ID => {
-                if (ID_MIN..=ID_MAX).contains(&value) {
-                    self.regs[0] = value;
-                }
-            }
-            index::XRES | index::YRES | index::BPP => {
-                // Latched only while the display is off.
-                if !enabled {
-                    self.regs[reg as usize] = value;
-                }
-            }
+            // Versions outside 0xB0C0-0xB0C5 are ignored.
+            index::ID if (ID_MIN..=ID_MAX).contains(&value) => self.regs[0] = value,
+            // Latched only while the display is off.
+            index::XRES | index::YRES | index::BPP if !enabled => self.regs[reg as usize] = value,
             index::ENABLE => self.write_enable(ctx, value),
             index::BANK => self.regs[reg as usize] = value,
             index::VIRT_WIDTH => self.set_virtual_width(value),
