@@ -281,7 +281,8 @@ extern "win64" {
     /// CacheType, NULL, FALSE, Priority)`, which raises an exception when the pages cannot be
     /// mapped into the current process.
     ///
-    /// Windows: C in the port (`__try`/`__except`), like `VprtProbeAndLockPages`. Other hosts:
+    /// Windows: C in the port (`videoprt-rs/csrc/probe_guard.c`, `__try`/`__except`), like
+    /// `VprtProbeAndLockPages`. Other hosts:
     /// defined by `ntsim`. Returns STATUS_SUCCESS with the user address in `*UserVa`, or the
     /// exception code with `*UserVa` NULL.
     pub fn VprtMapLockedPagesUser(

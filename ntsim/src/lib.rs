@@ -81,7 +81,15 @@
 //!
 //! Not simulated yet: slave DMA, `AllocateAdapterChannel`/`MapTransfer` and the other entries
 //! listed in the `hal::ops` module docs, MDL chains in one transfer (`Mdl->Next` is ignored),
-//! user-mode mappings, child devices, power management beyond passing IRPs down.
+//! user-mode mappings of anything but device RAM, child devices, power management beyond
+//! passing IRPs down.
+//!
+//! * Device memory ([`pci::ram`], [`usermap`], [`process`]): a model may back a memory BAR
+//!   with RAM ([`DeviceMemory`], [`PciDeviceModel::ram`]); `MmMapIoSpace` of it is a real
+//!   view, and `MmMapLockedPagesSpecifyCache(UserMode)` (or the guard
+//!   `VprtMapLockedPagesUser`) of an MDL over such a view maps it into the current client
+//!   process ([`UserHandle::mapping`]). `PsGetCurrentProcess` is the client's process while
+//!   its requests are dispatched. [`devices::bochs`] is QEMU's Bochs display on top of it.
 
 // Parameter names follow the C prototypes, so the routines read like their documentation.
 #![allow(non_snake_case)]

@@ -16,6 +16,12 @@
 //! [`crate::verifier::ntsim_code::UNMAPPED_REGISTER`]): reads return all ones, writes are
 //! dropped. Plain kernel memory (pool, common buffers) is accessed directly.
 //!
+//! A BAR the model backs with RAM ([`PciDeviceModel::ram`], e.g. a frame buffer) is different:
+//! `MmMapIoSpace` of it returns a real view of that RAM (another mapping of the same host
+//! pages, see [`ram`]), where plain loads and stores work and the register hooks load and
+//! store directly. Models may also decode fixed legacy ports
+//! ([`PciDeviceModel::legacy_ports`]).
+//!
 //! Models run without the machine lock held, one call at a time per model. They assert their
 //! interrupt line and schedule their own later events through the [`DeviceContext`].
 
