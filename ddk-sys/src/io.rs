@@ -17,6 +17,13 @@ pub struct KINTERRUPT {
 }
 pub type PKINTERRUPT = *mut KINTERRUPT;
 
+/// `EPROCESS`: opaque to drivers (`PsGetCurrentProcess`).
+#[repr(C)]
+pub struct EPROCESS {
+    _opaque: [u8; 0],
+}
+pub type PEPROCESS = *mut EPROCESS;
+
 pub type PDRIVER_DISPATCH =
     Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
 pub type PDRIVER_ADD_DEVICE = Option<

@@ -140,6 +140,12 @@ extern "win64" {
     ) -> PVOID;
     pub fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T);
 
+    // Processes.
+    /// The process whose context the caller runs in (the client's during its own requests).
+    pub fn PsGetCurrentProcess() -> PEPROCESS;
+    /// What `wdm.h` maps `PsGetCurrentProcess` to; the same answer.
+    pub fn IoGetCurrentProcess() -> PEPROCESS;
+
     pub fn KeFlushQueuedDpcs();
 
     // The system error log (at or below DISPATCH_LEVEL).
@@ -282,6 +288,21 @@ extern "win64" {
         Mdl: *mut MDL,
         AccessMode: KPROCESSOR_MODE,
         Operation: LOCK_OPERATION,
+    ) -> NTSTATUS;
+
+    /// The project's exception guard around `MmMapLockedPagesSpecifyCache(Mdl, UserMode,
+    /// CacheType, NULL, FALSE, Priority)`, which raises an exception when the pages cannot be
+    /// mapped into the current process.
+    ///
+    /// Windows: C in the port (`videoprt-rs/csrc/probe_guard.c`, `__try`/`__except`), like
+    /// `VprtProbeAndLockPages`. Other hosts:
+    /// defined by `ntsim`. Returns STATUS_SUCCESS with the user address in `*UserVa`, or the
+    /// exception code with `*UserVa` NULL.
+    pub fn VprtMapLockedPagesUser(
+        Mdl: *mut MDL,
+        CacheType: MEMORY_CACHING_TYPE,
+        Priority: MM_PAGE_PRIORITY,
+        UserVa: *mut PVOID,
     ) -> NTSTATUS;
 }
 

@@ -71,6 +71,10 @@ pub unsafe extern "win64" fn NtsimReportViolation(
 pub extern "win64" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
     let cpu = cpu();
     let st = cpu.lock();
+    if st.pci.mapping_at(va).is_some() {
+        // MmMapIoSpace views are system space.
+        return FALSE;
+    }
     match st.mem.region_at(va) {
         Some((_, region)) if !matches!(region.kind, RegionKind::User(_)) => FALSE,
         _ => TRUE,

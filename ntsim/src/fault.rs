@@ -21,9 +21,13 @@ pub enum FaultKind {
     ScatterGatherList,
     /// `AllocateCommonBuffer` returns NULL.
     CommonBuffer,
+    /// `MmMapLockedPagesSpecifyCache(UserMode)` cannot map the pages: on Windows it raises
+    /// an exception (STATUS_INSUFFICIENT_RESOURCES), so `VprtMapLockedPagesUser` returns
+    /// that status (a direct call returns NULL and is reported as unguarded).
+    UserMapping,
 }
 
-const KINDS: usize = 5;
+const KINDS: usize = 6;
 
 impl FaultKind {
     fn index(self) -> usize {

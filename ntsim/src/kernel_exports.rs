@@ -51,6 +51,7 @@ export_table! {
     "ntoskrnl.exe" IoDisconnectInterrupt (5, 0, 2195);
     "ntoskrnl.exe" IoFreeIrp (5, 0, 2195);
     "ntoskrnl.exe" IoFreeMdl (5, 0, 2195);
+    "ntoskrnl.exe" IoGetCurrentProcess (5, 0, 2195);
     "ntoskrnl.exe" IoGetDmaAdapter (5, 0, 2195);
     "ntoskrnl.exe" IoGetDriverObjectExtension (5, 0, 2195);
     "ntoskrnl.exe" IoInitializeTimer (5, 0, 2195);
@@ -86,6 +87,7 @@ export_table! {
     "ntoskrnl.exe" MmUnlockPages (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapIoSpace (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapLockedPages (5, 0, 2195);
+    "ntoskrnl.exe" PsGetCurrentProcess (5, 0, 2195);
     "ntoskrnl.exe" RtlGetVersion (5, 0, 2195);
     "ntoskrnl.exe" ZwClose (5, 0, 2195);
     "ntoskrnl.exe" ZwCreateFile (5, 0, 2195);

@@ -81,7 +81,15 @@
 //!
 //! Not simulated yet: slave DMA, `AllocateAdapterChannel`/`MapTransfer` and the other entries
 //! listed in the `hal::ops` module docs, MDL chains in one transfer (`Mdl->Next` is ignored),
-//! user-mode mappings, child devices, power management beyond passing IRPs down.
+//! user-mode mappings of anything but device RAM, child devices, power management beyond
+//! passing IRPs down.
+//!
+//! * Device memory ([`pci::ram`], [`usermap`], [`process`]): a model may back a memory BAR
+//!   with RAM ([`DeviceMemory`], [`PciDeviceModel::ram`]); `MmMapIoSpace` of it is a real
+//!   view, and `MmMapLockedPagesSpecifyCache(UserMode)` (or the guard
+//!   `VprtMapLockedPagesUser`) of an MDL over such a view maps it into the current client
+//!   process ([`UserHandle::mapping`]). `PsGetCurrentProcess` is the client's process while
+//!   its requests are dispatched. [`devices::bochs`] is QEMU's Bochs display on top of it.
 
 // Parameter names follow the C prototypes, so the routines read like their documentation.
 #![allow(non_snake_case)]
@@ -108,10 +116,12 @@ pub mod pci;
 pub mod pdo;
 pub mod pe;
 pub mod pool;
+pub mod process;
 pub mod registry;
 pub mod spinlock;
 pub mod types;
 pub mod user;
+pub mod usermap;
 pub mod verifier;
 pub mod version;
 
@@ -119,9 +129,9 @@ pub use config::MachineConfig;
 pub use event::STATUS_TIMEOUT;
 pub use fault::{sweep, sweep_with, FaultKind, SweepReport};
 pub use hal::device_view::{DeviceView, DmaFault, DmaFaultKind};
-pub use io::{DeviceNode, Driver, UserHandle};
+pub use io::{DeviceNode, Driver, UserHandle, UserMapping};
 pub use machine::{EnterGuard, Machine};
-pub use pci::{BarKind, BarSpec, DeviceContext, PciDeviceModel};
+pub use pci::{BarKind, BarSpec, DeviceContext, DeviceMemory, PciDeviceModel};
 pub use pdo::Pdo;
 pub use pool::PoolStats;
 pub use registry::RegistryValue;

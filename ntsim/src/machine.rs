@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub registry: crate::registry::Registry,
     /// Files `ZwCreateFile` can open.
     pub files: crate::file::FileStore,
+    /// The System process and the client processes.
+    pub processes: crate::process::Processes,
 }
 
 // SAFETY: the raw pointers inside `State` (driver objects, device objects, IRPs, interrupt
@@ -165,6 +167,8 @@ pub(crate) struct Cpu {
     pub irql: Cell<KIRQL>,
     /// Unique, non-zero: the value this processor stores in a spin lock it owns.
     pub token: usize,
+    /// The current process object (0: the System process); see [`crate::process`].
+    pub process: Cell<usize>,
 }
 
 impl Cpu {
@@ -259,6 +263,7 @@ impl Machine {
             handles: Default::default(),
             registry: Default::default(),
             files: Default::default(),
+            processes: Default::default(),
         };
         static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Arc::new(Shared {
@@ -296,6 +301,7 @@ impl Machine {
             shared: self.shared.clone(),
             irql: Cell::new(PASSIVE_LEVEL),
             token: NEXT_TOKEN.fetch_add(1, Ordering::Relaxed),
+            process: Cell::new(0),
         });
         self.shared.entered.fetch_add(1, Ordering::SeqCst);
         let previous = CURRENT.with(|c| c.borrow_mut().replace(cpu));

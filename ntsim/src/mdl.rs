@@ -325,6 +325,14 @@ pub unsafe extern "win64" fn IoFreeMdl(Mdl: *mut MDL) {
     let key = Mdl as usize;
     match st.mdls.get(&key) {
         Some(rec) if rec.allocated.is_some() => {
+            if crate::usermap::mdl_has_user_view(&st, key) {
+                let msg = format!(
+                    "MDL {key:#x} freed while a user-mode mapping made through it is still \
+                     mapped (MmUnmapLockedPages first)"
+                );
+                mdl_misuse(&mut st, Mdl, R, msg);
+                return;
+            }
             if rec.locked.is_some() {
                 let msg = format!(
                     "MDL {key:#x} (IoAllocateMdl serial {}) freed while its pages are locked",
@@ -362,10 +370,17 @@ pub unsafe extern "win64" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mu
     let mut pfns = Vec::with_capacity(pages);
     for i in 0..pages {
         let page = PAGE_ALIGN(va) + i * PAGE;
+        // Device memory mapped by MmMapIoSpace: the frames of the BAR behind the view (the
+        // first page may start before the mapping, the view being page-aligned).
+        let device = st
+            .pci
+            .mapping_physical(page.max(va))
+            .map(|pa| crate::types::Pfn(pa / PAGE as u64));
         match st.mem.region_at(page) {
             Some((_, r)) if !matches!(r.kind, RegionKind::User(_)) => {
                 pfns.push(r.pfns[(page - r.base) / PAGE])
             }
+            _ if device.is_some() => pfns.push(device.expect("checked")),
             _ => {
                 let msg = format!("{page:#x} is not non-paged kernel memory");
                 st.report(
@@ -389,8 +404,10 @@ pub unsafe extern "win64" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mu
     }
 }
 
-/// `MmMapLockedPagesSpecifyCache` (kernel mode only): returns the buffer's own address, which
-/// is already addressable on the host. User-mode mappings are not simulated.
+/// `MmMapLockedPagesSpecifyCache`. KernelMode returns the buffer's own address, which is
+/// already addressable on the host. UserMode maps device RAM into the current client process
+/// (see [`crate::usermap`]); on failure Windows raises an exception, which the host cannot:
+/// NULL and an "unguarded" report (use `VprtMapLockedPagesUser`).
 ///
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
@@ -424,8 +441,33 @@ pub unsafe extern "win64" fn MmMapLockedPagesSpecifyCache(
         );
         return core::ptr::null_mut();
     }
+    if AccessMode == UserMode {
+        let process = crate::process::current(&cpu, &st);
+        // SAFETY: forwarded contract.
+        return match unsafe { crate::usermap::map_user(&mut st, process, mdl, R) } {
+            Ok(va) => va as PVOID,
+            Err(crate::usermap::MapError::Misuse) => core::ptr::null_mut(),
+            Err(crate::usermap::MapError::Raise(status)) => {
+                let msg = format!(
+                    "the pages of MDL {:#x} could not be mapped into user space; on Windows \
+                     this raises an exception ({:#x}): call it under an exception guard \
+                     (VprtMapLockedPagesUser)",
+                    mdl as usize, status.0 as u32
+                );
+                st.report(
+                    bugcheck::NTSIM_CHECK,
+                    ntsim_code::UNGUARDED_USER_MAPPING,
+                    [mdl as u64, 0, 0],
+                    R,
+                    msg,
+                );
+                core::ptr::null_mut()
+            }
+        };
+    }
     if AccessMode != KernelMode {
-        st.not_implemented("MmMapLockedPagesSpecifyCache(UserMode)");
+        let msg = format!("AccessMode {AccessMode} is neither KernelMode nor UserMode");
+        mdl_misuse(&mut st, mdl, R, msg);
         return core::ptr::null_mut();
     }
     // SAFETY: the MDL is valid by contract.
@@ -453,7 +495,7 @@ pub unsafe extern "win64" fn MmMapLockedPagesSpecifyCache(
     }
 }
 
-/// `MmUnmapLockedPages`.
+/// `MmUnmapLockedPages`: a user view (in its owner's process context) or a system mapping.
 ///
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
@@ -464,6 +506,19 @@ pub unsafe extern "win64" fn MmUnmapLockedPages(
     MemoryDescriptorList: *mut MDL,
 ) {
     let mdl = MemoryDescriptorList;
+    {
+        let cpu = cpu();
+        let mut st = cpu.lock();
+        let process = crate::process::current(&cpu, &st);
+        let user = crate::usermap::unmap_user(&mut st, process, BaseAddress as usize, mdl);
+        if user.is_some() {
+            return;
+        }
+        if mdl.is_null() {
+            mdl_misuse(&mut st, mdl, "MmUnmapLockedPages", "NULL MDL".into());
+            return;
+        }
+    }
     // SAFETY: the MDL is valid by contract.
     let (flags, mapped) = unsafe { ((*mdl).MdlFlags, (*mdl).MappedSystemVa) };
     if flags & MDL_MAPPED_TO_SYSTEM_VA == 0 || mapped != BaseAddress {
@@ -490,7 +545,7 @@ pub unsafe extern "win64" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICA
     let st = st.lock();
     match st.mem.translate(va) {
         Some((pfn, _)) => PHYSICAL_ADDRESS::new(pfn.address().0 + BYTE_OFFSET(va) as u64),
-        None => PHYSICAL_ADDRESS::new(0),
+        None => PHYSICAL_ADDRESS::new(st.pci.mapping_physical(va).unwrap_or(0)),
     }
 }
 

@@ -155,6 +155,16 @@ pub mod ntsim_code {
     /// odd length or a NULL buffer. Windows would fault or fail with STATUS_INVALID_PARAMETER;
     /// ntsim reports it and fails. P2 the argument's position (1-based).
     pub const BAD_ARGUMENT: u32 = 16;
+    /// `MmMapLockedPagesSpecifyCache(UserMode)` failed outside an exception guard: on Windows
+    /// it raises an exception, which the host cannot; use `VprtMapLockedPagesUser`. The call
+    /// returned NULL. P2 MDL.
+    pub const UNGUARDED_USER_MAPPING: u32 = 17;
+    /// A user-mode mapping made or undone in the wrong process: mapped while no client
+    /// process is current (DriverEntry, a DPC, PnP), or `MmUnmapLockedPages` of a user view
+    /// from another process than the one it was mapped into (Windows requires the owner's
+    /// context, e.g. its IRP_MJ_CLEANUP). The call fails. P2 the address or MDL, P3 the
+    /// current process.
+    pub const WRONG_PROCESS: u32 = 18;
 }
 
 /// A bug check the simulation recorded instead of stopping the machine.
@@ -244,6 +254,10 @@ pub fn describe(bugcheck: u32, code: u32) -> &'static str {
             ntsim_code::NEWER_THAN_KERNEL => "ntsim: request unknown to the simulated Windows",
             ntsim_code::BAD_HANDLE => "ntsim: invalid handle",
             ntsim_code::BAD_ARGUMENT => "ntsim: malformed argument to a registry or file routine",
+            ntsim_code::UNGUARDED_USER_MAPPING => {
+                "ntsim: MmMapLockedPagesSpecifyCache(UserMode) failed outside an exception guard"
+            }
+            ntsim_code::WRONG_PROCESS => "ntsim: user mapping made or undone in the wrong process",
             _ => "ntsim check",
         },
         _ => "bug check",
@@ -294,6 +308,9 @@ pub enum LeakKind {
     InterfaceReference,
     /// A registry key or file handle never closed (`ZwClose`).
     Handle,
+    /// A user-mode view of device memory (`MmMapLockedPagesSpecifyCache(UserMode)`) never
+    /// unmapped (`MmUnmapLockedPages`), whether or not its process is still running.
+    UserMapping,
 }
 
 /// One object still alive.

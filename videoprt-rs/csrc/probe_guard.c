@@ -23,3 +23,34 @@ NTSTATUS __stdcall VprtProbeAndLockPages(struct _MDL *Mdl, KPROCESSOR_MODE Acces
     }
     return 0; /* STATUS_SUCCESS */
 }
+
+/*
+ * VprtMapLockedPagesUser: MmMapLockedPagesSpecifyCache(Mdl, UserMode, ...) under structured
+ * exception handling. For UserMode the routine raises an exception when the pages cannot be
+ * mapped into the current process; this guard returns the exception code instead (and NULL
+ * in *UserVa). Under ntsim the same symbol comes from ntsim.
+ */
+
+typedef unsigned int MEMORY_CACHING_TYPE;
+typedef unsigned int MM_PAGE_PRIORITY;
+
+void *__stdcall MmMapLockedPagesSpecifyCache(struct _MDL *Mdl, KPROCESSOR_MODE AccessMode,
+                                             MEMORY_CACHING_TYPE CacheType, void *RequestedAddress,
+                                             unsigned int BugCheckOnFailure, MM_PAGE_PRIORITY Priority);
+
+NTSTATUS __stdcall VprtMapLockedPagesUser(struct _MDL *Mdl, MEMORY_CACHING_TYPE CacheType,
+                                          MM_PAGE_PRIORITY Priority, void **UserVa)
+{
+    void *va = 0;
+    *UserVa = 0;
+    __try {
+        va = MmMapLockedPagesSpecifyCache(Mdl, 1 /* UserMode */, CacheType, 0, 0, Priority);
+    } __except (1 /* EXCEPTION_EXECUTE_HANDLER */) {
+        return (NTSTATUS)_exception_code();
+    }
+    if (va == 0) {
+        return (NTSTATUS)0xC000009AL; /* STATUS_INSUFFICIENT_RESOURCES */
+    }
+    *UserVa = va;
+    return 0; /* STATUS_SUCCESS */
+}

@@ -1,3 +1,4 @@
 //! Device models that plug into ntsim's PCI bus ([`crate::pci::PciDeviceModel`]).
 
+pub mod bochs;
 pub mod edu;

@@ -19,14 +19,89 @@ use super::DeviceNode;
 use crate::machine::{cpu, Machine};
 use crate::memory::RegionKind;
 use crate::pool::{self, PoolOwner};
+use crate::process::ProcessScope;
 use crate::types::UserProt;
 use crate::verifier::{bugcheck, ntsim_code};
 use ddk_sys::*;
 
-/// An open handle to a device. Close it with [`UserHandle::close`].
+/// An open handle to a device, held by its own client process (see [`crate::process`]):
+/// the process is current while the handle's requests are dispatched, and exits when the
+/// handle is closed with [`UserHandle::close`].
 pub struct UserHandle {
     machine: Machine,
     node_pdo: crate::Pdo,
+    process: usize,
+    process_id: u64,
+}
+
+/// A client's window on a user-mode view of device memory (from
+/// [`UserHandle::mapping`]): what the application reads and writes with plain pointers.
+/// Each access first checks that the view is still mapped in the client's process and
+/// panics otherwise (the application would fault).
+pub struct UserMapping {
+    machine: Machine,
+    process: usize,
+    va: usize,
+    len: usize,
+}
+
+impl UserMapping {
+    /// The user address of the first byte.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.va as *mut u8
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn check(&self, offset: usize, len: usize) {
+        assert!(
+            offset.checked_add(len).is_some_and(|e| e <= self.len),
+            "access {offset:#x}+{len:#x} past the {:#x}-byte user mapping",
+            self.len
+        );
+        let st = self.machine.lock();
+        let live = st
+            .pci
+            .user_view_at(self.va + offset, len.max(1))
+            .is_some_and(|(_, v)| v.process == self.process);
+        assert!(
+            live,
+            "user address {:#x} is no longer mapped in the client's process (the \
+             application would fault)",
+            self.va + offset
+        );
+    }
+
+    /// Copies `data` to `offset` (a store through the user view).
+    pub fn write(&self, offset: usize, data: &[u8]) {
+        self.check(offset, data.len());
+        // SAFETY: inside a live user view (checked); views are real shared host mappings.
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), self.as_ptr().add(offset), data.len())
+        };
+    }
+
+    /// Copies `buf.len()` bytes from `offset` (loads through the user view).
+    pub fn read(&self, offset: usize, buf: &mut [u8]) {
+        self.check(offset, buf.len());
+        // SAFETY: as in `write`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.as_ptr().add(offset), buf.as_mut_ptr(), buf.len())
+        };
+    }
+
+    /// The whole mapping's bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = vec![0; self.len];
+        self.read(0, &mut v);
+        v
+    }
 }
 
 /// Pool tag of the I/O manager's system buffers ("Io  ").
@@ -35,6 +110,9 @@ const IO_TAG: u32 = u32::from_le_bytes(*b"Io  ");
 impl Machine {
     /// `CreateFile` on the device: IRP_MJ_CREATE to the top of its stack.
     pub fn open(&self, node: &DeviceNode) -> Result<UserHandle, NTSTATUS> {
+        let _bound = (!self.is_current()).then(|| self.enter());
+        let (process, process_id) = self.lock().processes.create();
+        let _scope = ProcessScope::enter(process);
         let status = call(self, node.top(), "IRP_MJ_CREATE", |irp, s| {
             // SAFETY: a fresh IRP and its first location.
             unsafe {
@@ -44,11 +122,14 @@ impl Machine {
         })
         .Status;
         if !status.is_success() {
+            self.lock().processes.exit(process);
             return Err(status);
         }
         Ok(UserHandle {
             machine: self.clone(),
             node_pdo: node.pdo,
+            process,
+            process_id,
         })
     }
 }
@@ -127,6 +208,7 @@ impl UserHandle {
     ) -> Result<usize, NTSTATUS> {
         let m = &self.machine;
         let _bound = (!m.is_current()).then(|| m.enter());
+        let _scope = ProcessScope::enter(self.process);
         let method = METHOD_FROM_CTL_CODE(code);
         if method != METHOD_NEITHER
             && (!probe(m, input, input_len, false) || !probe(m, output, output_len, true))
@@ -242,8 +324,49 @@ impl UserHandle {
         }
     }
 
-    /// `CloseHandle`: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE.
+    /// The client's process object (what `PsGetCurrentProcess` returns while the handle's
+    /// requests are dispatched).
+    pub fn process(&self) -> usize {
+        self.process
+    }
+
+    /// The client's process id.
+    pub fn process_id(&self) -> u64 {
+        self.process_id
+    }
+
+    /// The user views of device memory mapped into the client's process: (user address,
+    /// length), by address.
+    pub fn mappings(&self) -> Vec<(usize, usize)> {
+        let st = self.machine.lock();
+        st.pci
+            .user_views
+            .iter()
+            .filter(|(_, v)| v.process == self.process)
+            .map(|(va, v)| (*va, v.len))
+            .collect()
+    }
+
+    /// `[va, va + len)` of a user view mapped into the client's process (say the address
+    /// IOCTL_VIDEO_MAP_VIDEO_MEMORY returned), to read and write as the application would;
+    /// `None` if no live view of this process holds the whole range.
+    pub fn mapping(&self, va: usize, len: usize) -> Option<UserMapping> {
+        let st = self.machine.lock();
+        let (_, v) = st.pci.user_view_at(va, len.max(1))?;
+        (v.process == self.process).then(|| UserMapping {
+            machine: self.machine.clone(),
+            process: self.process,
+            va,
+            len,
+        })
+    }
+
+    /// `CloseHandle`: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE; then the client process exits. A
+    /// user view the driver left mapped in it stays a leak ([`crate::LeakKind::UserMapping`]).
     pub fn close(self) {
+        let m = &self.machine;
+        let _bound = (!m.is_current()).then(|| m.enter());
+        let scope = ProcessScope::enter(self.process);
         for major in [IRP_MJ_CLEANUP, IRP_MJ_CLOSE] {
             call(&self.machine, self.top(), "IRP_MJ_CLOSE", |irp, s| {
                 // SAFETY: a fresh IRP and its first location.
@@ -253,5 +376,7 @@ impl UserHandle {
                 }
             });
         }
+        drop(scope);
+        self.machine.lock().processes.exit(self.process);
     }
 }

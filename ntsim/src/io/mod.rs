@@ -43,7 +43,7 @@ use crate::verifier::{LeakKind, LeakReport};
 use std::alloc::Layout;
 use std::collections::HashMap;
 
-pub use client::UserHandle;
+pub use client::{UserHandle, UserMapping};
 pub use device::{DeviceNode, Driver};
 
 /// A loaded driver: the objects ntsim made for it.

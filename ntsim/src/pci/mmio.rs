@@ -1,9 +1,10 @@
 //! Device memory and port access: `MmMapIoSpace`, `MmUnmapIoSpace`, and the register hooks
 //! `NtsimReadRegister`, `NtsimWriteRegister`, `NtsimReadPort`, `NtsimWritePort`.
 
-use super::{with_model, BarKind, Mapping};
+use super::{with_model, Mapping, MappingBacking};
 use crate::machine::{cpu, Machine};
 use crate::memory::RegionKind;
+use crate::types::PAGE;
 use crate::verifier::{bugcheck, ntsim_code};
 use ddk_sys::*;
 use std::alloc::Layout;
@@ -13,6 +14,10 @@ const MAPPING_FILL: u8 = 0xDB;
 
 /// `MmMapIoSpace`: maps `NumberOfBytes` of a memory BAR. A range not inside one memory BAR of
 /// a device on the simulated bus is reported and gets NULL.
+///
+/// A register BAR gets a placeholder range that only the register hooks understand. A RAM BAR
+/// ([`crate::PciDeviceModel::ram`]) gets a real view of its memory: plain loads and stores
+/// work, and the model, other kernel views and user views see the same bytes.
 ///
 /// # Safety
 /// No pointer arguments; `extern "win64"` for the kernel ABI only.
@@ -28,7 +33,7 @@ pub unsafe extern "win64" fn MmMapIoSpace(
     let len = NumberOfBytes as u64;
     let found = st.pci.devices.iter().enumerate().find_map(|(i, d)| {
         d.bars.iter().enumerate().find_map(|(b, bar)| {
-            (bar.kind != BarKind::Io
+            (bar.kind.is_memory()
                 && len > 0
                 && pa >= bar.base
                 && pa
@@ -47,25 +52,40 @@ pub unsafe extern "win64" fn MmMapIoSpace(
         );
         return core::ptr::null_mut();
     };
-    let layout = Layout::from_size_align(NumberOfBytes.div_ceil(16) * 16, 16).expect("layout");
-    // SAFETY: non-zero size.
-    let va = unsafe { std::alloc::alloc(layout) };
-    if va.is_null() {
-        std::alloc::handle_alloc_error(layout);
-    }
-    // SAFETY: fresh allocation of layout.size() bytes.
-    unsafe { va.write_bytes(MAPPING_FILL, layout.size()) };
+    let (va, backing) = match &st.pci.devices[device].bars[bar].ram {
+        Some(ram) => {
+            let first = offset as usize / PAGE * PAGE;
+            let end = (offset as usize + NumberOfBytes).div_ceil(PAGE) * PAGE;
+            let view = ram.map(first, end - first);
+            (
+                view.base + (offset as usize - first),
+                MappingBacking::Ram(view),
+            )
+        }
+        None => {
+            let layout =
+                Layout::from_size_align(NumberOfBytes.div_ceil(16) * 16, 16).expect("layout");
+            // SAFETY: non-zero size.
+            let va = unsafe { std::alloc::alloc(layout) };
+            if va.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            // SAFETY: fresh allocation of layout.size() bytes.
+            unsafe { va.write_bytes(MAPPING_FILL, layout.size()) };
+            (va as usize, MappingBacking::Registers(layout))
+        }
+    };
     st.pci.mappings.insert(
-        va as usize,
+        va,
         Mapping {
             len: NumberOfBytes,
             device,
             bar,
             offset,
-            layout,
+            backing,
         },
     );
-    va.cast()
+    va as PVOID
 }
 
 /// `MmUnmapIoSpace`: the base and length must be those of a live mapping.
@@ -80,8 +100,14 @@ pub unsafe extern "win64" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: S
     match st.pci.mappings.get(&va) {
         Some(m) if m.len == NumberOfBytes => {
             let m = st.pci.mappings.remove(&va).expect("present");
-            // SAFETY: allocated in MmMapIoSpace with this layout, now unknown to ntsim.
-            unsafe { std::alloc::dealloc(va as *mut u8, m.layout) };
+            match m.backing {
+                // SAFETY: allocated in MmMapIoSpace with this layout, now unknown to ntsim.
+                MappingBacking::Registers(layout) => unsafe {
+                    std::alloc::dealloc(va as *mut u8, layout)
+                },
+                // Dropping the view unmaps it; the RAM and its other views stay.
+                MappingBacking::Ram(view) => drop(view),
+            }
         }
         other => {
             let msg = match other {
@@ -112,6 +138,12 @@ enum Target {
     Nothing,
 }
 
+/// Where a port access goes: an I/O BAR (device, BAR, offset) or a legacy port of a device.
+enum PortTarget {
+    Bar(usize, usize, u64),
+    Legacy(usize, u16),
+}
+
 fn all_ones(size: u8) -> u64 {
     if size >= 8 {
         u64::MAX
@@ -129,6 +161,10 @@ fn register_target(address: usize, size: u8) -> Target {
     let st = cpu.lock();
     if let Some((&va, m)) = st.pci.mappings.range(..=address).next_back() {
         if address + size as usize <= va + m.len {
+            if let MappingBacking::Ram(_) = m.backing {
+                // A view of device RAM: the access is a plain load or store.
+                return Target::Memory;
+            }
             return Target::Model {
                 device: m.device,
                 bar: m.bar,
@@ -146,14 +182,26 @@ fn register_target(address: usize, size: u8) -> Target {
     }
 }
 
-fn port_target(port: usize, size: u8) -> Option<(usize, usize, u64)> {
+fn port_target(port: usize, size: u8) -> Option<PortTarget> {
     let cpu = cpu();
     let st = cpu.lock();
-    st.pci.devices.iter().enumerate().find_map(|(i, d)| {
+    let p = port as u64;
+    let bar = st.pci.devices.iter().enumerate().find_map(|(i, d)| {
         d.bars.iter().enumerate().find_map(|(b, bar)| {
-            let p = port as u64;
-            (bar.kind == BarKind::Io && p >= bar.base && p + size as u64 <= bar.base + bar.size)
-                .then(|| (i, b, p - bar.base))
+            (bar.kind == super::BarKind::Io
+                && p >= bar.base
+                && p + size as u64 <= bar.base + bar.size)
+                .then(|| PortTarget::Bar(i, b, p - bar.base))
+        })
+    });
+    bar.or_else(|| {
+        st.pci.devices.iter().enumerate().find_map(|(i, d)| {
+            d.legacy
+                .iter()
+                // The first port decides (a 16-bit access to Bochs' data port 0x1CF is one
+                // register, not 0x1CF and 0x1D0).
+                .any(|r| p >= u64::from(r.start) && p < u64::from(r.end))
+                .then_some(PortTarget::Legacy(i, port as u16))
         })
     })
 }
@@ -240,9 +288,13 @@ pub extern "win64" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
 #[no_mangle]
 pub extern "win64" fn NtsimReadPort(port: usize, size: u8) -> u64 {
     match port_target(port, size).filter(|_| valid_size(size)) {
-        Some((device, bar, offset)) => {
+        Some(PortTarget::Bar(device, bar, offset)) => {
             let m = machine();
             with_model(&m, device, |model, ctx| model.read(ctx, bar, offset, size)) & all_ones(size)
+        }
+        Some(PortTarget::Legacy(device, port)) => {
+            let m = machine();
+            with_model(&m, device, |model, ctx| model.port_read(ctx, port, size)) & all_ones(size)
         }
         None => {
             unmapped("NtsimReadPort", port, size, "port read");
@@ -255,10 +307,16 @@ pub extern "win64" fn NtsimReadPort(port: usize, size: u8) -> u64 {
 #[no_mangle]
 pub extern "win64" fn NtsimWritePort(port: usize, size: u8, value: u64) {
     match port_target(port, size).filter(|_| valid_size(size)) {
-        Some((device, bar, offset)) => {
+        Some(PortTarget::Bar(device, bar, offset)) => {
             let m = machine();
             with_model(&m, device, |model, ctx| {
                 model.write(ctx, bar, offset, size, value & all_ones(size))
+            });
+        }
+        Some(PortTarget::Legacy(device, port)) => {
+            let m = machine();
+            with_model(&m, device, |model, ctx| {
+                model.port_write(ctx, port, size, value & all_ones(size))
             });
         }
         None => unmapped("NtsimWritePort", port, size, "port write"),

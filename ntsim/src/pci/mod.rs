@@ -16,10 +16,17 @@
 //! [`crate::verifier::ntsim_code::UNMAPPED_REGISTER`]): reads return all ones, writes are
 //! dropped. Plain kernel memory (pool, common buffers) is accessed directly.
 //!
+//! A BAR the model backs with RAM ([`PciDeviceModel::ram`], e.g. a frame buffer) is different:
+//! `MmMapIoSpace` of it returns a real view of that RAM (another mapping of the same host
+//! pages, see [`ram`]), where plain loads and stores work and the register hooks load and
+//! store directly. Models may also decode fixed legacy ports
+//! ([`PciDeviceModel::legacy_ports`]).
+//!
 //! Models run without the machine lock held, one call at a time per model. They assert their
 //! interrupt line and schedule their own later events through the [`DeviceContext`].
 
 mod mmio;
+pub mod ram;
 
 use crate::hal::device_view::DeviceView;
 use crate::machine::{Machine, State};
@@ -30,12 +37,28 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+pub use ram::DeviceMemory;
+
 /// What a base address register decodes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum BarKind {
     Memory32,
     Memory64,
     Io,
+    /// 32-bit memory with the prefetchable bit set (a frame buffer, typically).
+    Memory32Prefetchable,
+    /// 64-bit memory with the prefetchable bit set.
+    Memory64Prefetchable,
+    /// An unimplemented BAR slot (reads as zero, gets no address or resource), so the next
+    /// spec lands in the next slot: QEMU's VGA has BAR0 and BAR2 and no BAR1.
+    Unused,
+}
+
+impl BarKind {
+    /// A memory BAR (any width, prefetchable or not).
+    pub fn is_memory(self) -> bool {
+        !matches!(self, BarKind::Io | BarKind::Unused)
+    }
 }
 
 /// One BAR of a model: kind and size in bytes (rounded up to a power of two, at least 16).
@@ -66,6 +89,30 @@ pub trait PciDeviceModel: Send + Any {
     /// [`Machine::run_until_idle`].
     fn on_event(&mut self, ctx: &mut DeviceContext<'_>, token: u64) {
         let _ = (ctx, token);
+    }
+    /// The RAM behind memory BAR `bar`, if it is RAM rather than registers (asked once, at
+    /// plug time). Such a BAR never reaches [`PciDeviceModel::read`]/[`PciDeviceModel::write`]:
+    /// mappings of it are views of this memory (at least the BAR's size), which the model
+    /// reads and writes through its own clone.
+    fn ram(&self, bar: usize) -> Option<DeviceMemory> {
+        let _ = bar;
+        None
+    }
+    /// Fixed legacy I/O port ranges the device decodes besides its BARs (VGA's 0x3C0-0x3DF,
+    /// Bochs' 0x1CE/0x1CF), asked once at plug time. Accesses reach
+    /// [`PciDeviceModel::port_read`]/[`PciDeviceModel::port_write`] with the port number.
+    /// Two devices claiming the same port is a harness error (plugging panics).
+    fn legacy_ports(&self) -> Vec<core::ops::Range<u16>> {
+        Vec::new()
+    }
+    /// A read of `size` bytes at legacy port `port` (inside [`PciDeviceModel::legacy_ports`]).
+    fn port_read(&mut self, ctx: &mut DeviceContext<'_>, port: u16, size: u8) -> u64 {
+        let _ = (ctx, port, size);
+        u64::MAX
+    }
+    /// A write at a legacy port.
+    fn port_write(&mut self, ctx: &mut DeviceContext<'_>, port: u16, size: u8, value: u64) {
+        let _ = (ctx, port, size, value);
     }
 }
 
@@ -133,6 +180,8 @@ pub(crate) struct Bar {
     pub kind: BarKind,
     pub base: u64,
     pub size: u64,
+    /// RAM behind the BAR ([`PciDeviceModel::ram`]).
+    pub ram: Option<DeviceMemory>,
 }
 
 pub(crate) struct PciDevice {
@@ -151,6 +200,8 @@ pub(crate) struct PciDevice {
     pub config: [u8; 256],
     /// References held on the device's BUS_INTERFACE_STANDARD.
     pub interface_refs: u32,
+    /// Legacy port ranges ([`PciDeviceModel::legacy_ports`]).
+    pub legacy: Vec<core::ops::Range<u16>>,
 }
 
 /// An `MmMapIoSpace` mapping.
@@ -160,13 +211,40 @@ pub(crate) struct Mapping {
     pub bar: usize,
     /// Offset of the mapping's first byte in the BAR.
     pub offset: u64,
-    pub layout: std::alloc::Layout,
+    pub backing: MappingBacking,
+}
+
+/// What is behind an `MmMapIoSpace` address.
+pub(crate) enum MappingBacking {
+    /// Registers: host memory that is never touched through the mapping (the register hooks
+    /// reach the model instead), allocated with this layout.
+    Registers(std::alloc::Layout),
+    /// A view of the BAR's RAM (page-aligned; the mapping starts `va - view.base` into it).
+    Ram(ram::HostView),
+}
+
+/// A user-mode view of device RAM (`MmMapLockedPagesSpecifyCache(UserMode)`).
+pub(crate) struct UserView {
+    /// The reservation holding the view's pages (keyed in `PciState::user_views` by the
+    /// user address returned, which is `view.base + ByteOffset`).
+    pub view: ram::HostView,
+    /// Bytes the MDL describes.
+    pub len: usize,
+    pub mdl: usize,
+    /// The owning process (`PEPROCESS`) and its number.
+    pub process: usize,
+    pub process_id: u64,
+    /// (device index, BAR, offset in the BAR) of the first byte.
+    pub source: (usize, usize, u64),
+    pub serial: u64,
 }
 
 pub(crate) struct PciState {
     pub devices: Vec<PciDevice>,
     /// Mappings by virtual address.
     pub mappings: BTreeMap<usize, Mapping>,
+    /// User-mode views of device RAM by user address.
+    pub user_views: BTreeMap<usize, UserView>,
     next_mem32: u64,
     next_mem64: u64,
     next_io: u64,
@@ -177,6 +255,7 @@ impl Default for PciState {
         PciState {
             devices: Vec::new(),
             mappings: BTreeMap::new(),
+            user_views: BTreeMap::new(),
             next_mem32: 0xE000_0000,
             next_mem64: 0x80_0000_0000,
             next_io: 0xC000,
@@ -220,6 +299,34 @@ impl PciState {
         None
     }
 
+    /// The RAM and offset in it behind physical address `pa`, if a RAM BAR decodes it.
+    pub(crate) fn ram_at(&self, pa: u64) -> Option<(usize, usize, u64, &DeviceMemory)> {
+        self.devices.iter().enumerate().find_map(|(i, d)| {
+            d.bars.iter().enumerate().find_map(|(b, bar)| {
+                let ram = bar.ram.as_ref()?;
+                (pa >= bar.base && pa < bar.base + bar.size).then(|| (i, b, pa - bar.base, ram))
+            })
+        })
+    }
+
+    /// The `MmMapIoSpace` mapping containing `va`: (its address, the mapping).
+    pub(crate) fn mapping_at(&self, va: usize) -> Option<(usize, &Mapping)> {
+        let (&base, m) = self.mappings.range(..=va).next_back()?;
+        (va < base + m.len).then_some((base, m))
+    }
+
+    /// The physical address behind `va` inside an `MmMapIoSpace` mapping.
+    pub(crate) fn mapping_physical(&self, va: usize) -> Option<u64> {
+        let (base, m) = self.mapping_at(va)?;
+        Some(self.devices[m.device].bars[m.bar].base + m.offset + (va - base) as u64)
+    }
+
+    /// The user view containing `[va, va + len)`: (its user address, the view).
+    pub(crate) fn user_view_at(&self, va: usize, len: usize) -> Option<(usize, &UserView)> {
+        let (&at, v) = self.user_views.range(..=va).next_back()?;
+        v.view.contains(va, len).then_some((at, v))
+    }
+
     fn index_of(&self, pdo: Pdo) -> Option<usize> {
         self.devices
             .iter()
@@ -243,6 +350,25 @@ pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
             format!(
                 "{} bytes of BAR{} at {va:#x} still mapped (MmMapIoSpace)",
                 m.len, m.bar
+            ),
+        );
+    }
+    for (va, v) in &st.pci.user_views {
+        let (device, bar, offset) = v.source;
+        let pdo = st.pci.devices[device].pdo;
+        let exited = if st.processes.exited(v.process) {
+            "; the process has exited (its handle was closed) with the view still mapped"
+        } else {
+            ""
+        };
+        report.push(
+            LeakKind::UserMapping,
+            format!(
+                "{} bytes of device memory (PDO {pdo:#x} BAR{bar}+{offset:#x}) mapped at user \
+                 address {va:#x} of process {} by MDL {:#x} \
+                 (MmMapLockedPagesSpecifyCache UserMode, serial {}) never unmapped \
+                 (MmUnmapLockedPages){exited}",
+                v.len, v.process_id, v.mdl, v.serial
             ),
         );
     }
@@ -290,6 +416,8 @@ impl Machine {
         let (base_class, subclass, prog_if) = model.class_code();
         let specs = model.bars();
         let has_interrupt = model.has_interrupt();
+        let legacy = model.legacy_ports();
+        let rams: Vec<Option<DeviceMemory>> = (0..specs.len()).map(|b| model.ram(b)).collect();
         let pdo = self.create_pdo(&format!("PCI {vendor:04x}:{device:04x}"));
         // SAFETY: our own PDO; PDOs are the bottom of a one-location stack.
         unsafe { (*pdo.as_ptr()).StackSize = 1 };
@@ -304,24 +432,55 @@ impl Machine {
         config[0x0B] = base_class;
         config[0x0A] = subclass;
         config[0x09] = prog_if;
+        for range in &legacy {
+            let clash = pci.devices.iter().any(|d| {
+                d.legacy
+                    .iter()
+                    .any(|r| r.start < range.end && range.start < r.end)
+            });
+            assert!(
+                !clash,
+                "ntsim: legacy ports {range:#x?} of {vendor:04x}:{device:04x} are already claimed"
+            );
+        }
         let mut bars = Vec::new();
         let mut slot = 0;
-        for spec in specs {
-            let size = spec.size.max(16).next_power_of_two();
+        for (spec, ram) in specs.into_iter().zip(rams) {
+            let ram = ram.filter(|_| spec.kind.is_memory());
+            let mut size = spec.size.max(16).next_power_of_two();
+            if let Some(ram) = &ram {
+                // Views are whole pages.
+                size = size.max(crate::types::PAGE as u64);
+                assert!(
+                    ram.len() as u64 >= size,
+                    "ntsim: the RAM behind BAR{} ({ram:?}) is smaller than the BAR ({size:#x})",
+                    bars.len()
+                );
+            }
             let next = match spec.kind {
-                BarKind::Memory32 => &mut pci.next_mem32,
-                BarKind::Memory64 => &mut pci.next_mem64,
-                BarKind::Io => &mut pci.next_io,
+                BarKind::Memory32 | BarKind::Memory32Prefetchable => Some(&mut pci.next_mem32),
+                BarKind::Memory64 | BarKind::Memory64Prefetchable => Some(&mut pci.next_mem64),
+                BarKind::Io => Some(&mut pci.next_io),
+                BarKind::Unused => None,
             };
-            let base = next.div_ceil(size) * size;
-            *next = base + size;
+            let (base, size) = match next {
+                Some(next) => {
+                    let base = next.div_ceil(size) * size;
+                    *next = base + size;
+                    (base, size)
+                }
+                None => (0, 0),
+            };
             if slot < 6 {
                 let at = 0x10 + slot * 4;
                 match spec.kind {
                     BarKind::Memory32 => put32(&mut config, at, base as u32),
+                    BarKind::Memory32Prefetchable => put32(&mut config, at, base as u32 | 8),
                     BarKind::Io => put32(&mut config, at, base as u32 | 1),
-                    BarKind::Memory64 => {
-                        put32(&mut config, at, base as u32 | 4);
+                    BarKind::Unused => {}
+                    BarKind::Memory64 | BarKind::Memory64Prefetchable => {
+                        let prefetch = if spec.kind == BarKind::Memory64 { 0 } else { 8 };
+                        put32(&mut config, at, base as u32 | 4 | prefetch);
                         if slot + 1 < 6 {
                             put32(&mut config, at + 4, (base >> 32) as u32);
                         }
@@ -334,6 +493,7 @@ impl Machine {
                 kind: spec.kind,
                 base,
                 size,
+                ram,
             });
         }
         let irq_line = 16 + n;
@@ -354,6 +514,7 @@ impl Machine {
             claimed_runs: 0,
             config,
             interface_refs: 0,
+            legacy,
         });
         pdo
     }
@@ -408,9 +569,12 @@ pub(crate) fn resources(machine: &Machine, pdo: Pdo) -> (Vec<u32>, Vec<u32>) {
     let mut translated = Vec::new();
     if let Some(index) = st.pci.index_of(pdo) {
         let d = &st.pci.devices[index];
-        for b in &d.bars {
+        for b in d.bars.iter().filter(|b| b.kind != BarKind::Unused) {
             let (ty, flags) = match b.kind {
                 BarKind::Io => (CmResourceTypePort, CM_RESOURCE_PORT_IO),
+                BarKind::Memory32Prefetchable | BarKind::Memory64Prefetchable => {
+                    (CmResourceTypeMemory, CM_RESOURCE_MEMORY_PREFETCHABLE)
+                }
                 _ => (CmResourceTypeMemory, 0),
             };
             let desc = CM_PARTIAL_RESOURCE_DESCRIPTOR {
