@@ -278,6 +278,85 @@ typedef struct _VP_SCATTER_GATHER_LIST {
 typedef VOID (NTAPI *PEXECUTE_DMA)(PVOID HwDeviceExtension, PVP_DMA_ADAPTER VpDmaAdapter,
                                    PVP_SCATTER_GATHER_LIST SGList, PVOID Context);
 
+/* ntddvdeo.h: the standard video IOCTLs and their structures (a display miniport's and its
+ * clients' vocabulary). Layouts are Windows x64's; c-miniport/tests/display_layout.rs compares
+ * them with mingw-w64's ntddvdeo.h compiled for x86_64-w64-mingw32. */
+#define FILE_DEVICE_VIDEO 0x00000023
+#define METHOD_BUFFERED 0
+#define FILE_ANY_ACCESS 0
+#define CTL_CODE(DeviceType, Function, Method, Access) \
+    (((ULONG)(DeviceType) << 16) | ((ULONG)(Access) << 14) | ((ULONG)(Function) << 2) | (ULONG)(Method))
+#define IOCTL_VIDEO_QUERY_AVAIL_MODES CTL_CODE(FILE_DEVICE_VIDEO, 0x100, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_QUERY_NUM_AVAIL_MODES CTL_CODE(FILE_DEVICE_VIDEO, 0x101, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_QUERY_CURRENT_MODE CTL_CODE(FILE_DEVICE_VIDEO, 0x102, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_SET_CURRENT_MODE CTL_CODE(FILE_DEVICE_VIDEO, 0x103, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_RESET_DEVICE CTL_CODE(FILE_DEVICE_VIDEO, 0x104, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_MAP_VIDEO_MEMORY CTL_CODE(FILE_DEVICE_VIDEO, 0x116, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_VIDEO_UNMAP_VIDEO_MEMORY CTL_CODE(FILE_DEVICE_VIDEO, 0x117, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+/* VideoPortGetDeviceBase / VideoPortMapMemory InIoSpace flags (video.h). */
+#define VIDEO_MEMORY_SPACE_MEMORY 0x00
+#define VIDEO_MEMORY_SPACE_IO 0x01
+#define VIDEO_MEMORY_SPACE_USER_MODE 0x02
+#define VIDEO_MEMORY_SPACE_DENSE 0x04
+#define VIDEO_MEMORY_SPACE_P6CACHE 0x08
+
+typedef struct _VIDEO_MEMORY {
+    PVOID RequestedVirtualAddress;
+} VIDEO_MEMORY, *PVIDEO_MEMORY;
+
+typedef struct _VIDEO_MEMORY_INFORMATION {
+    PVOID VideoRamBase;
+    ULONG VideoRamLength;
+    PVOID FrameBufferBase;
+    ULONG FrameBufferLength;
+} VIDEO_MEMORY_INFORMATION, *PVIDEO_MEMORY_INFORMATION;
+
+/* VIDEO_MODE.RequestedMode flags. */
+#define VIDEO_MODE_MAP_MEM_LINEAR 0x40000000
+#define VIDEO_MODE_NO_ZERO_MEMORY 0x80000000
+
+typedef struct _VIDEO_MODE {
+    ULONG RequestedMode;
+} VIDEO_MODE, *PVIDEO_MODE;
+
+/* VIDEO_MODE_INFORMATION.AttributeFlags. */
+#define VIDEO_MODE_COLOR 0x0001
+#define VIDEO_MODE_GRAPHICS 0x0002
+#define VIDEO_MODE_PALETTE_DRIVEN 0x0004
+#define VIDEO_MODE_MANAGED_PALETTE 0x0008
+#define VIDEO_MODE_INTERLACED 0x0010
+#define VIDEO_MODE_NO_OFF_SCREEN 0x0020
+#define VIDEO_MODE_NO_64_BIT_ACCESS 0x0040
+
+typedef struct _VIDEO_MODE_INFORMATION {
+    ULONG Length;
+    ULONG ModeIndex;
+    ULONG VisScreenWidth;
+    ULONG VisScreenHeight;
+    ULONG ScreenStride;
+    ULONG NumberOfPlanes;
+    ULONG BitsPerPlane;
+    ULONG Frequency;
+    ULONG XMillimeter;
+    ULONG YMillimeter;
+    ULONG NumberRedBits;
+    ULONG NumberGreenBits;
+    ULONG NumberBlueBits;
+    ULONG RedMask;
+    ULONG GreenMask;
+    ULONG BlueMask;
+    ULONG AttributeFlags;
+    ULONG VideoMemoryBitmapWidth;
+    ULONG VideoMemoryBitmapHeight;
+    ULONG DriverSpecificAttributeFlags;
+} VIDEO_MODE_INFORMATION, *PVIDEO_MODE_INFORMATION;
+
+typedef struct _VIDEO_NUM_MODES {
+    ULONG NumModes;
+    ULONG ModeInformationLength;
+} VIDEO_NUM_MODES, *PVIDEO_NUM_MODES;
+
 /* Windows x64 layouts (ddk-sys asserts the same numbers against mingw's headers). */
 _Static_assert(sizeof(ULONG) == 4 && sizeof(LONG) == 4 && sizeof(BOOLEAN) == 1, "LLP64");
 _Static_assert(sizeof(PHYSICAL_ADDRESS) == 8, "PHYSICAL_ADDRESS");
@@ -290,6 +369,8 @@ _Static_assert(offsetof(VP_SCATTER_GATHER_LIST, Elements) == 16, "VP_SCATTER_GAT
 _Static_assert(offsetof(VIDEO_HW_INITIALIZATION_DATA, HwStartDma) == 64, "NT4 size");
 _Static_assert(sizeof(VIDEO_HW_INITIALIZATION_DATA) == 144, "XP size");
 _Static_assert(sizeof(VIDEO_PORT_CONFIG_INFO) == 128, "VIDEO_PORT_CONFIG_INFO");
+_Static_assert(sizeof(VIDEO_MODE_INFORMATION) == 80, "VIDEO_MODE_INFORMATION");
+_Static_assert(sizeof(VIDEO_MEMORY_INFORMATION) == 32, "VIDEO_MEMORY_INFORMATION");
 
 /* The miniport's entry point as video.h declares it. */
 ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2);
