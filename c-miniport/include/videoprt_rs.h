@@ -219,6 +219,12 @@ VPAPI PDMA NTAPI VideoPortMapDmaMemory(
     PVOID MappedUserEvent,
     PVOID DisplayDriverEvent,
     PVOID *VirtualAddress);
+VPAPI VP_STATUS NTAPI VideoPortMapMemory(
+    PVOID HwDeviceExtension,
+    PHYSICAL_ADDRESS PhysicalAddress,
+    PULONG Length,
+    PULONG InIoSpace,
+    PVOID *VirtualAddress);
 VPAPI VOID NTAPI VideoPortMoveMemory(
     PVOID Destination,
     PVOID Source,
@@ -355,6 +361,10 @@ VPAPI BOOLEAN NTAPI VideoPortUnmapDmaMemory(
     PVOID VirtualAddress,
     HANDLE ProcessHandle,
     PDMA BoardMemoryHandle);
+VPAPI VP_STATUS NTAPI VideoPortUnmapMemory(
+    PVOID HwDeviceExtension,
+    PVOID VirtualAddress,
+    HANDLE ProcessHandle);
 VPAPI VP_STATUS NTAPI VideoPortVerifyAccessRanges(
     PVOID HwDeviceExtension,
     ULONG NumAccessRanges,

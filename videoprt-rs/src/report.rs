@@ -49,9 +49,9 @@ pub mod port_code {
     pub const NOT_IN_FIND_ADAPTER: u32 = 0x0F;
     /// A device object that is not one of the port's (P2 = the pointer).
     pub const UNKNOWN_DEVICE_OBJECT: u32 = 0x10;
-    /// A pool block, event or spin lock handle that is not a live object of this device: never
-    /// allocated here, already freed, or another device's (P2 = kind: 1 pool, 2 buffer,
-    /// 3 event, 4 spin lock; P3 = the handle).
+    /// A pool block, event, spin lock or mapping that is not a live object of this device:
+    /// never allocated here, already freed, or another device's (P2 = kind: 1 pool, 2 buffer,
+    /// 3 event, 4 spin lock, 5 memory mapping; P3 = the handle).
     pub const UNKNOWN_OBJECT: u32 = 0x11;
     /// At device removal, the port freed an object the miniport left (P2 = kind as for
     /// UNKNOWN_OBJECT, P3 = the object).
@@ -121,6 +121,7 @@ fn object_kind(kind: usize) -> &'static str {
         2 => "buffer (VideoPortAllocateBuffer)",
         3 => "event",
         4 => "spin lock",
+        5 => "memory mapping (VideoPortMapMemory)",
         _ => "object",
     }
 }

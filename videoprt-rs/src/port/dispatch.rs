@@ -36,6 +36,10 @@ pub(crate) unsafe extern "win64" fn dispatch_create_close(
             if major == IRP_MJ_CREATE && d.port.state() != state::STARTED {
                 STATUS_DEVICE_NOT_READY
             } else {
+                if major == IRP_MJ_CLEANUP {
+                    // The process is closing its last handle: its mappings go with it.
+                    d.unmap_process("IRP_MJ_CLEANUP");
+                }
                 STATUS_SUCCESS
             }
         }

@@ -7,6 +7,7 @@
 //! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, pass-down), IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
 //! | `dispatch.rs` | IRP_MJ_CREATE/CLEANUP/CLOSE, IRP_MJ_DEVICE_CONTROL → VIDEO_REQUEST_PACKET → HwStartIO |
 //! | `resources.rs` | VideoPortGetAccessRanges, VideoPortVerifyAccessRanges, VideoPortGetDeviceBase, VideoPortFreeDeviceBase |
+//! | `map_memory.rs` | VideoPortMapMemory, VideoPortUnmapMemory (system space or the calling process) |
 //! | `registers.rs` | VideoPortRead/Write{Register,Port}{Uchar,Ushort,Ulong} and the Buffer variants |
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
@@ -42,6 +43,7 @@ pub mod event;
 pub mod initialize;
 pub mod interrupt;
 pub mod log;
+pub mod map_memory;
 pub mod memory;
 pub(crate) mod objects;
 pub mod pnp;

@@ -89,6 +89,8 @@ pub(crate) struct Objects {
     pub pool: SList<PoolBlock>,
     pub events: SList<EventObject>,
     pub spin_locks: SList<SpinLockObject>,
+    /// VideoPortMapMemory's mappings.
+    pub maps: SList<super::map_memory::MemoryMapping>,
 }
 
 impl Objects {
@@ -97,6 +99,7 @@ impl Objects {
             pool: SList::new(),
             events: SList::new(),
             spin_locks: SList::new(),
+            maps: SList::new(),
         }
     }
 }
@@ -107,6 +110,19 @@ pub(crate) mod kind {
     pub const BUFFER: usize = 2;
     pub const EVENT: usize = 3;
     pub const SPIN_LOCK: usize = 4;
+    pub const MAPPING: usize = 5;
+}
+
+/// Reports an object the miniport left, which the port undoes (or leaves to its process).
+pub(crate) fn left(routine: &'static str, kind: usize, address: usize) {
+    report::misuse(
+        routine,
+        Misuse::Port {
+            code: port_code::OBJECT_LEFT,
+            p2: kind,
+            p3: address,
+        },
+    );
 }
 
 /// Reports a handle that is not one of this device's live objects of that kind.

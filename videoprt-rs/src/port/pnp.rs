@@ -319,6 +319,7 @@ impl PortDevice {
     /// drops claimed ranges and resources. PASSIVE_LEVEL.
     pub(crate) fn stop_hardware(&self) {
         super::timer::stop(self);
+        self.unmap_memory_all("device stop/removal");
         let interrupt = self.port.interrupt.swap(null_mut(), Ordering::AcqRel);
         if !interrupt.is_null() {
             // SAFETY: connected by `start`, disconnected once (swapped out above).
