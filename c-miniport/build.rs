@@ -1,9 +1,32 @@
-//! Compiles edu_miniport.c for the host with the cc crate: VIDEOPRT_RS_HOST selects
-//! include/videoprt_host.h (NT types with Windows sizes) instead of the DDK headers, and the
-//! entry point is renamed so it cannot clash with other drivers' DriverEntry in a test binary.
+//! Compiles the C miniports for the host with the cc crate: VIDEOPRT_RS_HOST selects
+//! include/videoprt_host.h (NT types with Windows sizes) instead of the DDK headers, and each
+//! entry point is renamed so it cannot clash with other drivers' DriverEntry in a test binary:
+//! edu_miniport.c as `CEduDriverEntry`; bochs_miniport.c as `CBochsDriverEntry` and, built
+//! with BOCHS_MISBEHAVE_LEAK (the deliberately broken variant the tests expect to be
+//! reported), as `CBochsLeakDriverEntry`. layout_probe.c exports the host header's
+//! ntddvdeo.h layouts for the layout test.
+
+fn build(name: &str, file: &str, defines: &[(&str, &str)]) {
+    let mut cc = cc::Build::new();
+    cc.file(file)
+        .include("include")
+        .include("../sample-miniport/include")
+        .define("VIDEOPRT_RS_HOST", None)
+        .std("c11")
+        .flag_if_supported("-fno-strict-aliasing")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true);
+    for (key, value) in defines {
+        cc.define(key, Some(*value));
+    }
+    cc.compile(name);
+}
 
 fn main() {
     println!("cargo::rerun-if-changed=edu_miniport.c");
+    println!("cargo::rerun-if-changed=bochs_miniport.c");
+    println!("cargo::rerun-if-changed=layout_probe.c");
     println!("cargo::rerun-if-changed=include");
     println!("cargo::rerun-if-changed=../sample-miniport/include/edu_sample.h");
     println!("cargo::rerun-if-changed=build.rs");
@@ -11,16 +34,23 @@ fn main() {
         // The Windows images come from cargo xtask build (mingw gcc + GNU ld / lld-link).
         return;
     }
-    cc::Build::new()
-        .file("edu_miniport.c")
-        .include("include")
-        .include("../sample-miniport/include")
-        .define("VIDEOPRT_RS_HOST", None)
-        .define("DriverEntry", "CEduDriverEntry")
-        .std("c11")
-        .flag_if_supported("-fno-strict-aliasing")
-        .warnings(true)
-        .extra_warnings(true)
-        .warnings_into_errors(true)
-        .compile("edu_miniport");
+    build(
+        "edu_miniport",
+        "edu_miniport.c",
+        &[("DriverEntry", "CEduDriverEntry")],
+    );
+    build(
+        "bochs_miniport",
+        "bochs_miniport.c",
+        &[("DriverEntry", "CBochsDriverEntry")],
+    );
+    build(
+        "bochs_miniport_leak",
+        "bochs_miniport.c",
+        &[
+            ("DriverEntry", "CBochsLeakDriverEntry"),
+            ("BOCHS_MISBEHAVE_LEAK", "1"),
+        ],
+    );
+    build("layout_probe", "layout_probe.c", &[]);
 }
