@@ -18,8 +18,8 @@
  *    their terminator, MemorySize a ULONG, as display miniports write them).
  *  - HwStartIO answers the standard video IOCTLs (all METHOD_BUFFERED):
  *    QUERY_NUM_AVAIL_MODES, QUERY_AVAIL_MODES, SET_CURRENT_MODE, QUERY_CURRENT_MODE,
- *    MAP_VIDEO_MEMORY / UNMAP_VIDEO_MEMORY (VideoPortMapMemory / VideoPortUnmapMemory into the
- *    calling process) and RESET_DEVICE. Anything else is ERROR_INVALID_FUNCTION.
+ *    MAP_VIDEO_MEMORY / UNMAP_VIDEO_MEMORY (VideoPortMapMemory / VideoPortUnmapMemory of the
+ *    current mode's frame buffer, into the calling process) and RESET_DEVICE. Anything else is ERROR_INVALID_FUNCTION.
  *
  * Modes: 32 bits per pixel (8:8:8 RGB in the low 24 bits), the common resolutions listed in
  * ModeList that fit the GETCAPS maxima and VRAM, in that order; the mode index a client sets
@@ -385,14 +385,27 @@ static VP_STATUS QueryCurrentMode(PBOCHS_EXTENSION Ext, PVIDEO_REQUEST_PACKET Vr
     return NO_ERROR;
 }
 
-/* Maps the whole VRAM into the calling process: VIDEO_MEMORY in, VIDEO_MEMORY_INFORMATION out.
- * The frame buffer is the start of VRAM. */
+/* The bytes the current mode shows (the whole VRAM when no mode is set). */
+static ULONG FrameBufferLength(PBOCHS_EXTENSION Ext)
+{
+    if (Ext->CurrentMode == BOCHS_NO_MODE || Ext->Modes == NULL) {
+        return Ext->VramSize;
+    }
+    return Ext->Modes[Ext->CurrentMode].ScreenStride *
+           Ext->Modes[Ext->CurrentMode].VisScreenHeight;
+}
+
+/* Maps the frame buffer of the current mode into the calling process: VIDEO_MEMORY in,
+ * VIDEO_MEMORY_INFORMATION out. A display driver sets the mode first (DrvEnableSurface), so
+ * what is mapped is exactly the visible frame, at the start of VRAM, write-combined; the
+ * video RAM it reports is that same range (this sample keeps nothing off screen). */
 static VP_STATUS MapVideoMemory(PVOID HwDeviceExtension, PBOCHS_EXTENSION Ext,
                                 PVIDEO_REQUEST_PACKET Vrp, ULONG_PTR *Information)
 {
     VIDEO_MEMORY request;
     VIDEO_MEMORY_INFORMATION information;
-    ULONG length = Ext->VramSize;
+    ULONG frameLength = FrameBufferLength(Ext);
+    ULONG length = frameLength;
     ULONG inIoSpace = VIDEO_MEMORY_SPACE_MEMORY | VIDEO_MEMORY_SPACE_USER_MODE |
                       VIDEO_MEMORY_SPACE_P6CACHE;
     PVOID address;
@@ -413,13 +426,9 @@ static VP_STATUS MapVideoMemory(PVOID HwDeviceExtension, PBOCHS_EXTENSION Ext,
         return status;
     }
     information.VideoRamBase = address;
-    information.VideoRamLength = Ext->VramSize;
+    information.VideoRamLength = frameLength;
     information.FrameBufferBase = address;
-    information.FrameBufferLength =
-        Ext->CurrentMode != BOCHS_NO_MODE && Ext->Modes != NULL
-            ? Ext->Modes[Ext->CurrentMode].ScreenStride *
-                  Ext->Modes[Ext->CurrentMode].VisScreenHeight
-            : Ext->VramSize;
+    information.FrameBufferLength = frameLength;
     VideoPortMoveMemory(Vrp->OutputBuffer, &information, sizeof(information));
     return NO_ERROR;
 }

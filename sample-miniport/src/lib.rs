@@ -29,6 +29,8 @@ mod videoport;
 #[cfg(not(target_os = "windows"))]
 pub mod demo;
 #[cfg(not(target_os = "windows"))]
+pub mod display;
+#[cfg(not(target_os = "windows"))]
 pub mod harness;
 #[cfg(not(target_os = "windows"))]
 pub mod image;
