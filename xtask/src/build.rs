@@ -119,7 +119,7 @@ fn import_list(def: &str) -> String {
     list
 }
 
-/// Compiler flags of the C edu miniport (c-miniport/edu_miniport.c) for Windows: freestanding
+/// Compiler flags of the C miniports (c-miniport/*.c) for Windows: freestanding
 /// kernel code with no C runtime and no stack probes (nothing may become an import other
 /// than videoprt_rs.sys), against mingw-w64's DDK headers through c-miniport/include.
 fn c_flags(root: &Path) -> Vec<String> {
@@ -143,19 +143,67 @@ fn c_flags(root: &Path) -> Vec<String> {
     .collect()
 }
 
-/// The C edu miniport as two kernel images: linked by GNU ld against `libvideoprt_rs.a`
-/// (`c_edu_miniport_gnu.sys`) and by lld-link against `videoprt_rs.lib`
-/// (`c_edu_miniport_lld.sys`).
+/// The C miniports as kernel images, each linked by GNU ld against `libvideoprt_rs.a`
+/// (`*_gnu.sys`) and by lld-link against `videoprt_rs.lib` (`*_lld.sys`): the edu sample
+/// (`c-miniport/edu_miniport.c`) and the Bochs display sample (`c-miniport/bochs_miniport.c`);
+/// and, in `test/`, the deliberately broken variants the tests expect to be reported.
 fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
     let root = workspace_root();
-    let source = root.join("c-miniport/edu_miniport.c");
     let flags = c_flags(&root);
+    let mut images = Vec::new();
+    for (name, what) in [
+        ("edu_miniport", "the C edu miniport"),
+        ("bochs_miniport", "the C Bochs display miniport"),
+    ] {
+        let source = root.join("c-miniport").join(format!("{name}.c"));
+        shell::step(&format!(
+            "{what}: x86_64-w64-mingw32-gcc + GNU ld, libvideoprt_rs.a"
+        ));
+        let gnu = out.join(format!("c_{name}_gnu.sys"));
+        gnu_link_c_miniport(&source, &flags, out, &gnu)?;
+        shell::step(&format!(
+            "{what}: x86_64-w64-mingw32-gcc -c + lld-link, videoprt_rs.lib"
+        ));
+        let lld = out.join(format!("c_{name}_lld.sys"));
+        lld_link_c_miniport(&source, &flags, &[], out, &lld)?;
+        images.extend([gnu, lld]);
+    }
 
-    shell::step("the C edu miniport: x86_64-w64-mingw32-gcc + GNU ld, libvideoprt_rs.a");
-    let gnu = out.join("c_edu_miniport_gnu.sys");
+    // Deliberately broken variants for the tests, kept apart from what ships.
+    let test_dir = out.join("test");
+    std::fs::create_dir_all(&test_dir).map_err(|e| format!("{}: {e}", test_dir.display()))?;
+    for (name, define, image, what) in [
+        (
+            "edu_miniport",
+            "-DEDU_MISBEHAVE_SKIP_COMPLETE_DMA",
+            "c_edu_miniport_skip_complete_dma.sys",
+            "the C edu miniport that never calls VideoPortCompleteDma",
+        ),
+        (
+            "bochs_miniport",
+            "-DBOCHS_MISBEHAVE_LEAK",
+            "c_bochs_miniport_leak.sys",
+            "the C Bochs miniport that forgets VideoPortUnmapMemory and VideoPortFreePool",
+        ),
+    ] {
+        shell::step(&format!("test variant: {what}"));
+        let source = root.join("c-miniport").join(format!("{name}.c"));
+        lld_link_c_miniport(&source, &flags, &[define], out, &test_dir.join(image))?;
+    }
+    Ok(images)
+}
+
+/// Compiles and links a C miniport with mingw's gcc and GNU ld against `libvideoprt_rs.a`
+/// from `drivers` into `image`, then does what GNU ld cannot (INIT discardable, checksum).
+fn gnu_link_c_miniport(
+    source: &Path,
+    flags: &[String],
+    drivers: &Path,
+    image: &Path,
+) -> Result<(), String> {
     shell::run(
         Command::new("x86_64-w64-mingw32-gcc")
-            .args(&flags)
+            .args(flags)
             // An executable image, not -shared: a miniport is no DLL (IMAGE_FILE_DLL clear), as
             // the WDK links drivers; it also leaves out the empty export section.
             .args(["-nostdlib", "-s"])
@@ -166,32 +214,18 @@ fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
                 "-Wl,--nxcompat",
                 "-Wl,--image-base,0x140000000",
             ])
-            .arg(format!("-Wl,-Map,{}", gnu.with_extension("map").display()))
+            .arg(format!(
+                "-Wl,-Map,{}",
+                image.with_extension("map").display()
+            ))
             .arg("-o")
-            .arg(&gnu)
-            .arg(&source)
+            .arg(image)
+            .arg(source)
             // The GNU-format import library; never videoprt_rs.lib with GNU ld (see README).
-            .arg(out.join("libvideoprt_rs.a")),
+            .arg(drivers.join("libvideoprt_rs.a")),
     )?;
     // GNU ld can neither mark INIT discardable nor write the PE checksum.
-    workspace_tests::pe::finish_gnu_ld_driver(&gnu)?;
-
-    shell::step("the C edu miniport: x86_64-w64-mingw32-gcc -c + lld-link, videoprt_rs.lib");
-    let lld = out.join("c_edu_miniport_lld.sys");
-    lld_link_c_miniport(&source, &flags, &[], out, &lld)?;
-
-    // A deliberately broken variant for the tests, kept apart from what ships.
-    shell::step("test variant: the C edu miniport that never calls VideoPortCompleteDma");
-    let test_dir = out.join("test");
-    std::fs::create_dir_all(&test_dir).map_err(|e| format!("{}: {e}", test_dir.display()))?;
-    lld_link_c_miniport(
-        &source,
-        &flags,
-        &["-DEDU_MISBEHAVE_SKIP_COMPLETE_DMA"],
-        out,
-        &test_dir.join("c_edu_miniport_skip_complete_dma.sys"),
-    )?;
-    Ok(vec![gnu, lld])
+    workspace_tests::pe::finish_gnu_ld_driver(image)
 }
 
 /// Compiles the C miniport with mingw's gcc (`-c`) and links it with lld-link against
