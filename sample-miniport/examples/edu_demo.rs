@@ -3,11 +3,16 @@
 //! ntsim's PE loader; `--miniport PATH.sys` runs any edu miniport image, `--miniport host` the
 //! host build of the Rust sample. Exits 1 on any mismatch, failed request, violation, leak or
 //! load failure, 2 on a bad command line.
+//!
+//! `--device bochs-display` runs the display conversation instead (`sample_miniport::display`)
+//! with the shipped `c_bochs_miniport_lld.sys` (or `--miniport PATH.sys|host`): the modes, each
+//! mode set, drawn through the client's own mapping and verified against the device, the
+//! summary, and the last frame written to `target/bochs-frame.png`.
 
 use clap::{Parser, ValueEnum};
 use ntsim::Placement;
 use sample_miniport::demo::{default_image, run, Miniport, Options};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Where user buffers and pool get their physical frames.
@@ -26,6 +31,10 @@ enum Memory {
 enum Device {
     /// QEMU's educational PCI device (1234:11e8), spec docs/specs/edu.rst.
     Edu,
+    /// QEMU's Bochs display adapter (1234:1111, `-device bochs-display`: 16 MiB of VRAM, no
+    /// VGA ports), driven by a display miniport through the standard video IOCTLs. Only
+    /// --miniport applies; the edu options are ignored.
+    BochsDisplay,
 }
 
 /// Runs an edu miniport on a simulated machine through videoprt-rs: DriverEntry,
@@ -34,8 +43,9 @@ enum Device {
 #[derive(Parser, Debug)]
 #[command(name = "edu_demo", bin_name = "cargo xtask run --", version)]
 struct Cli {
-    /// The miniport: a PE image (.sys) to load, or `host` for the host build of the Rust
-    /// sample. Default: the shipped sample_miniport.sys in target/drivers.
+    /// The miniport: a PE image (.sys) to load, or `host` for the host build of the sample
+    /// (the Rust edu sample; the C display sample for bochs-display). Default: the shipped
+    /// sample_miniport.sys (edu) or c_bochs_miniport_lld.sys (bochs-display) in target/drivers.
     #[arg(long, value_name = "PATH.sys|host")]
     miniport: Option<String>,
     /// The simulated device.
@@ -82,6 +92,9 @@ fn number(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Device::BochsDisplay = cli.device {
+        return bochs_display(cli.miniport.as_deref());
+    }
     if cli.size + cli.offset > 4096 {
         eprintln!(
             "error: --size {} at --offset {} runs past the device's 4096-byte buffer",
@@ -89,7 +102,6 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let Device::Edu = cli.device;
     let miniport = match cli.miniport.as_deref() {
         Some("host") => Miniport::Host("sample_miniport", sample_miniport::DriverEntry),
         Some(path) => Miniport::Image(PathBuf::from(path)),
@@ -137,4 +149,134 @@ fn main() -> ExitCode {
         println!("result: FAILED");
         ExitCode::FAILURE
     }
+}
+
+/// `--device bochs-display`: the display conversation, printed; the last frame as a PNG.
+fn bochs_display(miniport: Option<&str>) -> ExitCode {
+    use sample_miniport::display::{self, DisplaySession};
+    let miniport = match miniport {
+        Some("host") => Miniport::Host("c_bochs_miniport", c_miniport::BochsDriverEntry),
+        Some(path) => Miniport::Image(PathBuf::from(path)),
+        None => Miniport::Image(
+            sample_miniport::harness::drivers_dir().join("c_bochs_miniport_lld.sys"),
+        ),
+    };
+    let config = display::bochs_display();
+    println!(
+        "machine: QEMU bochs-display (PCI 1234:1111), {} MiB of VRAM, no legacy VGA ports",
+        config.vram >> 20
+    );
+    let mut session = match DisplaySession::start(&miniport, config) {
+        Ok(session) => session,
+        Err(why) => {
+            println!("miniport: {why}");
+            println!("result: FAILED");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("miniport: {}", session.description);
+    println!("registry (the device's driver key, written by HwFindAdapter):");
+    for name in [
+        "HardwareInformation.ChipType",
+        "HardwareInformation.DacType",
+        "HardwareInformation.MemorySize",
+        "HardwareInformation.AdapterString",
+    ] {
+        let shown = match session.machine.registry_value(session.pdo, name) {
+            None => "(missing)".to_string(),
+            Some(v) if name.ends_with("MemorySize") && v.data.len() == 4 => {
+                let bytes = u32::from_le_bytes(v.data[..4].try_into().expect("4 bytes"));
+                format!("{bytes} bytes")
+            }
+            Some(v) => {
+                let units: Vec<u16> = v
+                    .data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .take_while(|u| *u != 0)
+                    .collect();
+                format!("\"{}\"", String::from_utf16_lossy(&units))
+            }
+        };
+        println!("  {name:<34} {shown}");
+    }
+    let conversation = display::converse(&session, &mut |line| println!("{line}"));
+    let mode_sets = session.bochs(|b| b.mode_sets());
+    session.stop();
+    let violations = session.machine.violations();
+    let leaks = session.machine.leaks();
+
+    let png = sample_miniport::harness::drivers_dir()
+        .parent()
+        .map_or_else(
+            || PathBuf::from("bochs-frame.png"),
+            |t| t.join("bochs-frame.png"),
+        );
+    let mut picture_failed = false;
+    if let Some((width, height, frame)) = &conversation.last_frame {
+        match write_png(&png, *width, *height, &display::to_rgb(frame)) {
+            Ok(()) => println!(
+                "frame: {} ({width} x {height}, the last mode's pattern as the device showed it)",
+                png.display()
+            ),
+            Err(why) => {
+                picture_failed = true;
+                println!("frame: could not write {}: {why}", png.display());
+            }
+        }
+    }
+
+    let verified = conversation.checks.iter().filter(|c| c.ok).count();
+    let bytes: usize = conversation
+        .checks
+        .iter()
+        .filter(|c| c.ok)
+        .map(|c| (c.mode.screen_stride * c.mode.vis_screen_height) as usize)
+        .sum();
+    println!();
+    println!("summary:");
+    println!("  miniport            {}", session.description);
+    println!("  modes listed        {}", conversation.modes.len());
+    println!("  modes set           {mode_sets} (as the device counts them)");
+    println!(
+        "  frames verified     {verified} of {} ({bytes} bytes, byte for byte)",
+        conversation.checks.len()
+    );
+    println!("  mismatches          {}", conversation.mismatches());
+    println!("  failed requests     {}", conversation.failures.len());
+    for f in &conversation.failures {
+        println!("    {f}");
+    }
+    println!("  verifier violations {}", violations.len());
+    for v in &violations {
+        println!("    {v}");
+    }
+    println!("  leaks               {}", leaks.leaks.len());
+    for l in &leaks.leaks {
+        println!("    {:?}: {}", l.kind, l.description);
+    }
+    let ok = !conversation.modes.is_empty()
+        && verified == conversation.modes.len()
+        && conversation.failures.is_empty()
+        && violations.is_empty()
+        && leaks.is_empty()
+        && !picture_failed;
+    if ok {
+        println!("result: OK");
+        ExitCode::SUCCESS
+    } else {
+        println!("result: FAILED");
+        ExitCode::FAILURE
+    }
+}
+
+/// An 8-bit RGB PNG of `width x height` pixels.
+fn write_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
 }
