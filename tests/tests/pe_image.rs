@@ -287,6 +287,51 @@ fn c_miniport_images_from_both_linkers_import_the_same_functions() {
     }
 }
 
+/// The C Bochs display miniport linked both ways: each imports only from videoprt_rs.sys, the
+/// same functions, among them VideoPortMapMemory/UnmapMemory and the pool and registry calls.
+#[test]
+fn c_display_miniport_images_from_both_linkers_import_the_same_functions() {
+    built_images();
+    let read = |name: &str| {
+        let path = drivers_dir().join(name);
+        PeFacts::read(&path).unwrap_or_else(|e| panic!("{e}: run `cargo xtask build`"))
+    };
+    let mut expected = vec![
+        "VideoPortAllocatePool",
+        "VideoPortDebugPrint",
+        "VideoPortFreePool",
+        "VideoPortGetAccessRanges",
+        "VideoPortGetDeviceBase",
+        "VideoPortInitialize",
+        "VideoPortMapMemory",
+        "VideoPortMoveMemory",
+        "VideoPortReadRegisterUchar",
+        "VideoPortReadRegisterUshort",
+        "VideoPortSetRegistryParameters",
+        "VideoPortUnmapMemory",
+        "VideoPortWriteRegisterUchar",
+        "VideoPortWriteRegisterUshort",
+        "VideoPortZeroMemory",
+    ];
+    expected.sort_unstable();
+    for name in ["c_bochs_miniport_gnu.sys", "c_bochs_miniport_lld.sys"] {
+        let facts = read(name);
+        let mut got = facts
+            .imports
+            .get("videoprt_rs.sys")
+            .cloned()
+            .expect("imports from videoprt_rs.sys");
+        got.sort();
+        assert_eq!(got, expected, "{name}");
+        assert_eq!(facts.imports.len(), 1, "{name}: {:?}", facts.imports.keys());
+        assert!(
+            facts.exports.is_empty(),
+            "{name}: exports {:?}",
+            facts.exports
+        );
+    }
+}
+
 /// A miniport written against mingw-w64's own video.h (which spells the unlock routine
 /// `VideoPortUnLockBuffer`) links unmodified with either import library, and the image imports
 /// the name videoprt_rs.sys exports.

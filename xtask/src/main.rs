@@ -87,7 +87,15 @@ fn run(options: &[String]) -> Result<ExitCode, String> {
     let asks_for_help = options.iter().any(|o| o == "--help" || o == "-h");
     if !asks_for_help {
         build::drivers()?;
-        shell::step("a miniport on the simulated machine (edu device, ntsim)");
+        let display = options
+            .windows(2)
+            .any(|w| w[0] == "--device" && w[1] == "bochs-display")
+            || options.iter().any(|o| o == "--device=bochs-display");
+        shell::step(if display {
+            "a display miniport on the simulated machine (Bochs display adapter, ntsim)"
+        } else {
+            "a miniport on the simulated machine (edu device, ntsim)"
+        });
     }
     let mut cargo = vec![
         "run",
