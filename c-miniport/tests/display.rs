@@ -6,7 +6,9 @@
 //! deliberately broken build (it forgets VideoPortUnmapMemory and VideoPortFreePool) must be
 //! reported, as a host build and as its image in target/drivers/test/.
 
-use ddk_sys::*;
+use ddk_sys::{
+    REG_BINARY, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+};
 use ntsim::devices::bochs::{self, BochsConfig};
 use ntsim::Violation;
 use sample_miniport::display::*;
