@@ -20,3 +20,23 @@ pub fn drivers_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
         .join("drivers")
 }
+
+/// The kernel images in `drivers_dir()` (not its `test/` variants); fails with the fix when the
+/// build has not run.
+pub fn built_images() -> Vec<PathBuf> {
+    let dir = drivers_dir();
+    let images: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "sys"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        images.iter().any(|p| p.ends_with("videoprt_rs.sys")),
+        "no videoprt_rs.sys in {}: run `cargo xtask build` (or `cargo xtask test`) first",
+        dir.display()
+    );
+    images
+}

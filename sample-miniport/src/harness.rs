@@ -462,3 +462,43 @@ pub fn runs_on_every_supported_kernel(miniport: &Miniport) {
         session.machine.assert_clean();
     }
 }
+
+/// `edu_scenarios!(module, miniport)`: a test module running every edu scenario above on
+/// `miniport` (a [`Miniport`] expression), one `#[test]` each.
+#[macro_export]
+macro_rules! edu_scenarios {
+    ($module:ident, $miniport:expr) => {
+        mod $module {
+            use $crate::harness::{self, Miniport};
+
+            #[test]
+            fn thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact() {
+                harness::thirty_two_bit_mask_with_memory_above_4g_bounces_and_is_byte_exact(
+                    &$miniport,
+                );
+            }
+
+            #[test]
+            fn sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact() {
+                harness::sixty_four_bit_mask_with_memory_below_4g_needs_no_bounce_and_is_byte_exact(
+                    &$miniport,
+                );
+            }
+
+            #[test]
+            fn the_28_bit_edu_default_truncates_and_the_verifier_says_so() {
+                harness::the_28_bit_edu_default_truncates_and_the_verifier_says_so(&$miniport);
+            }
+
+            #[test]
+            fn identify_reports_the_device_and_bad_requests_get_clear_errors() {
+                harness::identify_reports_the_device_and_bad_requests_get_clear_errors(&$miniport);
+            }
+
+            #[test]
+            fn runs_on_every_supported_kernel() {
+                harness::runs_on_every_supported_kernel(&$miniport);
+            }
+        }
+    };
+}

@@ -4,7 +4,6 @@
 //! older Windows. Newer routines are looked up at run time instead.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use workspace_tests::pe::PeFacts;
 use workspace_tests::{drivers_dir, workspace_root};
 
@@ -67,29 +66,11 @@ fn table() -> BTreeMap<(String, String), Routine> {
     table
 }
 
-fn images() -> Vec<PathBuf> {
-    let dir = drivers_dir();
-    let images: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "sys"))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        images.iter().any(|p| p.ends_with("videoprt_rs.sys")),
-        "no videoprt_rs.sys in {}: run `cargo xtask build` (or `cargo xtask test`) first",
-        dir.display()
-    );
-    images
-}
-
 #[test]
 fn no_image_imports_a_kernel_routine_newer_than_nt_5_2() {
     let table = table();
     let mut problems = Vec::new();
-    for image in images() {
+    for image in workspace_tests::built_images() {
         let facts = PeFacts::read(&image).expect("PE image");
         for (module, routines) in &facts.imports {
             let module = module.to_ascii_lowercase();

@@ -2,28 +2,9 @@
 //! `target/drivers/`: what the Windows loader requires and what the export list promises.
 
 use object::pe;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use workspace_tests::pe::{def_exports, def_public_exports, import_library_symbols, PeFacts};
-use workspace_tests::{drivers_dir, workspace_root};
-
-/// The kernel images in `target/drivers/`; fails with the fix when the build has not run.
-fn built_images() -> Vec<PathBuf> {
-    let dir = drivers_dir();
-    let images: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "sys"))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        images.iter().any(|p| p.ends_with("videoprt_rs.sys")),
-        "no videoprt_rs.sys in {}: run `cargo xtask build` (or `cargo xtask test`) first",
-        dir.display()
-    );
-    images
-}
+use workspace_tests::{built_images, drivers_dir, workspace_root};
 
 /// DLLs an image may import from: the export driver binds to the kernel and HAL only; a
 /// miniport binds to the port driver only.

@@ -295,6 +295,18 @@ extern "C" {
     fn DbgPrintEx(component_id: u32, level: u32, format: *const u8, ...) -> u32;
 }
 
+/// Reports a required pointer argument (`position`, 1-based) that is NULL.
+pub fn null_argument(routine: &'static str, position: usize) {
+    misuse(
+        routine,
+        Misuse::Port {
+            code: port_code::NULL_ARGUMENT,
+            p2: position,
+            p3: 0,
+        },
+    );
+}
+
 /// Reports `misuse` detected in `routine`.
 ///
 /// Reports are the cold path of every entry point, so they are made through a function of the

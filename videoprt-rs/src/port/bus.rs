@@ -60,14 +60,7 @@ fn bus_data(
         return 0;
     }
     if buffer.is_null() {
-        report::misuse(
-            routine,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 4,
-                p3: 0,
-            },
-        );
+        report::null_argument(routine, 4);
         return 0;
     }
     if offset >= PCI_CONFIG_BYTES {
@@ -174,14 +167,7 @@ pub unsafe extern "win64" fn VideoPortGetVgaStatus(
         return ERROR_INVALID_PARAMETER;
     };
     if VgaStatus.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 2);
         return ERROR_INVALID_PARAMETER;
     }
     let Some(get) = device

@@ -38,14 +38,7 @@ fn device_for(
     }
     let device = PortDevice::from_hw_extension(routine, hw_extension)?;
     if event.is_null() {
-        report::misuse(
-            routine,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(routine, 2);
         return None;
     }
     Some(device)

@@ -118,14 +118,7 @@ pub unsafe extern "win64" fn VideoPortMapMemory(
         (5, VirtualAddress as usize),
     ] {
         if p == 0 {
-            report::misuse(
-                R,
-                Misuse::Port {
-                    code: port_code::NULL_ARGUMENT,
-                    p2: position,
-                    p3: 0,
-                },
-            );
+            report::null_argument(R, position);
             return ERROR_INVALID_PARAMETER;
         }
     }

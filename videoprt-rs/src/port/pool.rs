@@ -140,14 +140,7 @@ pub unsafe extern "win64" fn VideoPortFreePool(HwDeviceExtension: PVOID, Ptr: PV
         return;
     };
     if Ptr.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 2);
         return;
     }
     free(ROUTINE, device, Ptr, false);
@@ -171,14 +164,7 @@ pub unsafe extern "win64" fn VideoPortAllocateBuffer(
         return ERROR_INVALID_PARAMETER;
     };
     if Buffer.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 3,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 3);
         return ERROR_INVALID_PARAMETER;
     }
     let block = if Size == 0 {
@@ -209,14 +195,7 @@ pub unsafe extern "win64" fn VideoPortReleaseBuffer(HwDeviceExtension: PVOID, Bu
         return;
     };
     if Buffer.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 2);
         return;
     }
     free(ROUTINE, device, Buffer, true);

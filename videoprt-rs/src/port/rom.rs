@@ -32,14 +32,7 @@ pub unsafe extern "win64" fn VideoPortScanRom(
         return FALSE;
     };
     if String.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 4,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 4);
         return FALSE;
     }
     let rom = RomBase as usize;

@@ -34,14 +34,7 @@ fn find_lock(
 ) -> Option<*mut KSPIN_LOCK> {
     let device = PortDevice::from_hw_extension(routine, hw_extension)?;
     if lock.is_null() {
-        report::misuse(
-            routine,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(routine, 2);
         return None;
     }
     let found = device
@@ -92,14 +85,7 @@ pub unsafe extern "win64" fn VideoPortCreateSpinLock(
         return ERROR_INVALID_PARAMETER;
     };
     if SpinLock.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 2,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 2);
         return ERROR_INVALID_PARAMETER;
     }
     let Ok(record) = crate::pool::alloc(SpinLockObject::new()) else {
@@ -163,14 +149,7 @@ pub unsafe extern "win64" fn VideoPortAcquireSpinLock(
 ) {
     const ROUTINE: &str = "VideoPortAcquireSpinLock";
     if OldIrql.is_null() {
-        report::misuse(
-            ROUTINE,
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 3,
-                p3: 0,
-            },
-        );
+        report::null_argument(ROUTINE, 3);
         return;
     }
     // SAFETY: valid for a write (contract): the caller's level, until the lock is taken.

@@ -10,7 +10,7 @@
 //!   IRQL; the frequency is written when the pointer is not NULL.
 
 use crate::device::PortDevice;
-use crate::report::{self, port_code, Misuse};
+use crate::report;
 use ddk_sys::*;
 
 /// `VideoPortGetCurrentIrql`.
@@ -26,14 +26,7 @@ pub extern "win64" fn VideoPortGetCurrentIrql() -> UCHAR {
 #[no_mangle]
 pub unsafe extern "win64" fn VideoPortQuerySystemTime(CurrentTime: PLARGE_INTEGER) {
     if CurrentTime.is_null() {
-        report::misuse(
-            "VideoPortQuerySystemTime",
-            Misuse::Port {
-                code: port_code::NULL_ARGUMENT,
-                p2: 1,
-                p3: 0,
-            },
-        );
+        report::null_argument("VideoPortQuerySystemTime", 1);
         return;
     }
     // SAFETY: valid for a write (contract).
