@@ -79,6 +79,12 @@ VPAPI PDMA NTAPI VideoPortAssociateEventsWithDmaHandle(
     PVIDEO_REQUEST_PACKET pVrp,
     PVOID MappedUserEvent,
     PVOID DisplayDriverEvent);
+VPAPI BOOLEAN NTAPI VideoPortCheckForDeviceExistance(
+    PVOID HwDeviceExtension, USHORT VendorId, USHORT DeviceId, UCHAR RevisionId,
+    USHORT SubVendorId, USHORT SubSystemId, ULONG Flags);
+VPAPI BOOLEAN NTAPI VideoPortCheckForDeviceExistence(
+    PVOID HwDeviceExtension, USHORT VendorId, USHORT DeviceId, UCHAR RevisionId,
+    USHORT SubVendorId, USHORT SubSystemId, ULONG Flags);
 VPAPI VOID NTAPI VideoPortClearEvent(
     PVOID HwDeviceExtension,
     PEVENT pEvent);
@@ -176,6 +182,8 @@ VPAPI VP_STATUS NTAPI VideoPortGetRegistryParameters(
     UCHAR IsParameterFileName,
     PMINIPORT_GET_REGISTRY_ROUTINE CallbackRoutine,
     PVOID Context);
+VPAPI PVOID NTAPI VideoPortGetRomImage(
+    PVOID HwDeviceExtension, PVOID Unused1, ULONG Unused2, ULONG Length);
 VPAPI VP_STATUS NTAPI VideoPortGetVersion(
     PVOID HwDeviceExtension,
     PVPOSVERSIONINFO pVpOsVersionInfo);

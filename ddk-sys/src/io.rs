@@ -397,6 +397,8 @@ pub struct BUS_INTERFACE_STANDARD {
 
 /// `PCI_WHICHSPACE_CONFIG`: the `DataType` of Get/SetBusData for PCI configuration space.
 pub const PCI_WHICHSPACE_CONFIG: ULONG = 0;
+/// `PCI_WHICHSPACE_ROM` ('PciR'): the `DataType` of GetBusData for the expansion ROM.
+pub const PCI_WHICHSPACE_ROM: ULONG = 0x5269_6350;
 
 /// `Parameters.DeviceIoControl` with the x64 `POINTER_ALIGNMENT` of each `ULONG`.
 #[repr(C)]

@@ -16,6 +16,7 @@ use crate::irql::KIRQL;
 use crate::mdl::MDL;
 use crate::registry::*;
 use crate::status::NTSTATUS;
+use crate::video::BUS_DATA_TYPE;
 
 #[cfg_attr(
     target_os = "windows",
@@ -310,6 +311,17 @@ extern "win64" {
 /// `MmGetSystemRoutineAddress`.
 pub type PFN_ExAllocatePool2 =
     unsafe extern "win64" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+
+/// `HalGetBusDataByOffset` (`ntddk.h`): configuration space by bus and slot. Looked up at run
+/// time, since not every NT kernel's HAL exports it.
+pub type PFN_HalGetBusDataByOffset = unsafe extern "win64" fn(
+    BusDataType: BUS_DATA_TYPE,
+    BusNumber: ULONG,
+    SlotNumber: ULONG,
+    Buffer: PVOID,
+    Offset: ULONG,
+    Length: ULONG,
+) -> ULONG;
 
 /// `KeInitializeSpinLock` is inline in `wdm.h`: a spin lock starts as zero.
 ///

@@ -151,6 +151,11 @@ pub struct VIDEO_ACCESS_RANGE {
 }
 pub type PVIDEO_ACCESS_RANGE = *mut VIDEO_ACCESS_RANGE;
 
+/// `VideoPortCheckForDeviceExistence` flag: match the subsystem vendor and subsystem IDs too.
+pub const CDE_USE_SUBSYSTEM_IDS: ULONG = 0x0000_0001;
+/// `VideoPortCheckForDeviceExistence` flag: match the revision ID too.
+pub const CDE_USE_REVISION: ULONG = 0x0000_0002;
+
 pub const VIDEO_MEMORY_SPACE_MEMORY: ULONG = 0x00;
 pub const VIDEO_MEMORY_SPACE_IO: ULONG = 0x01;
 pub const VIDEO_MEMORY_SPACE_USER_MODE: ULONG = 0x02;

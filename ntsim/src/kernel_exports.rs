@@ -98,6 +98,7 @@ export_table! {
     "ntoskrnl.exe" ZwQueryValueKey (5, 0, 2195);
     "ntoskrnl.exe" ZwReadFile (5, 0, 2195);
     "ntoskrnl.exe" ZwSetValueKey (5, 0, 2195);
+    "hal.dll" HalGetBusDataByOffset (5, 0, 2195);
     "hal.dll" KeQueryPerformanceCounter (5, 0, 2195);
     "hal.dll" KeStallExecutionProcessor (5, 0, 2195);
 }

@@ -13,6 +13,7 @@
 //! | `ExAllocatePool2(POOL_FLAG_PAGED)` | `ExAllocatePoolWithTag(PagedPool)`, zeroed |
 //! | (cache-aligned pool) | always `ExAllocatePoolWithTag(...CacheAligned)`, zeroed |
 //! | `MdlMappingNoExecute` in `MmMapLockedPagesSpecifyCache` (Windows 8) | no flag (older kernels reject unknown priority bits) |
+//! | `HalGetBusDataByOffset` (every Windows HAL; some third-party kernels lack it) | `VideoPortCheckForDeviceExistence` answers FALSE |
 //!
 //! [`init`] runs at PASSIVE_LEVEL (`MmGetSystemRoutineAddress` requires it) from
 //! `DllInitialize` and again from every `VideoPortInitialize`, because some loaders (Wine)
@@ -31,6 +32,8 @@ struct KernelFacts {
     version: u32,
     /// `ExAllocatePool2`, or 0 where the kernel lacks it.
     ex_allocate_pool2: usize,
+    /// `HalGetBusDataByOffset`, or 0 where the HAL lacks it.
+    hal_get_bus_data_by_offset: usize,
 }
 
 #[cfg(target_os = "windows")]
@@ -41,19 +44,22 @@ mod store {
 
     static VERSION: AtomicU32 = AtomicU32::new(0);
     static EX_ALLOCATE_POOL2: AtomicUsize = AtomicUsize::new(0);
-    /// 1 once both values above are published.
+    static HAL_GET_BUS_DATA_BY_OFFSET: AtomicUsize = AtomicUsize::new(0);
+    /// 1 once the values above are published.
     static READY: AtomicU32 = AtomicU32::new(0);
 
     pub(super) fn get() -> Option<KernelFacts> {
         (READY.load(Ordering::Acquire) != 0).then(|| KernelFacts {
             version: VERSION.load(Ordering::Relaxed),
             ex_allocate_pool2: EX_ALLOCATE_POOL2.load(Ordering::Relaxed),
+            hal_get_bus_data_by_offset: HAL_GET_BUS_DATA_BY_OFFSET.load(Ordering::Relaxed),
         })
     }
 
     pub(super) fn put(facts: KernelFacts) {
         VERSION.store(facts.version, Ordering::Relaxed);
         EX_ALLOCATE_POOL2.store(facts.ex_allocate_pool2, Ordering::Relaxed);
+        HAL_GET_BUS_DATA_BY_OFFSET.store(facts.hal_get_bus_data_by_offset, Ordering::Relaxed);
         READY.store(1, Ordering::Release);
     }
 }
@@ -123,6 +129,7 @@ impl<const N: usize> RoutineName<N> {
 }
 
 static EX_ALLOCATE_POOL2_NAME: RoutineName<15> = RoutineName::new("ExAllocatePool2");
+static HAL_GET_BUS_DATA_BY_OFFSET_NAME: RoutineName<21> = RoutineName::new("HalGetBusDataByOffset");
 
 /// Learns the kernel version and resolves the optional routines. PASSIVE_LEVEL only;
 /// cheap after the first call on a kernel.
@@ -140,6 +147,7 @@ pub fn init() {
     store::put(KernelFacts {
         version,
         ex_allocate_pool2: EX_ALLOCATE_POOL2_NAME.resolve(),
+        hal_get_bus_data_by_offset: HAL_GET_BUS_DATA_BY_OFFSET_NAME.resolve(),
     });
 }
 
@@ -156,6 +164,15 @@ fn at_least_windows_8() -> bool {
 /// Whether `ExAllocatePool2` was found (false before [`init`]).
 pub fn has_ex_allocate_pool2() -> bool {
     store::get().is_some_and(|f| f.ex_allocate_pool2 != 0)
+}
+
+/// The HAL's `HalGetBusDataByOffset`, when [`init`] found it.
+pub fn hal_get_bus_data_by_offset() -> Option<PFN_HalGetBusDataByOffset> {
+    let address = store::get()?.hal_get_bus_data_by_offset;
+    // SAFETY: the kernel exported this address under the name HalGetBusDataByOffset, whose
+    // prototype PFN_HalGetBusDataByOffset declares.
+    (address != 0)
+        .then(|| unsafe { core::mem::transmute::<usize, PFN_HalGetBusDataByOffset>(address) })
 }
 
 /// The kinds of pool the port hands out.

@@ -34,9 +34,20 @@ struct Started {
 }
 
 fn start() -> (Started, ntsim::EnterGuard) {
+    start_with(Box::new(TestDevice::default()), Vec::new())
+}
+
+/// Starts the test miniport on `model`, with `others` plugged after it and left unstarted.
+fn start_with(
+    model: Box<dyn ntsim::PciDeviceModel>,
+    others: Vec<Box<dyn ntsim::PciDeviceModel>>,
+) -> (Started, ntsim::EnterGuard) {
     let machine = Machine::new(MachineConfig::default());
     let g = machine.enter();
-    let pdo = machine.plug_pci_device(Box::new(TestDevice::default()));
+    let pdo = machine.plug_pci_device(model);
+    for other in others {
+        machine.plug_pci_device(other);
+    }
     let driver = machine
         .load_driver("vprstest", driver_entry)
         .expect("DriverEntry");
@@ -650,25 +661,36 @@ fn scan_rom_finds_strings_in_mapped_device_memory_only() {
     s.machine.assert_clean();
 }
 
-/// A model whose config header says "VGA-compatible display controller" (03h/00h).
+/// The test device with another class code, revision or expansion ROM.
 #[derive(Default)]
-struct VgaDevice(TestDevice);
+struct Variant {
+    inner: TestDevice,
+    class: Option<(u8, u8, u8)>,
+    revision: u8,
+    rom: Option<Vec<u8>>,
+}
 
-impl ntsim::PciDeviceModel for VgaDevice {
+impl ntsim::PciDeviceModel for Variant {
     fn vendor_id(&self) -> u16 {
-        self.0.vendor_id()
+        self.inner.vendor_id()
     }
     fn device_id(&self) -> u16 {
-        self.0.device_id()
+        self.inner.device_id()
     }
     fn bars(&self) -> Vec<ntsim::BarSpec> {
-        self.0.bars()
+        self.inner.bars()
     }
     fn has_interrupt(&self) -> bool {
-        self.0.has_interrupt()
+        self.inner.has_interrupt()
     }
     fn class_code(&self) -> (u8, u8, u8) {
-        (0x03, 0x00, 0x00)
+        self.class.unwrap_or_else(|| self.inner.class_code())
+    }
+    fn revision_id(&self) -> u8 {
+        self.revision
+    }
+    fn expansion_rom(&self) -> Option<Vec<u8>> {
+        self.rom.clone()
     }
     fn read(
         &mut self,
@@ -677,7 +699,7 @@ impl ntsim::PciDeviceModel for VgaDevice {
         offset: u64,
         size: u8,
     ) -> u64 {
-        self.0.read(ctx, bar, offset, size)
+        self.inner.read(ctx, bar, offset, size)
     }
     fn write(
         &mut self,
@@ -687,16 +709,15 @@ impl ntsim::PciDeviceModel for VgaDevice {
         size: u8,
         value: u64,
     ) {
-        self.0.write(ctx, bar, offset, size, value)
+        self.inner.write(ctx, bar, offset, size, value)
     }
     fn on_event(&mut self, ctx: &mut ntsim::DeviceContext<'_>, token: u64) {
-        self.0.on_event(ctx, token)
+        self.inner.on_event(ctx, token)
     }
 }
 
 #[test]
 fn vga_status_follows_the_class_code_and_io_decoding() {
-    use ntsim::PciDeviceModel as _;
     use videoprt::port::bus::{VideoPortGetVgaStatus, VideoPortSetBusData};
     let _s = serial();
     let vga = |hw: PVOID, status: *mut u32| {
@@ -715,7 +736,11 @@ fn vga_status_follows_the_class_code_and_io_decoding() {
     // A VGA-compatible one with I/O decoding on, then off.
     let machine = Machine::new(MachineConfig::default());
     let _g = machine.enter();
-    let pdo = machine.plug_pci_device(Box::new(VgaDevice::default()));
+    // A VGA-compatible display controller (03h/00h).
+    let pdo = machine.plug_pci_device(Box::new(Variant {
+        class: Some((0x03, 0x00, 0x00)),
+        ..Variant::default()
+    }));
     let driver = machine
         .load_driver("vprsvga", driver_entry)
         .expect("DriverEntry");
@@ -739,8 +764,181 @@ fn vga_status_follows_the_class_code_and_io_decoding() {
     assert_eq!(status, 0);
     assert_eq!(vga(hw, null_mut()), ERROR_INVALID_PARAMETER);
     assert_eq!(take_codes(&machine), vec![port(port_code::NULL_ARGUMENT)]);
-    let _ = VgaDevice::default().vendor_id();
     assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
     machine.unload_driver(driver);
     machine.assert_clean();
+}
+
+#[test]
+fn rom_image_is_the_start_of_the_expansion_rom_in_a_port_owned_buffer() {
+    use videoprt::port::rom::VideoPortGetRomImage;
+    let _s = serial();
+    // An 8 KiB option ROM: the 55h AAh signature, then a pattern.
+    let mut rom: Vec<u8> = (0..8192u32).map(|i| (i * 13 + 7) as u8).collect();
+    rom[..2].copy_from_slice(&[0x55, 0xAA]);
+    let (mut s, _g) = start_with(
+        Box::new(Variant {
+            rom: Some(rom.clone()),
+            ..Variant::default()
+        }),
+        Vec::new(),
+    );
+    let image = |hw: PVOID, length: u32| {
+        // SAFETY: the unused arguments as documented; the port checks the extension.
+        unsafe { VideoPortGetRomImage(hw, null_mut(), 0, length) }.cast::<u8>()
+    };
+    let bytes = |p: *const u8, n: usize| {
+        // SAFETY: a buffer of at least `n` bytes the port returned and has not freed.
+        unsafe { core::slice::from_raw_parts(p, n) }.to_vec()
+    };
+    let first = image(s.hw, 512);
+    assert!(!first.is_null());
+    assert_eq!(bytes(first, 512), rom[..512]);
+    // A second call replaces the first buffer (freed by the port), whole ROM this time.
+    let whole = image(s.hw, 8192);
+    assert!(!whole.is_null());
+    assert_eq!(bytes(whole, 8192), rom);
+    // More than the ROM holds, or Length 0 (which frees the buffer): NULL.
+    assert!(image(s.hw, 8193).is_null());
+    assert!(image(s.hw, 0).is_null());
+    assert!(take_codes(&s.machine).is_empty());
+    // Misuse: an unknown extension, the wrong IRQL.
+    let mut foreign = [0u8; 64];
+    assert!(image(foreign.as_mut_ptr().cast(), 16).is_null());
+    assert!(at_dispatch(|| image(s.hw, 16)).is_null());
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![port(port_code::UNKNOWN_DEVICE_EXTENSION), WRONG_IRQL]
+    );
+    // A buffer the miniport still holds at removal is the port's to free: no leak.
+    assert!(!image(s.hw, 64).is_null());
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn rom_image_of_a_device_without_a_rom_is_null() {
+    use videoprt::port::rom::VideoPortGetRomImage;
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: the unused arguments as documented; a live extension.
+    assert!(unsafe { VideoPortGetRomImage(s.hw, null_mut(), 0, 16) }.is_null());
+    assert!(take_codes(&s.machine).is_empty());
+    s.remove();
+    s.machine.assert_clean();
+}
+
+#[test]
+fn device_existence_finds_any_pci_device_by_its_ids() {
+    use ntsim::devices::bochs::{Bochs, BochsConfig};
+    use ntsim::PciDeviceModel as _;
+    use videoprt::port::bus::VideoPortGetBusData;
+    use videoprt::port::device_existence::{
+        VideoPortCheckForDeviceExistance, VideoPortCheckForDeviceExistence,
+    };
+    let _s = serial();
+    let bochs = Bochs::new(BochsConfig::default());
+    let (bochs_vendor, bochs_device) = (bochs.vendor_id(), bochs.device_id());
+    let (mut s, _g) = start_with(
+        Box::new(Variant {
+            revision: 0x05,
+            ..Variant::default()
+        }),
+        vec![Box::new(bochs)],
+    );
+    // The miniport's own IDs, as its config space (read through the bus interface) says.
+    let mut header = [0u8; 0x30];
+    // SAFETY: a writable buffer of the given length.
+    let read = unsafe {
+        VideoPortGetBusData(
+            s.hw,
+            BUS_DATA_TYPE::PCIConfiguration,
+            0,
+            header.as_mut_ptr().cast(),
+            0,
+            0x30,
+        )
+    };
+    assert_eq!(read, 0x30);
+    let word = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]);
+    let (vendor, device, revision) = (word(0), word(2), header[8]);
+    let (sub_vendor, subsystem) = (word(0x2C), word(0x2E));
+    assert_eq!(revision, 0x05);
+
+    let exists = |vendor: u16, device: u16, revision: u8, sub: (u16, u16), flags: u32| {
+        // SAFETY: plain values and a live extension.
+        let (a, b) = unsafe {
+            (
+                VideoPortCheckForDeviceExistence(
+                    s.hw, vendor, device, revision, sub.0, sub.1, flags,
+                ),
+                VideoPortCheckForDeviceExistance(
+                    s.hw, vendor, device, revision, sub.0, sub.1, flags,
+                ),
+            )
+        };
+        assert_eq!(a, b, "both spellings answer alike");
+        a
+    };
+    let own = (sub_vendor, subsystem);
+    assert_eq!(
+        exists(vendor, device, 0, (0, 0), 0),
+        TRUE,
+        "the miniport's own"
+    );
+    assert_eq!(
+        exists(bochs_vendor, bochs_device, 0, (0, 0), 0),
+        TRUE,
+        "another device on the bus"
+    );
+    assert_eq!(exists(vendor, 0xBEEF, 0, (0, 0), 0), FALSE);
+    assert_eq!(exists(0x8086, device, 0, (0, 0), 0), FALSE);
+    // Revision and subsystem IDs count only with their flags.
+    assert_eq!(exists(vendor, device, 0x05, (0, 0), CDE_USE_REVISION), TRUE);
+    assert_eq!(
+        exists(vendor, device, 0x06, (0, 0), CDE_USE_REVISION),
+        FALSE
+    );
+    assert_eq!(exists(vendor, device, 0, own, CDE_USE_SUBSYSTEM_IDS), TRUE);
+    assert_eq!(
+        exists(vendor, device, 0, (own.0, own.1 ^ 1), CDE_USE_SUBSYSTEM_IDS),
+        FALSE
+    );
+    assert_eq!(
+        exists(
+            vendor,
+            device,
+            0x05,
+            own,
+            CDE_USE_REVISION | CDE_USE_SUBSYSTEM_IDS
+        ),
+        TRUE
+    );
+    assert_eq!(
+        exists(bochs_vendor, bochs_device, 0x05, (0, 0), CDE_USE_REVISION),
+        FALSE,
+        "the Bochs display has another revision"
+    );
+    assert!(take_codes(&s.machine).is_empty());
+    // Misuse: unknown flags, an unknown extension, the wrong IRQL.
+    assert_eq!(exists(vendor, device, 0, (0, 0), 4), FALSE);
+    let mut foreign = [0u8; 64];
+    // SAFETY: plain values; the port checks the extension.
+    let r = unsafe {
+        VideoPortCheckForDeviceExistence(foreign.as_mut_ptr().cast(), vendor, device, 0, 0, 0, 0)
+    };
+    assert_eq!(r, FALSE);
+    assert_eq!(at_dispatch(|| exists(vendor, device, 0, (0, 0), 0)), FALSE);
+    assert_eq!(
+        take_codes(&s.machine),
+        vec![
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::UNKNOWN_DEVICE_EXTENSION),
+            WRONG_IRQL,
+            WRONG_IRQL,
+        ]
+    );
+    s.remove();
+    s.machine.assert_clean();
 }

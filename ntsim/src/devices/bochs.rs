@@ -444,6 +444,14 @@ impl PciDeviceModel for Bochs {
         DEVICE_ID
     }
 
+    /// A 4 KiB PCI expansion ROM as a PC option ROM is laid out (PCI Firmware Specification):
+    /// the 55h AAh signature, its size in 512-byte blocks, a pointer at 18h to the "PCIR" data
+    /// structure naming this vendor, device and class, marked as the last image, and a text
+    /// the miniport can look for.
+    fn expansion_rom(&self) -> Option<Vec<u8>> {
+        Some(option_rom())
+    }
+
     /// With the legacy VGA ports (`-vga std`) a VGA-compatible display controller (03h/00h);
     /// without them (`-device bochs-display`) a display controller of another kind (03h/80h).
     fn class_code(&self) -> (u8, u8, u8) {
@@ -722,4 +730,32 @@ pub fn edid_block(preferred: (u16, u16)) -> [u8; 128] {
     let sum = e[..127].iter().fold(0u8, |a, b| a.wrapping_add(*b));
     e[127] = sum.wrapping_neg();
     e
+}
+
+/// Bytes of the expansion ROM.
+pub const ROM_SIZE: usize = 4096;
+/// Text inside the expansion ROM.
+pub const ROM_TEXT: &[u8] = b"ntsim Bochs display option ROM";
+
+/// The expansion ROM image (see `expansion_rom`).
+pub fn option_rom() -> Vec<u8> {
+    let mut rom = vec![0u8; ROM_SIZE];
+    rom[0] = 0x55;
+    rom[1] = 0xAA;
+    rom[2] = (ROM_SIZE / 512) as u8;
+    // Offset of the PCI data structure.
+    rom[0x18..0x1A].copy_from_slice(&0x40u16.to_le_bytes());
+    let pcir = &mut rom[0x40..0x58];
+    pcir[0..4].copy_from_slice(b"PCIR");
+    pcir[4..6].copy_from_slice(&VENDOR_ID.to_le_bytes());
+    pcir[6..8].copy_from_slice(&DEVICE_ID.to_le_bytes());
+    pcir[0x0A..0x0C].copy_from_slice(&0x18u16.to_le_bytes()); // structure length
+    pcir[0x0D] = 0x00; // programming interface
+    pcir[0x0E] = 0x00; // subclass: VGA
+    pcir[0x0F] = 0x03; // base class: display
+    pcir[0x10..0x12].copy_from_slice(&((ROM_SIZE / 512) as u16).to_le_bytes());
+    pcir[0x14] = 0x00; // code type: x86
+    pcir[0x15] = 0x80; // last image
+    rom[0x80..0x80 + ROM_TEXT.len()].copy_from_slice(ROM_TEXT);
+    rom
 }

@@ -81,6 +81,20 @@ pub trait PciDeviceModel: Send + Any {
     fn class_code(&self) -> (u8, u8, u8) {
         (0x03, 0x80, 0x00)
     }
+    /// The revision ID (config offset 08h).
+    fn revision_id(&self) -> u8 {
+        0
+    }
+    /// Subsystem vendor and subsystem IDs (config 2Ch/2Eh); QEMU gives every device it
+    /// emulates Red Hat's 1AF4h / 1100h.
+    fn subsystem_ids(&self) -> (u16, u16) {
+        (0x1AF4, 0x1100)
+    }
+    /// The expansion ROM image behind the ROM base address register, if the device has one
+    /// (read through the bus interface with `PCI_WHICHSPACE_ROM`).
+    fn expansion_rom(&self) -> Option<Vec<u8>> {
+        None
+    }
     /// A register read of `size` bytes (1, 2, 4 or 8) at `offset` into BAR `bar`.
     fn read(&mut self, ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, size: u8) -> u64;
     /// A register write.
@@ -202,6 +216,8 @@ pub(crate) struct PciDevice {
     pub interface_refs: u32,
     /// Legacy port ranges ([`PciDeviceModel::legacy_ports`]).
     pub legacy: Vec<core::ops::Range<u16>>,
+    /// The expansion ROM ([`PciDeviceModel::expansion_rom`]).
+    pub rom: Option<Vec<u8>>,
 }
 
 /// An `MmMapIoSpace` mapping.
@@ -417,6 +433,9 @@ impl Machine {
         let specs = model.bars();
         let has_interrupt = model.has_interrupt();
         let legacy = model.legacy_ports();
+        let rom = model.expansion_rom();
+        let revision = model.revision_id();
+        let (sub_vendor, subsystem) = model.subsystem_ids();
         let rams: Vec<Option<DeviceMemory>> = (0..specs.len()).map(|b| model.ram(b)).collect();
         let pdo = self.create_pdo(&format!("PCI {vendor:04x}:{device:04x}"));
         // SAFETY: our own PDO; PDOs are the bottom of a one-location stack.
@@ -432,6 +451,9 @@ impl Machine {
         config[0x0B] = base_class;
         config[0x0A] = subclass;
         config[0x09] = prog_if;
+        config[0x08] = revision;
+        put16(&mut config, 0x2C, sub_vendor);
+        put16(&mut config, 0x2E, subsystem);
         for range in &legacy {
             let clash = pci.devices.iter().any(|d| {
                 d.legacy
@@ -515,6 +537,7 @@ impl Machine {
             config,
             interface_refs: 0,
             legacy,
+            rom,
         });
         pdo
     }
@@ -762,12 +785,25 @@ unsafe extern "win64" fn bus_get_data(
     offset: ULONG,
     length: ULONG,
 ) -> ULONG {
-    let Some(span) = config_span(data_type, offset, length) else {
-        return 0;
-    };
     if buffer.is_null() {
         return 0;
     }
+    if data_type == PCI_WHICHSPACE_ROM {
+        return with_device(context, |d| {
+            let Some(rom) = &d.rom else { return 0 };
+            let start = (offset as usize).min(rom.len());
+            let end = start + (length as usize).min(rom.len() - start);
+            // SAFETY: the caller's buffer holds `length` >= `end - start` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(rom[start..end].as_ptr(), buffer.cast(), end - start)
+            };
+            (end - start) as ULONG
+        })
+        .unwrap_or(0);
+    }
+    let Some(span) = config_span(data_type, offset, length) else {
+        return 0;
+    };
     with_device(context, |d| {
         let bytes = &d.config[span.clone()];
         // SAFETY: the caller's buffer holds `length` >= `bytes.len()` bytes.
@@ -801,4 +837,50 @@ unsafe extern "win64" fn bus_set_data(
         span.len() as ULONG
     })
     .unwrap_or(0)
+}
+
+/// `HalGetBusDataByOffset`: configuration space by bus and slot, as the HAL scans it.
+/// `PCIConfiguration` only. Every device of the simulated bus is on bus 0, device number = the
+/// order it was plugged, function 0. A slot without a device returns 2 bytes, the invalid
+/// vendor ID 0xFFFF (as the documentation says); a bus that does not exist returns 0.
+///
+/// # Safety
+/// `Buffer` is valid for writes of `Length` bytes.
+#[no_mangle]
+pub unsafe extern "win64" fn HalGetBusDataByOffset(
+    BusDataType: ddk_sys::BUS_DATA_TYPE,
+    BusNumber: ULONG,
+    SlotNumber: ULONG,
+    Buffer: PVOID,
+    Offset: ULONG,
+    Length: ULONG,
+) -> ULONG {
+    if BusDataType != ddk_sys::BUS_DATA_TYPE::PCIConfiguration || BusNumber != 0 || Buffer.is_null()
+    {
+        return 0;
+    }
+    // PCI_SLOT_NUMBER: device in bits 0..5, function in bits 5..8.
+    let (device, function) = ((SlotNumber & 0x1F) as usize, (SlotNumber >> 5) & 0x7);
+    let config = {
+        let cpu = crate::machine::cpu();
+        let st = cpu.lock();
+        (function == 0)
+            .then(|| st.pci.devices.get(device).map(|d| d.config))
+            .flatten()
+    };
+    let Some(config) = config else {
+        if Length < 2 {
+            return 0;
+        }
+        // SAFETY: at least 2 writable bytes (contract).
+        unsafe { Buffer.cast::<u16>().write_unaligned(0xFFFF) };
+        return 2;
+    };
+    let Some(span) = config_span(PCI_WHICHSPACE_CONFIG, Offset, Length) else {
+        return 0;
+    };
+    let bytes = &config[span];
+    // SAFETY: `Length` >= `bytes.len()` writable bytes (contract).
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), Buffer.cast(), bytes.len()) };
+    bytes.len() as ULONG
 }

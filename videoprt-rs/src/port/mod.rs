@@ -12,6 +12,7 @@
 //! | `interrupt.rs` | the ISR trampoline, VideoPortQueueDpc, VideoPortSynchronizeExecution |
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
 //! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData, VideoPortGetVgaStatus (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
+//! | `device_existence.rs` | VideoPortCheckForDeviceExistence (and its misspelt twin ...Existance): a scan of every PCI bus |
 //! | `registry.rs` | VideoPortGetRegistryParameters, VideoPortSetRegistryParameters, VideoPortFlushRegistry (the device's driver key) |
 //! | `version.rs` | VideoPortGetVersion (RtlGetVersion) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
@@ -21,7 +22,7 @@
 //! | `time.rs` | VideoPortGetCurrentIrql, VideoPortQuerySystemTime, VideoPortQueryPerformanceCounter |
 //! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
 //! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
-//! | `rom.rs` | VideoPortScanRom (obsolete) |
+//! | `rom.rs` | VideoPortGetRomImage, VideoPortScanRom (obsolete) |
 //! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
@@ -36,6 +37,7 @@
 
 pub mod bus;
 pub mod debug;
+pub mod device_existence;
 pub mod device_lock;
 pub mod dispatch;
 pub mod driver_data;
@@ -102,6 +104,8 @@ pub struct PortState {
     /// Error-log entries from above DISPATCH_LEVEL, and the DPC that writes them.
     pub(crate) log: HighLock<log::PendingLog>,
     pub(crate) log_dpc: UnsafeCell<KDPC>,
+    /// The buffer VideoPortGetRomImage last returned (freed by the next call or at stop).
+    pub(crate) rom_image: AtomicPtr<core::ffi::c_void>,
 }
 
 impl PortState {
@@ -130,6 +134,7 @@ impl PortState {
             device_lock_held: AtomicBool::new(false),
             log: HighLock::new(log::PendingLog::new()),
             log_dpc: UnsafeCell::new(log_dpc),
+            rom_image: AtomicPtr::new(null_mut()),
         }
     }
 

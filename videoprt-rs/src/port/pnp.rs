@@ -331,6 +331,7 @@ impl PortDevice {
             KeFlushQueuedDpcs();
         }
         self.unmap_all();
+        super::rom::free_rom_image(self);
         let bus = self.port.bus.lock().take();
         if let Some(dereference) = bus.and_then(|b| b.InterfaceDereference) {
             // SAFETY: the reference the bus driver took when it returned the interface.
