@@ -15,7 +15,11 @@
  *    (VIDEO_MEMORY_64K, bounded by BAR0), builds the mode table in pool memory
  *    (VideoPortAllocatePool) and writes HardwareInformation.ChipType / DacType / MemorySize /
  *    AdapterString to the registry (VideoPortSetRegistryParameters; strings are wide, with
- *    their terminator, MemorySize a ULONG, as display miniports write them).
+ *    their terminator, MemorySize a ULONG, as display miniports write them). When the adapter
+ *    has a PCI option ROM (VideoPortGetRomImage: signature 55h AAh, a "PCIR" structure naming
+ *    1234:1111), HardwareInformation.BiosString is its first printable text of at least 8
+ *    characters after that structure, as the video BIOS identifies itself; the port's ROM
+ *    buffer is given back at once (Length 0).
  *  - HwStartIO answers the standard video IOCTLs (all METHOD_BUFFERED):
  *    QUERY_NUM_AVAIL_MODES, QUERY_AVAIL_MODES, SET_CURRENT_MODE, QUERY_CURRENT_MODE,
  *    MAP_VIDEO_MEMORY / UNMAP_VIDEO_MEMORY (VideoPortMapMemory / VideoPortUnmapMemory of the
@@ -233,12 +237,66 @@ static VOID FreeModes(PVOID HwDeviceExtension, PBOCHS_EXTENSION Ext)
     Ext->ModeCount = 0;
 }
 
+/* ---- The option ROM. */
+
+#define ROM_HEADER_BYTES 512u
+#define ROM_PCIR_POINTER 0x18u
+#define ROM_PCIR_LENGTH 0x18u
+#define ROM_TEXT_MIN 8u
+#define BIOS_STRING_MAX 64u
+#define BOCHS_VENDOR_ID 0x1234u
+#define BOCHS_DEVICE_ID 0x1111u
+
+static USHORT RomWord(const UCHAR *Rom, ULONG At)
+{
+    return (USHORT)(Rom[At] | (Rom[At + 1] << 8));
+}
+
+static BOOLEAN Printable(UCHAR c)
+{
+    return c >= 0x20 && c < 0x7F;
+}
+
+/* Reads the ROM's identification text into Text (wide, terminated; at most
+ * BIOS_STRING_MAX - 1 characters). Returns its size in bytes with the terminator, 0 when there
+ * is no ROM, it is not this adapter's or it has no such text. */
+static ULONG ReadBiosString(PVOID HwDeviceExtension, WCHAR *Text)
+{
+    const UCHAR *rom = (const UCHAR *)VideoPortGetRomImage(HwDeviceExtension, NULL, 0,
+                                                           ROM_HEADER_BYTES);
+    ULONG pcir, at, run, n = 0;
+
+    if (rom == NULL) {
+        return 0;
+    }
+    pcir = RomWord(rom, ROM_PCIR_POINTER);
+    if (rom[0] == 0x55 && rom[1] == 0xAA && pcir + ROM_PCIR_LENGTH <= ROM_HEADER_BYTES &&
+        rom[pcir] == 'P' && rom[pcir + 1] == 'C' && rom[pcir + 2] == 'I' &&
+        rom[pcir + 3] == 'R' && RomWord(rom, pcir + 4) == BOCHS_VENDOR_ID &&
+        RomWord(rom, pcir + 6) == BOCHS_DEVICE_ID) {
+        for (at = pcir + ROM_PCIR_LENGTH; at < ROM_HEADER_BYTES; at += run + 1) {
+            for (run = 0; at + run < ROM_HEADER_BYTES && Printable(rom[at + run]); run++) {
+            }
+            if (run >= ROM_TEXT_MIN) {
+                for (n = 0; n < run && n < BIOS_STRING_MAX - 1; n++) {
+                    Text[n] = rom[at + n];
+                }
+                Text[n++] = 0;
+                break;
+            }
+        }
+    }
+    (void)VideoPortGetRomImage(HwDeviceExtension, NULL, 0, 0); /* the port frees its copy */
+    return n * sizeof(WCHAR);
+}
+
 /* ---- The registry: HardwareInformation.* as display miniports write them. */
 
 static WCHAR ChipTypeName[] = WIDE("HardwareInformation.ChipType");
 static WCHAR DacTypeName[] = WIDE("HardwareInformation.DacType");
 static WCHAR MemorySizeName[] = WIDE("HardwareInformation.MemorySize");
 static WCHAR AdapterStringName[] = WIDE("HardwareInformation.AdapterString");
+static WCHAR BiosStringName[] = WIDE("HardwareInformation.BiosString");
 static WCHAR ChipType[] = WIDE("Bochs VBE DISPI");
 static WCHAR DacType[] = WIDE("Integrated RAMDAC");
 static WCHAR AdapterString[] = WIDE("QEMU Bochs display (videoprt-rs C sample)");
@@ -246,6 +304,8 @@ static WCHAR AdapterString[] = WIDE("QEMU Bochs display (videoprt-rs C sample)")
 static VP_STATUS WriteHardwareInformation(PVOID HwDeviceExtension, PBOCHS_EXTENSION Ext)
 {
     ULONG memorySize = Ext->VramSize;
+    WCHAR biosString[BIOS_STRING_MAX];
+    ULONG biosStringSize = ReadBiosString(HwDeviceExtension, biosString);
     VP_STATUS status;
 
     status = VideoPortSetRegistryParameters(HwDeviceExtension, ChipTypeName, ChipType,
@@ -261,6 +321,10 @@ static VP_STATUS WriteHardwareInformation(PVOID HwDeviceExtension, PBOCHS_EXTENS
     if (status == NO_ERROR) {
         status = VideoPortSetRegistryParameters(HwDeviceExtension, AdapterStringName,
                                                 AdapterString, sizeof(AdapterString));
+    }
+    if (status == NO_ERROR && biosStringSize != 0) {
+        status = VideoPortSetRegistryParameters(HwDeviceExtension, BiosStringName, biosString,
+                                                biosStringSize);
     }
     return status;
 }

@@ -131,6 +131,10 @@ fn every_mode_is_set_drawn_and_shown_byte_for_byte(miniport: &Miniport) {
         let v = value(name);
         assert_eq!((v.kind, v.data), (REG_BINARY, utf16z(text)), "{name}");
     }
+    // The adapter's option ROM names itself in printable text after its PCI data structure.
+    let bios: String = bochs::ROM_TEXT.iter().map(|&b| b as char).collect();
+    let v = value("HardwareInformation.BiosString");
+    assert_eq!((v.kind, v.data), (REG_BINARY, utf16z(&bios)));
     let memory = value("HardwareInformation.MemorySize");
     assert_eq!(
         (memory.kind, memory.data),
