@@ -267,8 +267,9 @@ extern "win64" {
         Component: PUCHAR,
     ) -> BOOLEAN;
     /// Any IRQL. FALSE if `CallbackRecord` is not registered.
-    pub fn KeDeregisterBugCheckReasonCallback(CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD)
-        -> BOOLEAN;
+    pub fn KeDeregisterBugCheckReasonCallback(
+        CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD,
+    ) -> BOOLEAN;
 
     pub fn KeBugCheckEx(
         BugCheckCode: ULONG,

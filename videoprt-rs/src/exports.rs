@@ -94,6 +94,7 @@ export_table!(
     VideoPortReadRegisterUlong,
     VideoPortReadRegisterUshort,
     VideoPortReadStateEvent,
+    VideoPortRegisterBugcheckCallback,
     VideoPortReleaseBuffer,
     VideoPortReleaseCommonBuffer,
     VideoPortReleaseDeviceLock,

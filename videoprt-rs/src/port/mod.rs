@@ -22,6 +22,7 @@
 //! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
 //! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
 //! | `rom.rs` | VideoPortScanRom (obsolete) |
+//! | `bugcheck.rs` | VideoPortRegisterBugcheckCallback (the miniport's data in the crash dump, over a bug check reason callback) |
 //! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
@@ -34,6 +35,7 @@
 // Parameter names follow the video.h prototypes, so each export reads like its documentation.
 #![allow(non_snake_case, non_upper_case_globals)]
 
+pub mod bugcheck;
 pub mod bus;
 pub mod debug;
 pub mod device_lock;
@@ -102,6 +104,8 @@ pub struct PortState {
     /// Error-log entries from above DISPATCH_LEVEL, and the DPC that writes them.
     pub(crate) log: HighLock<log::PendingLog>,
     pub(crate) log_dpc: UnsafeCell<KDPC>,
+    /// The miniport's bug check hook (VideoPortRegisterBugcheckCallback).
+    pub(crate) bugcheck: bugcheck::Hook,
 }
 
 impl PortState {
@@ -130,6 +134,7 @@ impl PortState {
             device_lock_held: AtomicBool::new(false),
             log: HighLock::new(log::PendingLog::new()),
             log_dpc: UnsafeCell::new(log_dpc),
+            bugcheck: bugcheck::Hook::new(),
         }
     }
 
@@ -148,6 +153,7 @@ impl PortState {
             KeInitializeEvent(self.start_io.get(), EVENT_TYPE::SynchronizationEvent, TRUE);
             KeInitializeDpc(self.log_dpc.get(), Some(log::log_dpc), device.cast());
         }
+        self.bugcheck.set_device(device);
     }
 
     pub(crate) fn state(&self) -> u32 {
