@@ -247,6 +247,9 @@ typedef VOID (NTAPI *PMINIPORT_DPC_ROUTINE)(PVOID HwDeviceExtension, PVOID Conte
 typedef BOOLEAN (NTAPI *PMINIPORT_SYNCHRONIZE_ROUTINE)(PVOID Context);
 typedef VP_STATUS (NTAPI *PMINIPORT_GET_REGISTRY_ROUTINE)(PVOID HwDeviceExtension, PVOID Context,
     PWSTR ValueName, PVOID ValueData, ULONG ValueLength);
+typedef VOID (NTAPI *PVIDEO_BUGCHECK_CALLBACK)(PVOID HwDeviceExtension, ULONG BugcheckCode,
+    PUCHAR Buffer, ULONG BufferSize);
+#define BUGCHECK_DATA_SIZE_RESERVED 48
 typedef struct _VPOSVERSIONINFO {
     ULONG Size;
     ULONG MajorVersion;

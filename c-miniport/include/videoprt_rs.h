@@ -288,6 +288,11 @@ VPAPI USHORT NTAPI VideoPortReadRegisterUshort(
 VPAPI LONG NTAPI VideoPortReadStateEvent(
     PVOID HwDeviceExtension,
     PEVENT pEvent);
+VPAPI VP_STATUS NTAPI VideoPortRegisterBugcheckCallback(
+    PVOID HwDeviceExtension,
+    ULONG BugcheckCode,
+    PVIDEO_BUGCHECK_CALLBACK Callback,
+    ULONG BugcheckDataSize);
 VPAPI VOID NTAPI VideoPortReleaseBuffer(
     PVOID HwDeviceExtension,
     PVOID Buffer);

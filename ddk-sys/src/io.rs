@@ -335,6 +335,73 @@ pub const GUID_BUS_INTERFACE_STANDARD: GUID = GUID {
     Data4: [0xbe, 0xaf, 0x08, 0x00, 0x2b, 0xe2, 0x09, 0x2f],
 };
 
+c_enum!(
+    /// `KBUGCHECK_CALLBACK_REASON`: what a bug check reason callback is called for.
+    KBUGCHECK_CALLBACK_REASON: u32 {
+        KbCallbackInvalid = 0, KbCallbackReserved1 = 1, KbCallbackSecondaryDumpData = 2,
+        KbCallbackDumpIo = 3, KbCallbackAddPages = 4, KbCallbackSecondaryMultiPartDumpData = 5,
+        KbCallbackRemovePages = 6, KbCallbackTriageDumpData = 7,
+    }
+);
+
+/// `PKBUGCHECK_REASON_CALLBACK_ROUTINE`: runs at HIGH_LEVEL during a bug check.
+pub type PKBUGCHECK_REASON_CALLBACK_ROUTINE = Option<
+    unsafe extern "win64" fn(
+        Reason: KBUGCHECK_CALLBACK_REASON,
+        Record: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
+        ReasonSpecificData: PVOID,
+        ReasonSpecificDataLength: ULONG,
+    ),
+>;
+
+/// `KBUGCHECK_REASON_CALLBACK_RECORD`: owned by the driver (non-paged), filled by
+/// `KeRegisterBugCheckReasonCallback`.
+#[repr(C)]
+pub struct KBUGCHECK_REASON_CALLBACK_RECORD {
+    pub Entry: LIST_ENTRY,
+    pub CallbackRoutine: PKBUGCHECK_REASON_CALLBACK_ROUTINE,
+    pub Component: PUCHAR,
+    pub Checksum: ULONG_PTR,
+    pub Reason: KBUGCHECK_CALLBACK_REASON,
+    pub State: UCHAR,
+}
+pub type PKBUGCHECK_REASON_CALLBACK_RECORD = *mut KBUGCHECK_REASON_CALLBACK_RECORD;
+
+/// `KBUGCHECK_SECONDARY_DUMP_DATA` (`KbCallbackSecondaryDumpData`).
+#[repr(C)]
+pub struct KBUGCHECK_SECONDARY_DUMP_DATA {
+    pub InBuffer: PVOID,
+    pub InBufferLength: ULONG,
+    pub MaximumAllowed: ULONG,
+    pub Guid: GUID,
+    pub OutBuffer: PVOID,
+    pub OutBufferLength: ULONG,
+}
+
+/// `KBUGCHECK_SECONDARY_DUMP_DATA_EX` (`KbCallbackSecondaryMultiPartDumpData`, Windows Server
+/// 2008 and later): as the above, plus the bug check code and parameters.
+#[repr(C)]
+pub struct KBUGCHECK_SECONDARY_DUMP_DATA_EX {
+    pub InBuffer: PVOID,
+    pub InBufferLength: ULONG,
+    pub MaximumAllowed: ULONG,
+    pub Guid: GUID,
+    pub OutBuffer: PVOID,
+    pub OutBufferLength: ULONG,
+    pub Context: PVOID,
+    pub Flags: ULONG,
+    pub DumpType: ULONG,
+    pub BugCheckCode: ULONG,
+    pub BugCheckParameter1: ULONG_PTR,
+    pub BugCheckParameter2: ULONG_PTR,
+    pub BugCheckParameter3: ULONG_PTR,
+    pub BugCheckParameter4: ULONG_PTR,
+}
+
+/// `KB_ADD_PAGES_FLAG_ADDITIONAL_RANGES_EXIST`: in a multi-part callback's `Flags`, "call me
+/// again for another part".
+pub const KB_ADD_PAGES_FLAG_ADDITIONAL_RANGES_EXIST: ULONG = 0x8000_0000;
+
 /// `PINTERFACE_REFERENCE` / `PINTERFACE_DEREFERENCE`.
 pub type PINTERFACE_REFERENCE = Option<unsafe extern "win64" fn(Context: PVOID)>;
 
@@ -607,6 +674,15 @@ pub unsafe fn IoCompleteRequest(irp: *mut IRP, boost: CCHAR) {
 }
 
 const _: () = {
+    assert!(size_of::<KBUGCHECK_REASON_CALLBACK_RECORD>() == 48);
+    assert!(offset_of!(KBUGCHECK_REASON_CALLBACK_RECORD, Reason) == 40);
+    assert!(offset_of!(KBUGCHECK_REASON_CALLBACK_RECORD, State) == 44);
+    assert!(size_of::<KBUGCHECK_SECONDARY_DUMP_DATA>() == 48);
+    assert!(offset_of!(KBUGCHECK_SECONDARY_DUMP_DATA, Guid) == 16);
+    assert!(offset_of!(KBUGCHECK_SECONDARY_DUMP_DATA, OutBufferLength) == 40);
+    assert!(size_of::<KBUGCHECK_SECONDARY_DUMP_DATA_EX>() == 104);
+    assert!(offset_of!(KBUGCHECK_SECONDARY_DUMP_DATA_EX, BugCheckCode) == 64);
+    assert!(offset_of!(KBUGCHECK_SECONDARY_DUMP_DATA_EX, BugCheckParameter4) == 96);
     assert!(size_of::<IO_ERROR_LOG_PACKET>() == 0x30);
     assert!(offset_of!(IO_ERROR_LOG_PACKET, ErrorCode) == 0x0C);
     assert!(offset_of!(IO_ERROR_LOG_PACKET, DeviceOffset) == 0x20);

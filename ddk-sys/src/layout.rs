@@ -84,6 +84,12 @@ pub const MINGW_DEVIATIONS: &[MingwDeviation] = &[
                  their offsets.",
     },
     MingwDeviation {
+        name: "KBUGCHECK_SECONDARY_DUMP_DATA_EX",
+        skip: &[Undeclared],
+        reason: "mingw-w64's wdm.h declares KbCallbackSecondaryMultiPartDumpData but not its \
+                 structure (Windows Server 2008 and later).",
+    },
+    MingwDeviation {
         name: "DEVICE_DESCRIPTION_VERSION3",
         skip: &[Undeclared],
         reason: "mingw-w64 stops at DEVICE_DESCRIPTION_VERSION2 (it has no version-3 description).",

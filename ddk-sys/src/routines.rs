@@ -259,6 +259,19 @@ extern "win64" {
     /// PASSIVE_LEVEL only. NULL when the kernel or HAL does not export `SystemRoutineName`.
     pub fn MmGetSystemRoutineAddress(SystemRoutineName: PUNICODE_STRING) -> PVOID;
 
+    /// Any IRQL. TRUE when registered (FALSE if `CallbackRecord` is already registered or the
+    /// kernel does not know `Reason`).
+    pub fn KeRegisterBugCheckReasonCallback(
+        CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD,
+        CallbackRoutine: PKBUGCHECK_REASON_CALLBACK_ROUTINE,
+        Reason: KBUGCHECK_CALLBACK_REASON,
+        Component: PUCHAR,
+    ) -> BOOLEAN;
+    /// Any IRQL. FALSE if `CallbackRecord` is not registered.
+    pub fn KeDeregisterBugCheckReasonCallback(
+        CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD,
+    ) -> BOOLEAN;
+
     pub fn KeBugCheckEx(
         BugCheckCode: ULONG,
         BugCheckParameter1: ULONG_PTR,

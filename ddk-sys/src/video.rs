@@ -266,6 +266,43 @@ pub type PMINIPORT_GET_REGISTRY_ROUTINE = Option<
         ValueLength: ULONG,
     ) -> VP_STATUS,
 >;
+/// `PVIDEO_BUGCHECK_CALLBACK` (`HwVidBugcheckCallback`), registered with
+/// `VideoPortRegisterBugcheckCallback`; runs at HIGH_LEVEL during a bug check.
+pub type PVIDEO_BUGCHECK_CALLBACK = Option<
+    unsafe extern "win64" fn(
+        HwDeviceExtension: PVOID,
+        BugcheckCode: ULONG,
+        Buffer: PUCHAR,
+        BufferSize: ULONG,
+    ),
+>;
+
+/// `BUGCHECK_DATA_SIZE_RESERVED`: bytes of `BugcheckDataSize` the port keeps for itself.
+pub const BUGCHECK_DATA_SIZE_RESERVED: ULONG = 48;
+
+c_enum!(
+    /// `VIDEO_DEVICE_DATA_TYPE` of `VideoPortGetDeviceData`.
+    VIDEO_DEVICE_DATA_TYPE: u32 {
+        VpMachineData = 0, VpCmosData = 1, VpBusData = 2, VpControllerData = 3, VpMonitorData = 4,
+    }
+);
+
+/// `PMINIPORT_QUERY_DEVICE_ROUTINE` (`HwVidQueryDeviceCallback`), called by
+/// `VideoPortGetDeviceData`.
+pub type PMINIPORT_QUERY_DEVICE_ROUTINE = Option<
+    unsafe extern "win64" fn(
+        HwDeviceExtension: PVOID,
+        Context: PVOID,
+        DeviceDataType: VIDEO_DEVICE_DATA_TYPE,
+        Identifier: PVOID,
+        IdentifierLength: ULONG,
+        ConfigurationData: PVOID,
+        ConfigurationDataLength: ULONG,
+        ComponentInformation: PVOID,
+        ComponentInformationLength: ULONG,
+    ) -> VP_STATUS,
+>;
+
 /// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
 pub type PMINIPORT_SYNCHRONIZE_ROUTINE =
     Option<unsafe extern "win64" fn(Context: PVOID) -> BOOLEAN>;

@@ -312,6 +312,17 @@ fn all_checks() -> Vec<Check> {
             DriverStartIo, DriverUnload, MajorFunction,
         },
         IO_STATUS_BLOCK { Status, Information },
+        KBUGCHECK_REASON_CALLBACK_RECORD {
+            Entry, CallbackRoutine, Component, Checksum, Reason, State,
+        },
+        KBUGCHECK_SECONDARY_DUMP_DATA {
+            InBuffer, InBufferLength, MaximumAllowed, Guid, OutBuffer, OutBufferLength,
+        },
+        KBUGCHECK_SECONDARY_DUMP_DATA_EX {
+            InBuffer, InBufferLength, MaximumAllowed, Guid, OutBuffer, OutBufferLength, Context,
+            Flags, DumpType, BugCheckCode, BugCheckParameter1, BugCheckParameter2,
+            BugCheckParameter3, BugCheckParameter4,
+        },
         IO_ERROR_LOG_PACKET {
             MajorFunctionCode, RetryCount, DumpDataSize, NumberOfStrings, StringOffset,
             EventCategory, ErrorCode, UniqueErrorValue, FinalStatus, SequenceNumber,
@@ -432,6 +443,11 @@ fn all_checks() -> Vec<Check> {
         MM_PAGE_PRIORITY { LowPagePriority, NormalPagePriority, HighPagePriority, MdlMappingNoExecute },
         EVENT_TYPE { NotificationEvent, SynchronizationEvent },
         IO_ALLOCATION_ACTION { KeepObject, DeallocateObject, DeallocateObjectKeepRegisters },
+        KBUGCHECK_CALLBACK_REASON {
+            KbCallbackInvalid, KbCallbackReserved1, KbCallbackSecondaryDumpData,
+            KbCallbackDumpIo, KbCallbackAddPages, KbCallbackSecondaryMultiPartDumpData,
+            KbCallbackRemovePages, KbCallbackTriageDumpData,
+        },
     );
     c_enums!(c, video;
         VP_LOCK_OPERATION { VpReadAccess, VpWriteAccess, VpModifyAccess },
@@ -439,6 +455,9 @@ fn all_checks() -> Vec<Check> {
         HW_DMA_RETURN { DmaAsyncReturn, DmaSyncReturn },
         VIDEO_SYNCHRONIZE_PRIORITY { VpLowPriority, VpMediumPriority, VpHighPriority },
         VIDEO_DEBUG_LEVEL { Error, Warn, Trace, Info },
+        VIDEO_DEVICE_DATA_TYPE {
+            VpMachineData, VpCmosData, VpBusData, VpControllerData, VpMonitorData,
+        },
         VP_POOL_TYPE {
             VpNonPagedPool, VpPagedPool, VpNonPagedPoolCacheAligned, VpPagedPoolCacheAligned,
         },
@@ -452,6 +471,7 @@ fn all_checks() -> Vec<Check> {
 
     // Constants.
     values!(c, wdm;
+        KB_ADD_PAGES_FLAG_ADDITIONAL_RANGES_EXIST,
         TRUE, FALSE, PAGE_SIZE, PAGE_SHIFT, KernelMode, UserMode,
         POOL_FLAG_UNINITIALIZED, POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED,
         PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, CLOCK_LEVEL, HIGH_LEVEL,
@@ -515,6 +535,7 @@ fn all_checks() -> Vec<Check> {
         rust: CTL_CODE(FILE_DEVICE_VIDEO, 0x823, METHOD_OUT_DIRECT, FILE_READ_ACCESS | FILE_WRITE_ACCESS) as i64,
     });
     values!(c, video;
+        BUGCHECK_DATA_SIZE_RESERVED,
         NO_ERROR = NO_ERROR.0,
         ERROR_INVALID_FUNCTION = ERROR_INVALID_FUNCTION.0,
         ERROR_NOT_ENOUGH_MEMORY = ERROR_NOT_ENOUGH_MEMORY.0,

@@ -65,11 +65,13 @@ export_table! {
     "ntoskrnl.exe" KeAcquireSpinLockRaiseToDpc (5, 2, 3790);
     "ntoskrnl.exe" KeBugCheckEx (5, 0, 2195);
     "ntoskrnl.exe" KeClearEvent (5, 0, 2195);
+    "ntoskrnl.exe" KeDeregisterBugCheckReasonCallback (5, 2, 3790);
     "ntoskrnl.exe" KeFlushQueuedDpcs (5, 1, 2600);
     "ntoskrnl.exe" KeInitializeDpc (5, 0, 2195);
     "ntoskrnl.exe" KeInitializeEvent (5, 0, 2195);
     "ntoskrnl.exe" KeInsertQueueDpc (5, 0, 2195);
     "ntoskrnl.exe" KeReadStateEvent (5, 0, 2195);
+    "ntoskrnl.exe" KeRegisterBugCheckReasonCallback (5, 2, 3790);
     "ntoskrnl.exe" KeReleaseSpinLock (5, 2, 3790);
     "ntoskrnl.exe" KeReleaseSpinLockFromDpcLevel (5, 0, 2195);
     "ntoskrnl.exe" KeRemoveQueueDpc (5, 0, 2195);

@@ -64,6 +64,8 @@ pub(crate) struct State {
     pub files: crate::file::FileStore,
     /// The System process and the client processes.
     pub processes: crate::process::Processes,
+    /// Registered bug check reason callbacks.
+    pub bugcheck: crate::bugcheck::BugCheckCallbacks,
 }
 
 // SAFETY: the raw pointers inside `State` (driver objects, device objects, IRPs, interrupt
@@ -125,6 +127,7 @@ impl State {
         crate::pci::leaks(self, &mut report);
         crate::mdl::leaks(self, &mut report);
         crate::handle::leaks(self, &mut report);
+        crate::bugcheck::leaks(self, &mut report);
         self.pool.leaks(&mut report);
         for (va, c) in &self.contiguous {
             report.push(
@@ -264,6 +267,7 @@ impl Machine {
             registry: Default::default(),
             files: Default::default(),
             processes: Default::default(),
+            bugcheck: Default::default(),
         };
         static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Arc::new(Shared {

@@ -311,6 +311,8 @@ pub enum LeakKind {
     /// A user-mode view of device memory (`MmMapLockedPagesSpecifyCache(UserMode)`) never
     /// unmapped (`MmUnmapLockedPages`), whether or not its process is still running.
     UserMapping,
+    /// A bug check reason callback (`KeRegisterBugCheckReasonCallback`) never deregistered.
+    BugCheckCallback,
 }
 
 /// One object still alive.

@@ -95,14 +95,16 @@ impl PortDevice {
         unsafe { &*at.as_ptr() }
     }
 
-    /// Reclaims every DMA resource the miniport left behind (reporting each), and removes the
-    /// device from the registry. Must run at PASSIVE_LEVEL.
+    /// Reclaims every DMA resource the miniport left behind (reporting each), unhooks its bug
+    /// check callback (silently: the normal end of a hook), and removes the device from the
+    /// registry. Must run at PASSIVE_LEVEL.
     ///
     /// # Safety
     /// No miniport call on this device may run concurrently or follow; the memory may be freed
     /// once this returns.
     pub unsafe fn detach(&self) {
         self.dma.reclaim_all(self);
+        self.port.bugcheck.release();
         let mut registry = DEVICES.lock();
         let me = self as *const PortDevice as *mut PortDevice;
         let mut link: *mut *mut PortDevice = &mut registry.head;

@@ -97,6 +97,7 @@ export_table!(
     VideoPortReadRegisterUlong,
     VideoPortReadRegisterUshort,
     VideoPortReadStateEvent,
+    VideoPortRegisterBugcheckCallback,
     VideoPortReleaseBuffer,
     VideoPortReleaseCommonBuffer,
     VideoPortReleaseDeviceLock,

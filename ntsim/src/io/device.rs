@@ -218,6 +218,12 @@ pub unsafe extern "win64" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
             }
             link = &mut (**link).NextDevice;
         }
+        crate::bugcheck::memory_freed(
+            &mut cpu.lock(),
+            R,
+            DeviceObject as usize,
+            record.layout.size(),
+        );
         std::alloc::dealloc(DeviceObject.cast(), record.layout);
     }
 }

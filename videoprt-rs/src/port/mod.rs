@@ -23,6 +23,7 @@
 //! | `timer.rs` | VideoPortStartTimer, VideoPortStopTimer (HwTimer once a second, over the FDO's I/O timer) |
 //! | `device_lock.rs` | VideoPortAcquireDeviceLock, VideoPortReleaseDeviceLock (the HwStartIO lock) |
 //! | `rom.rs` | VideoPortGetRomImage, VideoPortScanRom (obsolete) |
+//! | `bugcheck.rs` | VideoPortRegisterBugcheckCallback (the miniport's data in the crash dump, over a bug check reason callback) |
 //! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
 //!
@@ -35,6 +36,7 @@
 // Parameter names follow the video.h prototypes, so each export reads like its documentation.
 #![allow(non_snake_case, non_upper_case_globals)]
 
+pub mod bugcheck;
 pub mod bus;
 pub mod debug;
 pub mod device_existence;
@@ -106,6 +108,8 @@ pub struct PortState {
     pub(crate) log_dpc: UnsafeCell<KDPC>,
     /// The buffer VideoPortGetRomImage last returned (freed by the next call or at stop).
     pub(crate) rom_image: AtomicPtr<core::ffi::c_void>,
+    /// The miniport's bug check hook (VideoPortRegisterBugcheckCallback).
+    pub(crate) bugcheck: bugcheck::Hook,
 }
 
 impl PortState {
@@ -135,6 +139,7 @@ impl PortState {
             log: HighLock::new(log::PendingLog::new()),
             log_dpc: UnsafeCell::new(log_dpc),
             rom_image: AtomicPtr::new(null_mut()),
+            bugcheck: bugcheck::Hook::new(),
         }
     }
 
@@ -153,6 +158,7 @@ impl PortState {
             KeInitializeEvent(self.start_io.get(), EVENT_TYPE::SynchronizationEvent, TRUE);
             KeInitializeDpc(self.log_dpc.get(), Some(log::log_dpc), device.cast());
         }
+        self.bugcheck.set_device(device);
     }
 
     pub(crate) fn state(&self) -> u32 {
