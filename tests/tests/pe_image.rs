@@ -283,6 +283,7 @@ fn c_display_miniport_images_from_both_linkers_import_the_same_functions() {
         "VideoPortFreePool",
         "VideoPortGetAccessRanges",
         "VideoPortGetDeviceBase",
+        "VideoPortGetRomImage",
         "VideoPortInitialize",
         "VideoPortMapMemory",
         "VideoPortMoveMemory",
