@@ -250,6 +250,17 @@ typedef VP_STATUS (NTAPI *PMINIPORT_GET_REGISTRY_ROUTINE)(PVOID HwDeviceExtensio
 typedef VOID (NTAPI *PVIDEO_BUGCHECK_CALLBACK)(PVOID HwDeviceExtension, ULONG BugcheckCode,
     PUCHAR Buffer, ULONG BufferSize);
 #define BUGCHECK_DATA_SIZE_RESERVED 48
+typedef enum _VIDEO_DEVICE_DATA_TYPE {
+    VpMachineData = 0,
+    VpCmosData,
+    VpBusData,
+    VpControllerData,
+    VpMonitorData
+} VIDEO_DEVICE_DATA_TYPE, *PVIDEO_DEVICE_DATA_TYPE;
+typedef VP_STATUS (NTAPI *PMINIPORT_QUERY_DEVICE_ROUTINE)(PVOID HwDeviceExtension, PVOID Context,
+    VIDEO_DEVICE_DATA_TYPE DeviceDataType, PVOID Identifier, ULONG IdentifierLength,
+    PVOID ConfigurationData, ULONG ConfigurationDataLength, PVOID ComponentInformation,
+    ULONG ComponentInformationLength);
 typedef struct _VPOSVERSIONINFO {
     ULONG Size;
     ULONG MajorVersion;

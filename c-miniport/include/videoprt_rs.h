@@ -167,6 +167,9 @@ VPAPI PVOID NTAPI VideoPortGetDeviceBase(
     PHYSICAL_ADDRESS IoAddress,
     ULONG NumberOfUchars,
     UCHAR InIoSpace);
+VPAPI VP_STATUS NTAPI VideoPortGetDeviceData(
+    PVOID HwDeviceExtension, VIDEO_DEVICE_DATA_TYPE DeviceDataType,
+    PMINIPORT_QUERY_DEVICE_ROUTINE CallbackRoutine, PVOID Context);
 VPAPI PVP_DMA_ADAPTER NTAPI VideoPortGetDmaAdapter(
     PVOID HwDeviceExtension,
     PVP_DEVICE_DESCRIPTION VpDeviceDescription);

@@ -264,7 +264,7 @@ impl Machine {
             io: crate::io::IoState::default(),
             pci: crate::pci::PciState::default(),
             handles: Default::default(),
-            registry: Default::default(),
+            registry: crate::registry::Registry::with_hardware_description(),
             files: Default::default(),
             processes: Default::default(),
             bugcheck: Default::default(),

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | a PDO's driver key (`PLUGPLAY_REGKEY_DRIVER`) | `\Registry\Machine\System\CurrentControlSet\Control\Class\{4d36e968-e325-11ce-bfc1-08002be10318}\NNNN` (the display class; NNNN numbers the machine's devices in the order their keys are first asked for) |
 //! | its device key (`PLUGPLAY_REGKEY_DEVICE`) | `\Registry\Machine\System\CurrentControlSet\Enum\NTSIM\NNNN\Device Parameters` |
+//! | the hardware description | `\Registry\Machine\Hardware\Description\System`, as the boot loader leaves it on an ACPI PC: `Identifier` "AT/AT COMPATIBLE" and, below `MultifunctionAdapter\0`, the PCI bus (`Identifier` "PCI", `Configuration Data` a `CM_FULL_RESOURCE_DESCRIPTOR` for PCIBus bus 0 without partial descriptors, `Component Information` 16 zero bytes); no ARC `DisplayController` keys. [`Machine::set_hardware_value`] adds others |
 //!
 //! As on Windows, `ZwCreateKey` creates one level: the parent must exist. Access rights are
 //! checked: querying needs `KEY_QUERY_VALUE`, setting `KEY_SET_VALUE`, creating a subkey
@@ -59,7 +60,64 @@ pub(crate) struct Registry {
     flushes: u64,
 }
 
+/// The hardware description tree's root.
+pub const HARDWARE_SYSTEM: &str = "\\Registry\\Machine\\Hardware\\Description\\System";
+
+/// `REG_FULL_RESOURCE_DESCRIPTOR`.
+const REG_FULL_RESOURCE_DESCRIPTOR: u32 = 9;
+
 impl Registry {
+    /// A registry with the hardware description an ACPI PC's boot loader writes.
+    pub(crate) fn with_hardware_description() -> Registry {
+        let mut r = Registry::default();
+        // CM_FULL_RESOURCE_DESCRIPTOR: InterfaceType, BusNumber, then an empty
+        // CM_PARTIAL_RESOURCE_LIST (Version 1, Revision 1, Count 0).
+        let full = |interface: i32| -> Vec<u8> {
+            let mut d = interface.to_le_bytes().to_vec();
+            d.extend_from_slice(&0u32.to_le_bytes());
+            d.extend_from_slice(&1u16.to_le_bytes());
+            d.extend_from_slice(&1u16.to_le_bytes());
+            d.extend_from_slice(&0u32.to_le_bytes());
+            d
+        };
+        let sz = |s: &str| -> Vec<u8> {
+            s.encode_utf16()
+                .chain([0])
+                .flat_map(u16::to_le_bytes)
+                .collect()
+        };
+        let adapter = format!("{HARDWARE_SYSTEM}\\MultifunctionAdapter\\0");
+        for (key, name, kind, data) in [
+            (
+                HARDWARE_SYSTEM.to_string(),
+                "Identifier",
+                REG_SZ,
+                sz("AT/AT COMPATIBLE"),
+            ),
+            (adapter.clone(), "Identifier", REG_SZ, sz("PCI")),
+            (
+                adapter.clone(),
+                "Configuration Data",
+                REG_FULL_RESOURCE_DESCRIPTOR,
+                full(INTERFACE_TYPE::PCIBus.0),
+            ),
+            (adapter, "Component Information", REG_BINARY, vec![0; 16]),
+        ] {
+            r.set(&key, name, kind, data);
+        }
+        r
+    }
+
+    /// Sets a value, creating its key and the key's ancestors.
+    fn set(&mut self, key: &str, name: &str, kind: u32, data: Vec<u8>) {
+        self.ensure(key);
+        let k = self.key(key).expect("ensured");
+        k.values.insert(
+            name.to_lowercase(),
+            (name.to_string(), RegistryValue { kind, data }),
+        );
+    }
+
     fn exists(&self, path: &str) -> bool {
         self.keys.contains_key(&path.to_lowercase())
     }
@@ -505,6 +563,18 @@ impl Machine {
                 },
             ),
         );
+    }
+
+    /// Writes a value below the hardware description tree (`path` relative to
+    /// [`HARDWARE_SYSTEM`], keys created as needed), as a boot loader or HAL would: an ARC
+    /// machine's `MultifunctionAdapter\0\DisplayController\0`, say.
+    pub fn set_hardware_value(&self, path: &str, name: &str, kind: u32, data: &[u8]) {
+        let key = if path.is_empty() {
+            HARDWARE_SYSTEM.to_string()
+        } else {
+            format!("{HARDWARE_SYSTEM}\\{path}")
+        };
+        self.lock().registry.set(&key, name, kind, data.to_vec());
     }
 
     /// How many times `ZwFlushKey` succeeded on this machine.

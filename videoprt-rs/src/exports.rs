@@ -63,6 +63,7 @@ export_table!(
     VideoPortGetCommonBuffer,
     VideoPortGetCurrentIrql,
     VideoPortGetDeviceBase,
+    VideoPortGetDeviceData,
     VideoPortGetDmaAdapter,
     VideoPortGetDmaContext,
     VideoPortGetMdl,

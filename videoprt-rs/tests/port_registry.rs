@@ -567,3 +567,182 @@ fn bad_inputs_are_refused() {
     }
     machine.assert_clean();
 }
+
+/// What a `HwVidQueryDeviceCallback` saw: (hw, context, type, identifier, configuration data,
+/// component information), NULL values as `None`.
+type DeviceData = (
+    usize,
+    usize,
+    u32,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
+
+static DEVICE_DATA: Mutex<Vec<DeviceData>> = Mutex::new(Vec::new());
+
+unsafe extern "win64" fn record_device_data(
+    hw: PVOID,
+    context: PVOID,
+    data_type: VIDEO_DEVICE_DATA_TYPE,
+    identifier: PVOID,
+    identifier_length: ULONG,
+    configuration: PVOID,
+    configuration_length: ULONG,
+    component: PVOID,
+    component_length: ULONG,
+) -> VP_STATUS {
+    let bytes = |p: PVOID, n: ULONG| {
+        // SAFETY: the port passes `n` readable bytes at `p`, or NULL.
+        (!p.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n as usize) }.to_vec())
+    };
+    DEVICE_DATA.lock().unwrap().push((
+        hw as usize,
+        context as usize,
+        data_type.0,
+        bytes(identifier, identifier_length),
+        bytes(configuration, configuration_length),
+        bytes(component, component_length),
+    ));
+    VP_STATUS(CALLBACK_STATUS.load(Ordering::SeqCst))
+}
+
+fn device_data(hw: PVOID, data_type: VIDEO_DEVICE_DATA_TYPE) -> (VP_STATUS, Vec<DeviceData>) {
+    use videoprt::port::device_data::VideoPortGetDeviceData;
+    DEVICE_DATA.lock().unwrap().clear();
+    // SAFETY: the recording callback; the port checks the extension.
+    let status =
+        unsafe { VideoPortGetDeviceData(hw, data_type, Some(record_device_data), 0xC0DE as PVOID) };
+    (status, std::mem::take(&mut *DEVICE_DATA.lock().unwrap()))
+}
+
+fn utf16z(s: &str) -> Vec<u8> {
+    s.encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
+#[test]
+fn device_data_comes_from_the_hardware_description_tree() {
+    let _s = serial();
+    let rig = Rig::new(MachineConfig::default());
+    let _g = rig.machine.enter();
+    let (hw, ctx) = (rig.hw as usize, 0xC0DE);
+
+    // The PCI bus, as an ACPI PC's loader describes it: PCIBus (5), bus 0, no resources.
+    let (status, calls) = device_data(rig.hw, VIDEO_DEVICE_DATA_TYPE::VpBusData);
+    assert_eq!(status, NO_ERROR);
+    let mut config = 5u32.to_le_bytes().to_vec();
+    config.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        calls,
+        vec![(
+            hw,
+            ctx,
+            VIDEO_DEVICE_DATA_TYPE::VpBusData.0,
+            Some(utf16z("PCI")),
+            Some(config),
+            Some(vec![0; 16])
+        )]
+    );
+
+    // No ARC display keys on a PC; the reserved types have no data.
+    for data_type in [
+        VIDEO_DEVICE_DATA_TYPE::VpControllerData,
+        VIDEO_DEVICE_DATA_TYPE::VpMonitorData,
+    ] {
+        assert_eq!(
+            device_data(rig.hw, data_type),
+            (ERROR_DEV_NOT_EXIST, vec![])
+        );
+    }
+    for data_type in [
+        VIDEO_DEVICE_DATA_TYPE::VpMachineData,
+        VIDEO_DEVICE_DATA_TYPE::VpCmosData,
+    ] {
+        assert_eq!(
+            device_data(rig.hw, data_type),
+            (ERROR_INVALID_FUNCTION, vec![])
+        );
+    }
+
+    // An ARC-style tree (a second adapter with a display controller and its monitor): found,
+    // values passed as stored, a missing one as NULL.
+    let isa = "MultifunctionAdapter\\1";
+    rig.machine
+        .set_hardware_value(isa, "Identifier", REG_SZ, &utf16z("ISA"));
+    let controller = format!("{isa}\\DisplayController\\0");
+    rig.machine
+        .set_hardware_value(&controller, "Identifier", REG_SZ, &utf16z("BOCHS VGA"));
+    rig.machine
+        .set_hardware_value(&controller, "Configuration Data", 9, &[7; 8]);
+    let monitor = format!("{controller}\\MonitorPeripheral\\0");
+    rig.machine
+        .set_hardware_value(&monitor, "Identifier", REG_SZ, &utf16z("1024x768"));
+    let (status, calls) = device_data(rig.hw, VIDEO_DEVICE_DATA_TYPE::VpControllerData);
+    assert_eq!(status, NO_ERROR);
+    assert_eq!(
+        calls,
+        vec![(
+            hw,
+            ctx,
+            VIDEO_DEVICE_DATA_TYPE::VpControllerData.0,
+            Some(utf16z("BOCHS VGA")),
+            Some(vec![7; 8]),
+            None
+        )]
+    );
+    let (status, calls) = device_data(rig.hw, VIDEO_DEVICE_DATA_TYPE::VpMonitorData);
+    assert_eq!(status, NO_ERROR);
+    assert_eq!(calls[0].3, Some(utf16z("1024x768")));
+    assert_eq!((calls[0].4.clone(), calls[0].5.clone()), (None, None));
+
+    // The callback's status is the call's.
+    CALLBACK_STATUS.store(ERROR_MORE_DATA.0, Ordering::SeqCst);
+    let (status, calls) = device_data(rig.hw, VIDEO_DEVICE_DATA_TYPE::VpBusData);
+    CALLBACK_STATUS.store(NO_ERROR.0, Ordering::SeqCst);
+    assert_eq!((status, calls.len()), (ERROR_MORE_DATA, 1));
+    assert!(take_codes(&rig.machine).is_empty());
+    drop(_g);
+    rig.finish();
+}
+
+#[test]
+fn device_data_misuse_is_refused_without_a_callback() {
+    use videoprt::port::device_data::VideoPortGetDeviceData;
+    let _s = serial();
+    let rig = Rig::new(MachineConfig::default());
+    let _g = rig.machine.enter();
+    let bus = VIDEO_DEVICE_DATA_TYPE::VpBusData;
+    // SAFETY: a NULL callback, reported by the port.
+    let status = unsafe { VideoPortGetDeviceData(rig.hw, bus, None, null_mut()) };
+    assert_eq!(status, ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        device_data(rig.hw, VIDEO_DEVICE_DATA_TYPE(5)),
+        (ERROR_INVALID_PARAMETER, vec![])
+    );
+    let mut foreign = [0u8; 64];
+    assert_eq!(
+        device_data(foreign.as_mut_ptr().cast(), bus),
+        (ERROR_INVALID_PARAMETER, vec![])
+    );
+    // SAFETY: raised and lowered on this thread.
+    let old = unsafe { KeRaiseIrql(DISPATCH_LEVEL) };
+    let at_dispatch = device_data(rig.hw, bus);
+    // SAFETY: back to the level before.
+    unsafe { KeLowerIrql(old) };
+    assert_eq!(at_dispatch, (ERROR_INVALID_PARAMETER, vec![]));
+    assert_eq!(
+        take_codes(&rig.machine),
+        vec![
+            port(port_code::NULL_ARGUMENT),
+            port(port_code::BAD_ARGUMENT),
+            port(port_code::UNKNOWN_DEVICE_EXTENSION),
+            (0xE6, 0x13),
+        ]
+    );
+    drop(_g);
+    rig.finish();
+}

@@ -13,6 +13,7 @@
 //! | `memory.rs` | VideoPortZeroMemory, VideoPortMoveMemory, VideoPortCompareMemory, VideoPortStallExecution, VideoPortInterlocked* |
 //! | `bus.rs` | VideoPortGetBusData, VideoPortSetBusData, VideoPortGetVgaStatus (PCI config space through the PDO's BUS_INTERFACE_STANDARD) |
 //! | `device_existence.rs` | VideoPortCheckForDeviceExistence (and its misspelt twin ...Existance): a scan of every PCI bus |
+//! | `device_data.rs` | VideoPortGetDeviceData (the registry's hardware description tree) |
 //! | `registry.rs` | VideoPortGetRegistryParameters, VideoPortSetRegistryParameters, VideoPortFlushRegistry (the device's driver key) |
 //! | `version.rs` | VideoPortGetVersion (RtlGetVersion) |
 //! | `debug.rs` | VideoPortDebugPrint (C, `csrc/debug_print.c`) |
@@ -39,6 +40,7 @@
 pub mod bugcheck;
 pub mod bus;
 pub mod debug;
+pub mod device_data;
 pub mod device_existence;
 pub mod device_lock;
 pub mod dispatch;

@@ -41,10 +41,10 @@ const MAX_NAME_CHARS: usize = (u16::MAX / 2) as usize;
 /// The largest file `IsParameterFileName` reads (a ROM image or microcode is far smaller).
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Offset of the data in `KEY_VALUE_PARTIAL_INFORMATION`.
-const PARTIAL_HEADER: usize = core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Data);
+pub(super) const PARTIAL_HEADER: usize = core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Data);
 
 /// A registry or file handle, closed on drop.
-struct Handle(HANDLE);
+pub(super) struct Handle(pub(super) HANDLE);
 
 impl Drop for Handle {
     fn drop(&mut self) {
@@ -54,8 +54,8 @@ impl Drop for Handle {
 }
 
 /// A nonpaged pool buffer (of at least one byte), freed on drop.
-struct PoolBuffer {
-    ptr: NonNull<u8>,
+pub(super) struct PoolBuffer {
+    pub(super) ptr: NonNull<u8>,
 }
 
 impl PoolBuffer {
@@ -73,7 +73,7 @@ impl Drop for PoolBuffer {
 }
 
 /// A `UNICODE_STRING` over `chars` (which must outlive its use).
-fn counted(chars: &[u16]) -> UNICODE_STRING {
+pub(super) fn counted(chars: &[u16]) -> UNICODE_STRING {
     let bytes = (chars.len() * 2) as u16; // chars.len() <= MAX_NAME_CHARS
     UNICODE_STRING {
         Length: bytes,
@@ -215,7 +215,7 @@ fn open_key(
 
 /// The value `name` of `key` as `KEY_VALUE_PARTIAL_INFORMATION` in pool: (type, buffer with
 /// the data at [`PARTIAL_HEADER`], data length).
-fn query_value(key: &Handle, name: &[u16]) -> Option<(u32, PoolBuffer, usize)> {
+pub(super) fn query_value(key: &Handle, name: &[u16]) -> Option<(u32, PoolBuffer, usize)> {
     let mut unicode = counted(name);
     let mut size = PARTIAL_HEADER + 16;
     // The value could change between the two calls; three tries are plenty.
