@@ -2,14 +2,29 @@
 //! atomics (this crate builds with `cfg(loom)`), so that the tests below explore their
 //! interleavings. Nothing here is a copy: the `#[path]` modules are the shipped code.
 //!
-//! Checked so far: `live::LiveSet`, the lock-free "is this handle one of ours?" check that
-//! every export (the ISR-level ones included) runs against device, adapter and MDL records
-//! while other threads insert and remove them.
+//! Checked so far:
+//! - `live::LiveSet`, the lock-free "is this handle one of ours?" check that every export (the
+//!   ISR-level ones included) runs against device, adapter and MDL records while other threads
+//!   insert and remove them;
+//! - `transfer::TransferSlot`, the per-adapter slot state machine: StartDma claims racing each
+//!   other, CompleteDma racing a duplicate CompleteDma and the removal-time reclaim, a late
+//!   duplicate completion racing the slot's reuse for the next transfer. (The slot's
+//!   non-atomic fields are outside loom's view; their ownership follows from the atomics
+//!   checked here.)
 
 // Its items are crate-visible in the port; here only the tests below use them.
 #[allow(dead_code)]
 #[path = "../../videoprt-rs/src/live.rs"]
 mod live;
+
+/// The adapter type `transfer.rs` names (only as a pointer it stores).
+mod adapter {
+    pub struct Adapter;
+}
+
+#[allow(dead_code)]
+#[path = "../../videoprt-rs/src/dma/transfer.rs"]
+mod transfer;
 
 #[cfg(test)]
 mod tests {
@@ -149,5 +164,143 @@ mod tests {
             assert_eq!(owner.set.lookup(addr(3)), Lookup::Ask);
             assert_eq!(owner.set.lookup(addr(6)), Lookup::Live);
         });
+    }
+
+    mod slots {
+        use crate::transfer::{TransferParams, TransferSlot, ACTIVE, FREE};
+        use ddk_sys::{PSCATTER_GATHER_LIST, PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST};
+        use loom::sync::atomic::{AtomicUsize, Ordering};
+        use loom::sync::Arc;
+        use loom::thread;
+
+        unsafe extern "win64" fn execute(
+            _: PVOID,
+            _: PVP_DMA_ADAPTER,
+            _: PVP_SCATTER_GATHER_LIST,
+            _: PVOID,
+        ) {
+        }
+
+        fn params() -> TransferParams {
+            TransferParams {
+                execute,
+                context: core::ptr::null_mut(),
+                write_to_device: true,
+            }
+        }
+
+        /// A fake HAL list address (only compared).
+        fn list(n: usize) -> PSCATTER_GATHER_LIST {
+            (n * 64) as PSCATTER_GATHER_LIST
+        }
+
+        /// StartDma on one slot from two threads: exactly one claims it.
+        #[test]
+        fn one_start_claims_a_free_slot() {
+            super::model(|| {
+                let slot = Arc::new(TransferSlot::new());
+                let wins = Arc::new(AtomicUsize::new(0));
+                let starts: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (slot, wins) = (slot.clone(), wins.clone());
+                        thread::spawn(move || {
+                            if slot.claim(params(), core::ptr::null_mut()) {
+                                wins.fetch_add(1, Ordering::Relaxed);
+                            }
+                        })
+                    })
+                    .collect();
+                for s in starts {
+                    s.join().unwrap();
+                }
+                assert_eq!(wins.load(Ordering::Relaxed), 1);
+                assert_ne!(slot.state(), FREE);
+            });
+        }
+
+        /// CompleteDma twice for the same list while removal reclaims the adapter's slots:
+        /// exactly one of the three puts the list back, and the slot ends FREE.
+        #[test]
+        fn one_completion_wins_against_a_duplicate_and_the_reclaim() {
+            super::model(|| {
+                let slot = Arc::new(TransferSlot::new());
+                assert!(slot.claim(params(), core::ptr::null_mut()));
+                slot.activate(list(1));
+                let wins = Arc::new(AtomicUsize::new(0));
+                let mut threads: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (slot, wins) = (slot.clone(), wins.clone());
+                        thread::spawn(move || {
+                            if slot.claim_for_completion(list(1)) {
+                                wins.fetch_add(1, Ordering::Relaxed);
+                                slot.release();
+                            }
+                        })
+                    })
+                    .collect();
+                threads.push({
+                    let (slot, wins) = (slot.clone(), wins.clone());
+                    thread::spawn(move || {
+                        if let Some(l) = slot.claim_any_active() {
+                            assert_eq!(l, list(1));
+                            wins.fetch_add(1, Ordering::Relaxed);
+                            slot.release();
+                        }
+                    })
+                });
+                for t in threads {
+                    t.join().unwrap();
+                }
+                assert_eq!(wins.load(Ordering::Relaxed), 1);
+                assert_eq!(slot.state(), FREE);
+            });
+        }
+
+        /// A miniport completes a list twice; between the two the slot is reused for the next
+        /// transfer. The late duplicate never takes the new transfer's slot.
+        #[test]
+        fn a_late_duplicate_completion_never_takes_the_next_transfer() {
+            super::model(|| {
+                let slot = Arc::new(TransferSlot::new());
+                assert!(slot.claim(params(), core::ptr::null_mut()));
+                slot.activate(list(1));
+                let completions = Arc::new(AtomicUsize::new(0));
+                let next_started = Arc::new(AtomicUsize::new(0));
+                let first = {
+                    let (slot, completions, next) =
+                        (slot.clone(), completions.clone(), next_started.clone());
+                    thread::spawn(move || {
+                        if slot.claim_for_completion(list(1)) {
+                            completions.fetch_add(1, Ordering::Relaxed);
+                            slot.release();
+                            // The next StartDma takes the freed slot; the HAL maps list 2.
+                            if slot.claim(params(), core::ptr::null_mut()) {
+                                slot.activate(list(2));
+                                next.store(1, Ordering::Release);
+                            }
+                        }
+                    })
+                };
+                let duplicate = {
+                    let (slot, completions) = (slot.clone(), completions.clone());
+                    thread::spawn(move || {
+                        if slot.claim_for_completion(list(1)) {
+                            completions.fetch_add(1, Ordering::Relaxed);
+                            slot.release();
+                        }
+                    })
+                };
+                first.join().unwrap();
+                duplicate.join().unwrap();
+                assert_eq!(completions.load(Ordering::Relaxed), 1);
+                if next_started.load(Ordering::Acquire) == 1 {
+                    assert_eq!(slot.state(), ACTIVE);
+                    assert!(
+                        slot.claim_for_completion(list(2)),
+                        "the next transfer is still there to complete"
+                    );
+                }
+            });
+        }
     }
 }

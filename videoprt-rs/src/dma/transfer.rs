@@ -25,8 +25,12 @@
 
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
+// The `models` crate compiles this file with loom's atomics to check its interleavings.
+#[cfg(not(loom))]
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 use ddk_sys::{PMDL, PSCATTER_GATHER_LIST, PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST};
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 pub(crate) const FREE: u8 = 0;
 pub(crate) const PENDING: u8 = 1;
@@ -69,18 +73,34 @@ pub(crate) struct TransferSlot {
 // before the adapter is shared (see invariants); everything else is atomic.
 unsafe impl Sync for TransferSlot {}
 
+/// What a slot holds before its first transfer.
+const UNUSED: TransferParams = TransferParams {
+    execute: no_execute,
+    context: null_mut(),
+    write_to_device: false,
+};
+
 impl TransferSlot {
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self {
             state: AtomicU8::new(FREE),
             list: AtomicPtr::new(null_mut()),
             mdl: AtomicPtr::new(null_mut()),
             owner: UnsafeCell::new(core::ptr::null()),
-            params: UnsafeCell::new(TransferParams {
-                execute: no_execute,
-                context: null_mut(),
-                write_to_device: false,
-            }),
+            params: UnsafeCell::new(UNUSED),
+        }
+    }
+
+    /// Loom's atomics cannot be built in a constant.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self {
+            state: AtomicU8::new(FREE),
+            list: AtomicPtr::new(null_mut()),
+            mdl: AtomicPtr::new(null_mut()),
+            owner: UnsafeCell::new(core::ptr::null()),
+            params: UnsafeCell::new(UNUSED),
         }
     }
 
