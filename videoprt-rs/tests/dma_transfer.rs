@@ -83,7 +83,10 @@ fn transfer(case: Case, seed: u64) -> Outcome {
     let mut offset = 0usize;
     while offset < case.length {
         let mut length = (case.length - offset) as u32;
-        *recorder.length.lock().unwrap() = &mut length;
+        // One raw pointer for both the recorder and StartDma: a second `&mut length` would
+        // invalidate the recorder's copy while the port still writes through its own.
+        let length_ptr: *mut u32 = &raw mut length;
+        *recorder.length.lock().unwrap() = length_ptr;
         // SAFETY: exported C ABI with a locked MDL and live variables.
         let status = unsafe {
             VideoPortStartDma(
@@ -91,7 +94,7 @@ fn transfer(case: Case, seed: u64) -> Outcome {
                 adapter,
                 mdl,
                 offset as u32,
-                &mut length,
+                length_ptr,
                 Some(record_execute),
                 recorder.context(),
                 case.to_device as u8,
