@@ -365,15 +365,16 @@ impl Machine {
         let path = HostBox::new(wide(&format!(
             "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\{name}"
         )));
-        // SAFETY (the three): live until the driver record drops, after the driver object.
+        // SAFETY: the strings live (and do not move) until the driver record drops, after the
+        // driver object and everything that points into them.
+        let (service_name, path_name) = unsafe { (&*service.as_ptr(), &*path.as_ptr()) };
         let extension = HostBox::new(Box::new(DRIVER_EXTENSION {
             DriverObject: object,
             AddDevice: None,
             Count: 0,
-            ServiceKeyName: unicode(unsafe { &*service.as_ptr() }),
+            ServiceKeyName: unicode(service_name),
         }));
-        // SAFETY: as above.
-        let registry_path = HostBox::new(Box::new(unicode(unsafe { &*path.as_ptr() })));
+        let registry_path = HostBox::new(Box::new(unicode(path_name)));
         // SAFETY: fresh allocation; the strings live as long as the object.
         unsafe {
             (*object).Type = IO_TYPE_DRIVER;
