@@ -39,6 +39,11 @@ pub struct PortDevice {
     /// The port's functional device object, or NULL before one exists.
     fdo: PDEVICE_OBJECT,
     hw_extension_size: u32,
+    /// The miniport's `HwDeviceExtension`, right after this struct. Kept as a pointer made from
+    /// the whole extension's pointer at attach: one computed from `&self` would carry only the
+    /// reference's read-only permission for the `PortDevice`'s own bytes, and the miniport
+    /// writes its extension through it (Miri reported that).
+    hw_extension: PVOID,
     /// Adapters, transfers, common buffers and locked buffers of this device.
     pub(crate) dma: DeviceDma,
     /// The port core: driver, lower device, resources, mappings, interrupt, DPC.
@@ -84,6 +89,11 @@ impl PortDevice {
                 pdo,
                 fdo,
                 hw_extension_size,
+                hw_extension: at
+                    .as_ptr()
+                    .cast::<u8>()
+                    .wrapping_add(size_of::<PortDevice>())
+                    .cast(),
                 dma: DeviceDma::new(),
                 port: PortState::new(),
             })
@@ -208,12 +218,7 @@ impl PortDevice {
 
     /// The miniport's `HwDeviceExtension`.
     pub fn hw_extension(&self) -> PVOID {
-        // SAFETY: the miniport extension directly follows the PortDevice in the same allocation.
-        unsafe {
-            (self as *const PortDevice as *mut u8)
-                .add(size_of::<PortDevice>())
-                .cast()
-        }
+        self.hw_extension
     }
 
     pub fn hw_extension_size(&self) -> u32 {
