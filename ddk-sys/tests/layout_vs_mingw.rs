@@ -707,6 +707,10 @@ fn checked(all: &[Check], tu: Tu) -> Vec<&Check> {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs x86_64-w64-mingw32-gcc (Miri cannot spawn processes)"
+)]
 fn ddk_sys_layouts_match_mingw_headers() {
     let all = all_checks();
     let mut failures = String::new();
@@ -751,6 +755,10 @@ fn ddk_sys_layouts_match_mingw_headers() {
 /// Every entry of `MINGW_DEVIATIONS` must name something checked here, and every check it
 /// skips must really fail against mingw-w64: a skip whose reason has gone away is an error.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs x86_64-w64-mingw32-gcc (Miri cannot spawn processes)"
+)]
 fn every_mingw_deviation_is_real() {
     let all = all_checks();
     for dev in MINGW_DEVIATIONS {
@@ -800,6 +808,10 @@ fn every_mingw_deviation_is_real() {
 /// The check has teeth: the same source with `MDL.ByteCount` off by 4 must be rejected, naming
 /// that field and nothing else.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs x86_64-w64-mingw32-gcc (Miri cannot spawn processes)"
+)]
 fn a_wrong_offset_is_rejected() {
     let mut all = all_checks();
     let planted = all

@@ -99,6 +99,10 @@ impl Bench {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn config_space_and_bars_are_those_of_qemus_standard_vga() {
     let b = Bench::new(BochsConfig::default());
     let c = b.machine.pci_config(b.pdo, 0, 0x20).unwrap();
@@ -119,6 +123,10 @@ fn config_space_and_bars_are_those_of_qemus_standard_vga() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn detection_by_id_and_capabilities_over_mmio_and_the_legacy_ports() {
     let b = Bench::new(BochsConfig::default());
     for id in [0xB0C0, 0xB0C2, 0xB0C5] {
@@ -159,6 +167,10 @@ fn detection_by_id_and_capabilities_over_mmio_and_the_legacy_ports() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn without_legacy_ports_they_are_not_decoded() {
     let b = Bench::new(BochsConfig {
         legacy_ports: false,
@@ -173,6 +185,10 @@ fn without_legacy_ports_they_are_not_decoded() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn mode_set_and_frame_buffer_written_through_a_kernel_view() {
     let b = Bench::new(BochsConfig::default());
     // Stale contents must be cleared by the mode set.
@@ -238,6 +254,10 @@ fn mode_set_and_frame_buffer_written_through_a_kernel_view() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn noclear_keeps_the_frame_buffer() {
     let b = Bench::new(BochsConfig::default());
     b.model(|d| d.vram().fill(0, 800 * 4, 0x5A));
@@ -250,6 +270,10 @@ fn noclear_keeps_the_frame_buffer() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn modes_that_do_not_fit_are_refused_and_the_display_stays_off() {
     let b = Bench::new(BochsConfig {
         vram: 8 << 20,
@@ -284,6 +308,10 @@ fn modes_that_do_not_fit_are_refused_and_the_display_stays_off() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn edid_is_a_valid_edid_1_3_block_preferring_1024x768() {
     let b = Bench::new(BochsConfig::default());
     // Read through BAR2 byte by byte, as a miniport does.
@@ -318,6 +346,10 @@ fn edid_is_a_valid_edid_1_3_block_preferring_1024x768() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn vga_window_flip_flop_and_display_enable() {
     let b = Bench::new(BochsConfig::default());
     assert!(!b.model(|d| d.vga_display_enabled()));
@@ -354,6 +386,10 @@ fn vga_window_flip_flop_and_display_enable() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn io_space_mappings_left_are_leaks_and_unmapping_clears_them() {
     let b = Bench::new(BochsConfig::default());
     let (base, _) = b.bar0();
@@ -369,6 +405,10 @@ fn io_space_mappings_left_are_leaks_and_unmapping_clears_them() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn ps_get_current_process_is_the_system_process_outside_client_requests() {
     let m = Machine::new(MachineConfig::default());
     let _g = m.enter();
@@ -379,6 +419,10 @@ fn ps_get_current_process_is_the_system_process_outside_client_requests() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn user_mode_mapping_outside_a_client_process_is_refused() {
     let b = Bench::new(BochsConfig::default());
     let (base, _) = b.bar0();
@@ -671,6 +715,10 @@ impl Rig {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
     let rig = Rig::new();
     rig.b.set_mode(1024, 768, 32, 0);
@@ -724,6 +772,10 @@ fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn another_process_cannot_see_a_clients_view() {
     let rig = Rig::new();
     let a = rig.b.machine.open(&rig.node).unwrap();
@@ -738,6 +790,10 @@ fn another_process_cannot_see_a_clients_view() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -782,6 +838,10 @@ fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -807,6 +867,10 @@ fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() 
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
+)]
 fn fault_sweep_over_user_mappings_ends_clean() {
     let report = ntsim::sweep(FaultKind::UserMapping, |m| {
         let pdo = m.plug_pci_device(Box::new(Bochs::new(BochsConfig::default())));

@@ -467,6 +467,10 @@ fn strict_mode_fails_at_the_next_harness_call() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "re-runs the test binary to watch it die (Miri cannot spawn processes)"
+)]
 fn kebugcheckex_prints_and_aborts_the_process() {
     if std::env::var_os("NTSIM_BUGCHECK_CHILD").is_some() {
         let m = machine_with(|_| {});

@@ -468,6 +468,10 @@ static FIXED_BASE: Mutex<()> = Mutex::new(());
 // ---------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn valid_image_loads_relocated_bound_and_protected() {
     let spec = Spec::valid();
     let (image, kernel) = load("valid.sys", &spec.build()).unwrap();
@@ -551,6 +555,10 @@ fn valid_image_loads_relocated_bound_and_protected() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn discard_init_frees_init_and_discardable_sections_but_not_reloc() {
     let (mut image, _) = load("valid.sys", &Spec::valid().build()).unwrap();
     let base = image.base();
@@ -565,6 +573,10 @@ fn discard_init_frees_init_and_discardable_sections_but_not_reloc() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn iat_in_a_read_only_section_is_written_before_protection() {
     // As lld lays it out: the IAT in .rdata, no lookup tables.
     let mut spec = Spec::valid();
@@ -596,6 +608,10 @@ fn parse_alone_maps_nothing_and_reports_the_tables() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn virtual_size_zero_means_raw_size() {
     let mut spec = Spec::valid();
     spec.section_mut(".text").virtual_size = 0;
@@ -608,6 +624,10 @@ fn virtual_size_zero_means_raw_size() {
 /// "nothing to fix", and the image loads anywhere unchanged (small drivers with only
 /// RIP-relative code link that way).
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn image_without_a_relocation_directory_loads_anywhere_unchanged() {
     let mut spec = Spec::valid();
     spec.relocs.clear();
@@ -625,6 +645,10 @@ fn image_without_a_relocation_directory_loads_anywhere_unchanged() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn relocs_stripped_image_loads_only_at_its_preferred_base() {
     let _g = FIXED_BASE.lock().unwrap_or_else(|e| e.into_inner());
     let mut spec = Spec::valid();
@@ -651,6 +675,10 @@ fn relocs_stripped_image_loads_only_at_its_preferred_base() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn relocs_stripped_flag_pins_the_image_even_with_a_directory() {
     let _g = FIXED_BASE.lock().unwrap_or_else(|e| e.into_inner());
     let mut spec = Spec::valid();
@@ -666,6 +694,10 @@ fn relocs_stripped_flag_pins_the_image_even_with_a_directory() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn unresolved_import_names_dll_and_symbol() {
     let mut k = FakeKernel {
         refuse: vec!["ExAllocatePool2"],
@@ -692,6 +724,10 @@ fn unresolved_import_names_dll_and_symbol() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn small_section_alignment_shares_pages_and_refuses_shared_wx() {
     // SectionAlignment = FileAlignment = 0x200: sections share pages, protection is the
     // union per page.
@@ -1157,7 +1193,9 @@ fn export_table_outside_the_image() {
 #[test]
 fn truncation_at_every_length_is_refused_never_a_crash() {
     let bytes = Spec::valid().build();
-    for len in 0..bytes.len() {
+    // Under Miri, which interprets every parse, every 61st length (and the last).
+    let step = if cfg!(miri) { 61 } else { 1 };
+    for len in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
         let e = load_err(&bytes[..len]);
         assert_eq!(e.kind(), ErrorKind::Truncated, "length {len:#x}: {e}");
         assert!(e.to_string().starts_with("bad.sys: "), "{e}");
@@ -1165,6 +1203,10 @@ fn truncation_at_every_length_is_refused_never_a_crash() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the image with mmap/mprotect, which Miri cannot run"
+)]
 fn every_single_byte_corruption_of_the_headers_is_handled() {
     // Not every change is an error (many fields are ignored), but none may crash.
     let bytes = Spec::valid().build();
@@ -1202,6 +1244,10 @@ fn real_image(name: &str) -> Option<Vec<u8>> {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the built driver images from target/drivers and maps them (file system and mmap)"
+)]
 fn real_driver_images_load() {
     let _g = FIXED_BASE.lock().unwrap_or_else(|e| e.into_inner());
     for name in [
@@ -1264,6 +1310,10 @@ fn real_driver_images_load() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the built driver images from target/drivers and maps them (file system and mmap)"
+)]
 fn videoprt_rs_exports_the_videoport_routines() {
     let Some(bytes) = real_image("videoprt_rs.sys") else {
         return;

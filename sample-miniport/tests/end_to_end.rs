@@ -12,4 +12,11 @@ edu_scenarios!(
     host_build,
     Miniport::Host("sample_miniport", sample_miniport::DriverEntry)
 );
-edu_scenarios!(pe_image, Miniport::shipped("sample_miniport.sys"));
+edu_scenarios!(
+    pe_image,
+    Miniport::shipped("sample_miniport.sys"),
+    #[cfg_attr(
+        miri,
+        ignore = "reads target/drivers/sample_miniport.sys and maps it (file system, mmap)"
+    )]
+);

@@ -29,23 +29,26 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
     let host_codes = codes(&violations);
 
     // The same fault in a PE image (the C miniport built to skip CompleteDma, by lld-link):
-    // reported the same way.
-    let broken = drivers_dir().join("test/c_edu_miniport_skip_complete_dma.sys");
-    let mut session = Session::start(
-        &Miniport::Image(broken),
-        u32::MAX as u64,
-        Placement::Above4G,
-    );
-    session.write_packet(0, 100, &pattern(3000, 1)).unwrap();
-    session.stop();
-    let violations = session.machine.take_violations();
-    assert_eq!(
-        codes(&violations),
-        host_codes,
-        "the PE image's fault is reported as the host build's: {violations:#?}"
-    );
-    session.machine.assert_clean();
-    drop(session);
+    // reported the same way. Not under Miri: the image is read from target/drivers and mapped
+    // with mmap, neither of which Miri can do.
+    if !cfg!(miri) {
+        let broken = drivers_dir().join("test/c_edu_miniport_skip_complete_dma.sys");
+        let mut session = Session::start(
+            &Miniport::Image(broken),
+            u32::MAX as u64,
+            Placement::Above4G,
+        );
+        session.write_packet(0, 100, &pattern(3000, 1)).unwrap();
+        session.stop();
+        let violations = session.machine.take_violations();
+        assert_eq!(
+            codes(&violations),
+            host_codes,
+            "the PE image's fault is reported as the host build's: {violations:#?}"
+        );
+        session.machine.assert_clean();
+        drop(session);
+    }
 
     // The engine runs again after CompleteDma: it touches memory no longer mapped for it.
     misbehave::set(Misbehavior::RestartAfterComplete);

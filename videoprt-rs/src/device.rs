@@ -23,18 +23,27 @@ use crate::report::{self, port_code, Misuse};
 use crate::sync::HighLock;
 use core::mem::size_of;
 use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 use ddk_sys::{PDEVICE_OBJECT, PVOID};
 
 /// The port's per-device state, placed immediately before the miniport's `HwDeviceExtension`.
 #[repr(C, align(16))]
 pub struct PortDevice {
-    /// Next device in the registry.
-    next: *mut PortDevice,
+    /// Next device in the registry. Changed only under the `DEVICES` lock, but while other
+    /// threads hold `&PortDevice` to this device: so it is interior-mutable (a plain field
+    /// written through a raw pointer under a shared reference is undefined behaviour, which
+    /// Miri found when one device's detach unlinked its neighbour).
+    next: AtomicPtr<PortDevice>,
     /// The physical device object: what `IoGetDmaAdapter` is asked about.
     pdo: PDEVICE_OBJECT,
     /// The port's functional device object, or NULL before one exists.
     fdo: PDEVICE_OBJECT,
     hw_extension_size: u32,
+    /// The miniport's `HwDeviceExtension`, right after this struct. Kept as a pointer made from
+    /// the whole extension's pointer at attach: one computed from `&self` would carry only the
+    /// reference's read-only permission for the `PortDevice`'s own bytes, and the miniport
+    /// writes its extension through it (Miri reported that).
+    hw_extension: PVOID,
     /// Adapters, transfers, common buffers and locked buffers of this device.
     pub(crate) dma: DeviceDma,
     /// The port core: driver, lower device, resources, mappings, interrupt, DPC.
@@ -76,10 +85,15 @@ impl PortDevice {
         // SAFETY: the caller guarantees `at` is valid and aligned for a PortDevice.
         unsafe {
             at.as_ptr().write(PortDevice {
-                next: null_mut(),
+                next: AtomicPtr::new(null_mut()),
                 pdo,
                 fdo,
                 hw_extension_size,
+                hw_extension: at
+                    .as_ptr()
+                    .cast::<u8>()
+                    .wrapping_add(size_of::<PortDevice>())
+                    .cast(),
                 dma: DeviceDma::new(),
                 port: PortState::new(),
             })
@@ -88,7 +102,7 @@ impl PortDevice {
         unsafe { (*at.as_ptr()).port.init(at.as_ptr()) };
         let mut registry = DEVICES.lock();
         // SAFETY: `at` was just initialised and is not yet shared.
-        unsafe { (*at.as_ptr()).next = registry.head };
+        unsafe { (*at.as_ptr()).next.store(registry.head, Relaxed) };
         registry.head = at.as_ptr();
         LIVE.insert(at.as_ptr());
         // SAFETY: registered devices stay valid until detach (caller's contract).
@@ -107,17 +121,22 @@ impl PortDevice {
         self.port.bugcheck.release();
         let mut registry = DEVICES.lock();
         let me = self as *const PortDevice as *mut PortDevice;
-        let mut link: *mut *mut PortDevice = &mut registry.head;
-        // SAFETY: every pointer in the list is a registered, live device (module invariant).
-        unsafe {
-            while !(*link).is_null() {
-                if *link == me {
-                    *link = self.next;
-                    LIVE.remove(me);
-                    break;
-                }
-                link = &mut (**link).next;
+        let next = self.next.load(Relaxed);
+        if registry.head == me {
+            registry.head = next;
+            LIVE.remove(me);
+            return;
+        }
+        let mut cursor = registry.head;
+        while !cursor.is_null() {
+            // SAFETY: every pointer in the list is a registered, live device (module invariant).
+            let device = unsafe { &*cursor };
+            if device.next.load(Relaxed) == me {
+                device.next.store(next, Relaxed);
+                LIVE.remove(me);
+                break;
             }
+            cursor = device.next.load(Relaxed);
         }
     }
 
@@ -131,7 +150,7 @@ impl PortDevice {
                 if !fdo.is_null() && (*cursor).fdo == fdo {
                     return Some(&*cursor);
                 }
-                cursor = (*cursor).next;
+                cursor = (*cursor).next.load(Relaxed);
             }
         }
         None
@@ -180,7 +199,7 @@ impl PortDevice {
                 return cursor;
             }
             // SAFETY: registered devices are live until detach (module invariant).
-            cursor = unsafe { (*cursor).next };
+            cursor = unsafe { (*cursor).next.load(Relaxed) };
         }
         null_mut()
     }
@@ -201,12 +220,7 @@ impl PortDevice {
 
     /// The miniport's `HwDeviceExtension`.
     pub fn hw_extension(&self) -> PVOID {
-        // SAFETY: the miniport extension directly follows the PortDevice in the same allocation.
-        unsafe {
-            (self as *const PortDevice as *mut u8)
-                .add(size_of::<PortDevice>())
-                .cast()
-        }
+        self.hw_extension
     }
 
     pub fn hw_extension_size(&self) -> u32 {

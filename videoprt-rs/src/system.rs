@@ -211,8 +211,9 @@ pub fn allocate(kind: PoolKind, size: usize, tag: u32) -> PVOID {
     };
     if let (Some(pool2), Some(flags)) = (pool2, flags) {
         // SAFETY: the kernel exported this address under the name ExAllocatePool2, whose
-        // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns.
-        let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2) };
+        // prototype PFN_ExAllocatePool2 declares; it zeroes what it returns. (Back to a pointer
+        // before the transmute: an integer transmuted to a function pointer has no provenance.)
+        let pool2: PFN_ExAllocatePool2 = unsafe { core::mem::transmute(pool2 as *const ()) };
         // SAFETY: the caller respects the kind's IRQL limit (contract).
         return unsafe { pool2(flags, size, tag) };
     }

@@ -269,7 +269,8 @@ struct Handles {
 
 #[test]
 fn two_threads_start_and_complete_on_one_adapter() {
-    const ROUNDS: usize = 300;
+    // Fewer under Miri, which interprets every step (the race needs a few rounds, not 300).
+    const ROUNDS: usize = if cfg!(miri) { 12 } else { 300 };
     let rig = Rig::new(MachineConfig::default());
     let adapter = rig.adapter(true, true, 1 << 16);
     let handles = Handles {
@@ -364,7 +365,8 @@ fn two_threads_start_and_complete_on_one_adapter() {
 
 #[test]
 fn racing_completions_of_one_list_complete_it_exactly_once() {
-    const ROUNDS: usize = 200;
+    // Fewer under Miri, which interprets every step.
+    const ROUNDS: usize = if cfg!(miri) { 12 } else { 200 };
     let rig = Rig::new(MachineConfig::default());
     let adapter = rig.adapter(true, true, 1 << 16);
     let user = rig.machine.user_alloc(PAGE_SIZE, UserProt::ReadWrite);

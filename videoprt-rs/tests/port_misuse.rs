@@ -210,7 +210,10 @@ fn resource_calls_outside_find_adapter_and_bad_claims_are_refused() {
             VideoPortCompareMemory(a.as_mut_ptr().cast(), b.as_ptr() as PVOID, 6),
             3
         );
-        VideoPortMoveMemory(a.as_mut_ptr().add(1).cast(), a.as_mut_ptr().cast(), 4);
+        // One pointer for both (overlapping) ranges: a second `as_mut_ptr` would reborrow `a`
+        // and invalidate the first.
+        let p = a.as_mut_ptr();
+        VideoPortMoveMemory(p.add(1).cast(), p.cast(), 4);
         assert_eq!(&a, b"aabcdf");
         let mut x = 5i32;
         assert_eq!(VideoPortInterlockedExchange(&mut x, 9), 5);

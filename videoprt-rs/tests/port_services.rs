@@ -11,6 +11,10 @@ use port_support::*;
 use videoprt::port::debug::VideoPortDebugPrint;
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "VideoPortDebugPrint is C (csrc/debug_print.c), which Miri cannot run"
+)]
 fn debug_print_formats_its_arguments_and_maps_the_level() {
     let _s = serial();
     let machine = Machine::new(MachineConfig::default());
@@ -52,6 +56,10 @@ fn debug_print_formats_its_arguments_and_maps_the_level() {
 /// DbgPrint's sizes are Windows x64's (LLP64), whatever the host: `%ld`/`%lx` read 32 bits,
 /// `%I64x`/`%llx`/`%Ix` 64; `%wZ` prints a UNICODE_STRING, `%ws` a wide string, `%p` 16 digits.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "VideoPortDebugPrint is C (csrc/debug_print.c), which Miri cannot run"
+)]
 fn debug_print_reads_arguments_at_their_windows_sizes() {
     let _s = serial();
     let machine = Machine::new(MachineConfig::default());
@@ -92,6 +100,10 @@ fn debug_print_reads_arguments_at_their_windows_sizes() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "VideoPortDebugPrint is C (csrc/debug_print.c), which Miri cannot run"
+)]
 fn debug_print_cuts_a_long_message_at_511_bytes() {
     let _s = serial();
     let machine = Machine::new(MachineConfig::default());

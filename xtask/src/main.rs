@@ -6,10 +6,12 @@
 //! - `cargo xtask test`: set-up, the driver build, lints, and every test.
 //! - `cargo xtask setup`: only the set-up (rustup target, Debian packages).
 //! - `cargo xtask bench`: instructions and pool allocations per transfer (callgrind).
+//! - `cargo xtask miri`: the tests under Miri, Stacked Borrows and Tree Borrows.
 
 mod bench;
 mod build;
 mod callgrind;
+mod miri;
 mod setup;
 mod shell;
 
@@ -53,6 +55,12 @@ enum Command {
     },
     /// Instructions and pool allocations per transfer, counted by callgrind (needs valgrind).
     Bench,
+    /// The ddk-sys, ntsim, videoprt-rs and sample-miniport tests under Miri, with Stacked
+    /// Borrows and again with Tree Borrows (installs nightly's miri and rust-src if missing).
+    Miri {
+        /// Only the test binaries whose name ("videoprt-rs --test dma_transfer") contains this.
+        filter: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +77,7 @@ fn main() -> ExitCode {
             setup::ensure_all().and_then(|()| test(&cargo_test_args))
         }
         Command::Bench => bench::run(),
+        Command::Miri { filter } => miri::run(filter.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

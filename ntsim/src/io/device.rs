@@ -5,7 +5,7 @@
 //! [`Machine::unload_driver`].
 
 use super::irp::{call, top_of_stack};
-use super::{wide, DeviceRecord, DriverRecord};
+use super::{wide, DeviceRecord, DriverRecord, HostBox};
 use crate::machine::{cpu, Machine};
 use crate::pdo::Pdo;
 use crate::verifier::{bugcheck, ntsim_code};
@@ -366,27 +366,30 @@ impl Machine {
         if object.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        let driver_name = wide(&format!("\\Driver\\{name}"));
-        let service = wide(name);
-        let path = wide(&format!(
+        let driver_name = HostBox::new(wide(&format!("\\Driver\\{name}")));
+        let service = HostBox::new(wide(name));
+        let path = HostBox::new(wide(&format!(
             "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\{name}"
-        ));
-        let mut extension = Box::new(DRIVER_EXTENSION {
+        )));
+        // SAFETY: the strings live (and do not move) until the driver record drops, after the
+        // driver object and everything that points into them.
+        let (service_name, path_name) = unsafe { (&*service.as_ptr(), &*path.as_ptr()) };
+        let extension = HostBox::new(Box::new(DRIVER_EXTENSION {
             DriverObject: object,
             AddDevice: None,
             Count: 0,
-            ServiceKeyName: unicode(&service),
-        });
-        let mut registry_path = Box::new(unicode(&path));
-        // SAFETY: fresh allocation.
+            ServiceKeyName: unicode(service_name),
+        }));
+        let registry_path = HostBox::new(Box::new(unicode(path_name)));
+        // SAFETY: fresh allocation; the strings live as long as the object.
         unsafe {
             (*object).Type = IO_TYPE_DRIVER;
             (*object).Size = size_of::<DRIVER_OBJECT>() as i16;
-            (*object).DriverExtension = &mut *extension;
-            (*object).DriverName = unicode(&driver_name);
+            (*object).DriverExtension = extension.as_ptr();
+            (*object).DriverName = unicode(&*driver_name.as_ptr());
             (*object).DriverInit = Some(driver_entry);
         }
-        let path_ptr: *mut UNICODE_STRING = &mut *registry_path;
+        let path_ptr: *mut UNICODE_STRING = registry_path.as_ptr();
         self.lock().io.drivers.insert(
             object as usize,
             DriverRecord {

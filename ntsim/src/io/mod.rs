@@ -50,16 +50,45 @@ pub use device::{DeviceNode, Driver};
 pub(crate) struct DriverRecord {
     pub name: String,
     /// Host allocations behind the object: DRIVER_EXTENSION, names, registry path. Only held:
-    /// the DRIVER_OBJECT points into them.
+    /// the DRIVER_OBJECT (and the driver) point into them.
     #[allow(dead_code)]
-    pub extension: Box<ddk_sys::DRIVER_EXTENSION>,
+    pub extension: HostBox<ddk_sys::DRIVER_EXTENSION>,
     #[allow(dead_code)]
-    pub registry_path: Box<ddk_sys::UNICODE_STRING>,
+    pub registry_path: HostBox<ddk_sys::UNICODE_STRING>,
     #[allow(dead_code)]
-    pub strings: Vec<Box<[u16]>>,
+    pub strings: Vec<HostBox<[u16]>>,
     /// `IoAllocateDriverObjectExtension` blocks: (client id, address, layout).
     pub client_extensions: Vec<(usize, usize, Layout)>,
 }
+
+/// A host allocation the simulated kernel hands out pointers into, owned like a `Box` but held
+/// as a raw pointer: moving a `Box` asserts unique access to its contents and so invalidates
+/// every pointer given out before the move (the driver's registry path, found by Miri).
+/// Moving a `HostBox` does not.
+pub(crate) struct HostBox<T: ?Sized>(core::ptr::NonNull<T>);
+
+impl<T: ?Sized> HostBox<T> {
+    pub fn new(value: Box<T>) -> Self {
+        HostBox(core::ptr::NonNull::from(Box::leak(value)))
+    }
+
+    /// The allocation, valid until the `HostBox` drops.
+    pub fn as_ptr(&self) -> *mut T {
+        self.0.as_ptr()
+    }
+}
+
+impl<T: ?Sized> Drop for HostBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: from Box::leak in `new`, dropped once.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+// SAFETY: owns a `T` as a Box does; the pointers handed out are the simulated kernel's contract.
+unsafe impl<T: ?Sized + Send> Send for HostBox<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for HostBox<T> {}
 
 /// A device object made by `IoCreateDevice`.
 pub(crate) struct DeviceRecord {

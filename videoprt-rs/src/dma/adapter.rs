@@ -17,7 +17,7 @@ use crate::irql::{self, Irql};
 use crate::live::Lookup;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
-use crate::slist::{Linked, SList};
+use crate::slist::{Link, Linked, SList};
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::{null_mut, NonNull};
@@ -32,7 +32,7 @@ pub const TRANSFER_SLOTS: usize = 32;
 const CLOSING: u32 = 1 << 31;
 
 pub struct Adapter {
-    next: *mut Adapter,
+    next: Link<Adapter>,
     pub(crate) hal: HalAdapter,
     /// Bytes the map registers one transfer may use (from `IoGetDmaAdapter`) span from a page
     /// boundary, at most `u32::MAX`.
@@ -185,8 +185,8 @@ enum Release {
 pub(crate) type AdapterList = SList<Adapter>;
 
 impl Linked for Adapter {
-    fn next(&mut self) -> &mut *mut Self {
-        &mut self.next
+    fn link(&self) -> &Link<Self> {
+        &self.next
     }
 }
 
@@ -251,7 +251,7 @@ impl PortDevice {
         // SAFETY: `hal` is a fresh adapter from IoGetDmaAdapter, owned by the record from here on.
         let hal = unsafe { HalAdapter::new(hal) };
         let record = Adapter {
-            next: null_mut(),
+            next: Link::new(),
             hal,
             map_bytes: u32::try_from(u64::from(map_registers) * PAGE_SIZE as u64)
                 .unwrap_or(u32::MAX),

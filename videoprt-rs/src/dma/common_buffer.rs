@@ -16,13 +16,13 @@ use super::hal::HalAdapter;
 use crate::irql::Irql;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
-use crate::slist::{Linked, SList};
+use crate::slist::{Link, Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
 /// One live common buffer: the exact values the HAL must get back.
 pub(crate) struct CommonBuffer {
-    next: *mut CommonBuffer,
+    next: Link<CommonBuffer>,
     pub virtual_address: PVOID,
     pub logical_address: PHYSICAL_ADDRESS,
     pub length: u32,
@@ -52,8 +52,8 @@ impl CommonBuffer {
 pub(crate) type CommonBufferList = SList<CommonBuffer>;
 
 impl Linked for CommonBuffer {
-    fn next(&mut self) -> &mut *mut Self {
-        &mut self.next
+    fn link(&self) -> &Link<Self> {
+        &self.next
     }
 }
 
@@ -65,7 +65,7 @@ impl Adapter {
         cache_enabled: bool,
     ) -> Option<(PVOID, PHYSICAL_ADDRESS)> {
         let record = pool::alloc(CommonBuffer {
-            next: null_mut(),
+            next: Link::new(),
             virtual_address: null_mut(),
             logical_address: PHYSICAL_ADDRESS::default(),
             length,

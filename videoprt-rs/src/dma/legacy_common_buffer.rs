@@ -20,22 +20,22 @@ use crate::device::PortDevice;
 use crate::irql::Irql;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
-use crate::slist::{Linked, SList};
+use crate::slist::{Link, Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::Ordering;
 use ddk_sys::*;
 
 /// One block from VideoPortAllocateContiguousMemory.
 pub(crate) struct ContiguousBlock {
-    next: *mut ContiguousBlock,
+    next: Link<ContiguousBlock>,
     va: PVOID,
 }
 
 pub(crate) type ContiguousList = SList<ContiguousBlock>;
 
 impl Linked for ContiguousBlock {
-    fn next(&mut self) -> &mut *mut Self {
-        &mut self.next
+    fn link(&self) -> &Link<Self> {
+        &self.next
     }
 }
 
@@ -196,7 +196,7 @@ pub unsafe extern "win64" fn VideoPortAllocateContiguousMemory(
         return null_mut();
     }
     let Ok(record) = pool::alloc(ContiguousBlock {
-        next: null_mut(),
+        next: Link::new(),
         va: null_mut(),
     }) else {
         return null_mut();

@@ -21,7 +21,7 @@ use crate::irql::Irql;
 use crate::live::Lookup;
 use crate::pool;
 use crate::report::{self, port_code, Misuse};
-use crate::slist::{Linked, SList};
+use crate::slist::{Link, Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
@@ -56,15 +56,15 @@ fn is_user_address(va: usize) -> bool {
 
 /// One MDL this device locked.
 pub(crate) struct LockedBuffer {
-    next: *mut LockedBuffer,
+    next: Link<LockedBuffer>,
     mdl: PMDL,
 }
 
 pub(crate) type LockedList = SList<LockedBuffer>;
 
 impl Linked for LockedBuffer {
-    fn next(&mut self) -> &mut *mut Self {
-        &mut self.next
+    fn link(&self) -> &Link<Self> {
+        &self.next
     }
 }
 
@@ -103,7 +103,7 @@ impl PortDevice {
             return null_mut();
         };
         let record = match pool::alloc(LockedBuffer {
-            next: null_mut(),
+            next: Link::new(),
             mdl: mdl.as_ptr(),
         }) {
             Ok(record) => record,

@@ -24,6 +24,7 @@ use crate::device::PortDevice;
 use crate::irql::{require_at_most, Irql};
 use crate::report::{self, port_code, Misuse};
 use core::ptr::null_mut;
+use core::sync::atomic::Ordering::Relaxed;
 use ddk_sys::*;
 
 /// The checks every event call shares: IRQL, the device, a NULL event.
@@ -50,13 +51,13 @@ fn with_event<R>(
     routine: &'static str,
     device: &PortDevice,
     event: PVOID,
-    f: impl FnOnce(&mut EventObject) -> R,
+    f: impl FnOnce(&EventObject) -> R,
 ) -> Option<R> {
-    let mut objects = device.port.objects.lock();
+    let objects = device.port.objects.lock();
     // The lock keeps the record linked (and allocated) while `f` runs.
     if let Some(record) = objects
         .events
-        .find_mut(|e| objects::address_of(e) == event as usize)
+        .find(|e| objects::address_of(e) == event as usize)
     {
         return Some(f(record));
     }
@@ -134,10 +135,11 @@ pub unsafe extern "win64" fn VideoPortDeleteEvent(
     let mut in_use = 0;
     let record = objects.events.take(|e| {
         let me = objects::address_of(e) == pEvent as usize;
-        if me && e.waiters > 0 {
-            in_use = e.waiters;
+        let waiters = e.waiters.load(Relaxed);
+        if me && waiters > 0 {
+            in_use = waiters;
         }
-        me && e.waiters == 0
+        me && waiters == 0
     });
     drop(objects);
     match record {
@@ -241,14 +243,14 @@ pub unsafe extern "win64" fn VideoPortWaitForSingleObject(
     };
     // Count ourselves in under the lock, so the event cannot be deleted while we wait.
     let Some(event) = with_event(ROUTINE, device, Object, |e| {
-        e.waiters += 1;
+        e.waiters.fetch_add(1, Relaxed);
         e.event.get()
     }) else {
         return ERROR_INVALID_PARAMETER;
     };
     // SAFETY: the event stays linked (and allocated) while `waiters` counts us.
     let status = unsafe { KeWaitForSingleObject(event.cast(), 0, KernelMode, FALSE, Timeout) };
-    with_event(ROUTINE, device, Object, |e| e.waiters -= 1);
+    with_event(ROUTINE, device, Object, |e| e.waiters.fetch_sub(1, Relaxed));
     match status {
         STATUS_SUCCESS => NO_ERROR,
         STATUS_TIMEOUT => WAIT_TIMEOUT,

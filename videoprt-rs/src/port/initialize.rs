@@ -32,14 +32,12 @@ pub struct DriverExtension {
 }
 
 impl DriverExtension {
-    /// The registry path, NUL-terminated, as `VIDEO_PORT_CONFIG_INFO.DriverRegistryPath` wants.
-    pub fn registry_path(&self) -> *mut WCHAR {
-        // SAFETY: the path was copied right after the extension when it was allocated.
-        unsafe {
-            (self as *const Self as *mut u8)
-                .add(size_of::<Self>())
-                .cast()
-        }
+    /// The registry path, NUL-terminated, as `VIDEO_PORT_CONFIG_INFO.DriverRegistryPath` wants:
+    /// stored right after the extension in the same block. Computed from a pointer to the whole
+    /// block, not from `&self`: a reference covers only the `DriverExtension`, so a pointer
+    /// derived from it may not reach the path (Miri reported the write through one).
+    pub fn registry_path(this: *mut DriverExtension) -> *mut WCHAR {
+        this.cast::<u8>().wrapping_add(size_of::<Self>()).cast()
     }
 }
 
@@ -173,7 +171,7 @@ pub unsafe extern "win64" fn VideoPortInitialize(
             hw_context: HwContext,
             registry_path_len: path_len as u32,
         });
-        let dst = (*ext).registry_path();
+        let dst = DriverExtension::registry_path(ext);
         if path_len > 0 && !path_buf.is_null() {
             core::ptr::copy_nonoverlapping(path_buf, dst, path_len);
         }

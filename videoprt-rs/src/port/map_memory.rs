@@ -29,7 +29,7 @@ use super::objects::{self, kind};
 use crate::device::PortDevice;
 use crate::irql::{require_at_most, Irql};
 use crate::report::{self, port_code, Misuse};
-use crate::slist::Linked;
+use crate::slist::{Link, Linked};
 use core::ptr::null_mut;
 use ddk_sys::*;
 
@@ -38,7 +38,7 @@ const CURRENT_PROCESS: HANDLE = usize::MAX as HANDLE;
 
 /// A mapping handed to the miniport.
 pub(crate) struct MemoryMapping {
-    next: *mut MemoryMapping,
+    next: Link<MemoryMapping>,
     /// What the miniport got (`*VirtualAddress`).
     pub va: usize,
     /// The system-space view (`MmMapIoSpace`), 0 for I/O space.
@@ -52,8 +52,8 @@ pub(crate) struct MemoryMapping {
 }
 
 impl Linked for MemoryMapping {
-    fn next(&mut self) -> &mut *mut Self {
-        &mut self.next
+    fn link(&self) -> &Link<Self> {
+        &self.next
     }
 }
 
@@ -155,7 +155,7 @@ pub unsafe extern "win64" fn VideoPortMapMemory(
     };
     let translated = range.translated + (start - range.raw);
     let mut mapping = MemoryMapping {
-        next: null_mut(),
+        next: Link::new(),
         va: 0,
         kva: 0,
         length: length as usize,

@@ -13,14 +13,14 @@
 
 use crate::device::PortDevice;
 use crate::report::{self, port_code, Misuse};
-use crate::slist::{Linked, SList};
+use crate::slist::{Link, Linked, SList};
 use core::cell::UnsafeCell;
-use core::ptr::null_mut;
+use core::sync::atomic::AtomicU32;
 use ddk_sys::*;
 
 /// A pool block the miniport owns.
 pub(crate) struct PoolBlock {
-    next: *mut PoolBlock,
+    next: Link<PoolBlock>,
     /// What the miniport was given.
     pub address: usize,
     pub tag: u32,
@@ -30,23 +30,24 @@ pub(crate) struct PoolBlock {
 
 /// An event (`PEVENT` is the record's address).
 pub(crate) struct EventObject {
-    next: *mut EventObject,
+    next: Link<EventObject>,
     pub event: UnsafeCell<KEVENT>,
-    /// Threads inside VideoPortWaitForSingleObject on it.
-    pub waiters: u32,
+    /// Threads inside VideoPortWaitForSingleObject on it; changed only under the lock, atomic
+    /// so that it is changed through `&EventObject` (a waiter holds a pointer into the record).
+    pub waiters: AtomicU32,
 }
 
 /// A spin lock (`PSPIN_LOCK` is the record's address).
 pub(crate) struct SpinLockObject {
-    next: *mut SpinLockObject,
+    next: Link<SpinLockObject>,
     pub lock: UnsafeCell<KSPIN_LOCK>,
 }
 
 macro_rules! linked {
     ($($t:ty),*) => {$(
         impl Linked for $t {
-            fn next(&mut self) -> &mut *mut Self {
-                &mut self.next
+            fn link(&self) -> &Link<Self> {
+                &self.next
             }
         }
     )*};
@@ -56,7 +57,7 @@ linked!(PoolBlock, EventObject, SpinLockObject);
 impl PoolBlock {
     pub(crate) fn new(address: usize, tag: u32, buffer: bool) -> Self {
         PoolBlock {
-            next: null_mut(),
+            next: Link::new(),
             address,
             tag,
             buffer,
@@ -67,10 +68,10 @@ impl PoolBlock {
 impl EventObject {
     pub(crate) fn new() -> Self {
         EventObject {
-            next: null_mut(),
+            next: Link::new(),
             // SAFETY: all-zero is valid storage for a KEVENT (initialised once in place).
             event: UnsafeCell::new(unsafe { core::mem::zeroed() }),
-            waiters: 0,
+            waiters: AtomicU32::new(0),
         }
     }
 }
@@ -78,7 +79,7 @@ impl EventObject {
 impl SpinLockObject {
     pub(crate) fn new() -> Self {
         SpinLockObject {
-            next: null_mut(),
+            next: Link::new(),
             lock: UnsafeCell::new(0),
         }
     }

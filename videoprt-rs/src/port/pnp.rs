@@ -384,7 +384,9 @@ impl PortDevice {
             config.InterruptMode = i.mode;
             config.InterruptShareable = i.shareable as u8;
         }
-        config.DriverRegistryPath = driver.registry_path();
+        config.DriverRegistryPath = super::initialize::DriverExtension::registry_path(
+            self.port.driver.load(Ordering::Acquire),
+        );
         let mut again: UCHAR = 0;
         let find = driver
             .init

@@ -19,7 +19,9 @@ pub struct Rig {
     pub pdo: Pdo,
     extension: *mut u8,
     layout: Layout,
-    device: Option<&'static PortDevice>,
+    /// A pointer, not `&'static PortDevice`: the memory is freed in `Drop`, and a reference
+    /// held (and protected) across that would make the free undefined behaviour.
+    device: Option<NonNull<PortDevice>>,
     _guard: EnterGuard,
 }
 
@@ -39,13 +41,13 @@ impl Rig {
         let extension = unsafe { std::alloc::alloc_zeroed(layout) };
         let at = NonNull::new(extension.cast::<PortDevice>()).expect("host allocation");
         // SAFETY: 16-aligned, zeroed, large enough, and freed only after detach (in Drop).
-        let device = unsafe { PortDevice::attach(at, pdo.as_ptr(), null_mut(), HW_EXTENSION_SIZE) };
+        unsafe { PortDevice::attach(at, pdo.as_ptr(), null_mut(), HW_EXTENSION_SIZE) };
         Rig {
             machine,
             pdo,
             extension,
             layout,
-            device: Some(device),
+            device: Some(at),
             _guard: guard,
         }
     }
@@ -58,9 +60,9 @@ impl Rig {
         let extension = unsafe { std::alloc::alloc_zeroed(layout) };
         let at = NonNull::new(extension.cast::<PortDevice>()).expect("host allocation");
         // SAFETY: as in `new`.
-        let device = unsafe { PortDevice::attach(at, pdo.as_ptr(), null_mut(), HW_EXTENSION_SIZE) };
+        unsafe { PortDevice::attach(at, pdo.as_ptr(), null_mut(), HW_EXTENSION_SIZE) };
         SecondDevice {
-            device,
+            device: at,
             extension,
             layout,
         }
@@ -68,7 +70,9 @@ impl Rig {
 
     /// The miniport's HwDeviceExtension.
     pub fn hw(&self) -> PVOID {
-        self.device.expect("device attached").hw_extension()
+        let device = self.device.expect("device attached");
+        // SAFETY: attached devices stay valid until detached (`remove_device` or `Drop`).
+        unsafe { device.as_ref() }.hw_extension()
     }
 
     pub fn view(&self) -> DeviceView {
@@ -101,8 +105,8 @@ impl Rig {
     /// Device removal: the port reclaims what is left. Returns the violations reported so far.
     pub fn remove_device(&mut self) -> Vec<Violation> {
         if let Some(device) = self.device.take() {
-            // SAFETY: no other call on this device runs or follows.
-            unsafe { device.detach() };
+            // SAFETY: no other call on this device runs or follows; the memory is still live.
+            unsafe { device.as_ref().detach() };
         }
         self.machine.take_violations()
     }
@@ -121,7 +125,7 @@ impl Drop for Rig {
     fn drop(&mut self) {
         if let Some(device) = self.device.take() {
             // SAFETY: as in remove_device.
-            unsafe { device.detach() };
+            unsafe { device.as_ref().detach() };
         }
         // SAFETY: allocated in `new` with this layout; the device is detached.
         unsafe { std::alloc::dealloc(self.extension, self.layout) };
@@ -129,14 +133,16 @@ impl Drop for Rig {
 }
 
 pub struct SecondDevice {
-    pub device: &'static PortDevice,
+    /// A pointer, for the same reason as [`Rig`]'s.
+    device: NonNull<PortDevice>,
     extension: *mut u8,
     layout: Layout,
 }
 
 impl SecondDevice {
     pub fn hw(&self) -> PVOID {
-        self.device.hw_extension()
+        // SAFETY: the device stays attached and its memory live until `Drop`.
+        unsafe { self.device.as_ref() }.hw_extension()
     }
 }
 
@@ -144,7 +150,7 @@ impl Drop for SecondDevice {
     fn drop(&mut self) {
         // SAFETY: nothing uses the device afterwards; then its memory goes.
         unsafe {
-            self.device.detach();
+            self.device.as_ref().detach();
             std::alloc::dealloc(self.extension, self.layout);
         }
     }
