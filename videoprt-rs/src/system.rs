@@ -170,9 +170,11 @@ pub fn has_ex_allocate_pool2() -> bool {
 pub fn hal_get_bus_data_by_offset() -> Option<PFN_HalGetBusDataByOffset> {
     let address = store::get()?.hal_get_bus_data_by_offset;
     // SAFETY: the kernel exported this address under the name HalGetBusDataByOffset, whose
-    // prototype PFN_HalGetBusDataByOffset declares.
-    (address != 0)
-        .then(|| unsafe { core::mem::transmute::<usize, PFN_HalGetBusDataByOffset>(address) })
+    // prototype PFN_HalGetBusDataByOffset declares. (Back to a pointer first, as for
+    // ExAllocatePool2 below.)
+    (address != 0).then(|| unsafe {
+        core::mem::transmute::<*const (), PFN_HalGetBusDataByOffset>(address as *const ())
+    })
 }
 
 /// The kinds of pool the port hands out.

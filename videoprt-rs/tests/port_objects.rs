@@ -661,10 +661,11 @@ fn scan_rom_finds_strings_in_mapped_device_memory_only() {
     s.machine.assert_clean();
 }
 
-/// The test device with another class code, revision or expansion ROM.
+/// The test device with other IDs, class code, revision or expansion ROM.
 #[derive(Default)]
 struct Variant {
     inner: TestDevice,
+    ids: Option<(u16, u16)>,
     class: Option<(u8, u8, u8)>,
     revision: u8,
     rom: Option<Vec<u8>>,
@@ -672,10 +673,10 @@ struct Variant {
 
 impl ntsim::PciDeviceModel for Variant {
     fn vendor_id(&self) -> u16 {
-        self.inner.vendor_id()
+        self.ids.map_or_else(|| self.inner.vendor_id(), |i| i.0)
     }
     fn device_id(&self) -> u16 {
-        self.inner.device_id()
+        self.ids.map_or_else(|| self.inner.device_id(), |i| i.1)
     }
     fn bars(&self) -> Vec<ntsim::BarSpec> {
         self.inner.bars()
@@ -830,21 +831,22 @@ fn rom_image_of_a_device_without_a_rom_is_null() {
 
 #[test]
 fn device_existence_finds_any_pci_device_by_its_ids() {
-    use ntsim::devices::bochs::{Bochs, BochsConfig};
-    use ntsim::PciDeviceModel as _;
     use videoprt::port::bus::VideoPortGetBusData;
     use videoprt::port::device_existence::{
         VideoPortCheckForDeviceExistance, VideoPortCheckForDeviceExistence,
     };
     let _s = serial();
-    let bochs = Bochs::new(BochsConfig::default());
-    let (bochs_vendor, bochs_device) = (bochs.vendor_id(), bochs.device_id());
+    // A second display adapter on the bus (QEMU's Bochs IDs), not started.
+    let (bochs_vendor, bochs_device) = (0x1234, 0x1111);
     let (mut s, _g) = start_with(
         Box::new(Variant {
             revision: 0x05,
             ..Variant::default()
         }),
-        vec![Box::new(bochs)],
+        vec![Box::new(Variant {
+            ids: Some((bochs_vendor, bochs_device)),
+            ..Variant::default()
+        })],
     );
     // The miniport's own IDs, as its config space (read through the bus interface) says.
     let mut header = [0u8; 0x30];
@@ -917,7 +919,7 @@ fn device_existence_finds_any_pci_device_by_its_ids() {
     assert_eq!(
         exists(bochs_vendor, bochs_device, 0x05, (0, 0), CDE_USE_REVISION),
         FALSE,
-        "the Bochs display has another revision"
+        "the other adapter has another revision"
     );
     assert!(take_codes(&s.machine).is_empty());
     // Misuse: unknown flags, an unknown extension, the wrong IRQL.
