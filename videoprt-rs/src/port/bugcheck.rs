@@ -155,9 +155,10 @@ unsafe extern "win64" fn reason_callback(
     if device.is_null() || buffer.is_null() || callback == 0 || ReasonSpecificData.is_null() {
         return;
     }
-    // SAFETY: stored from a non-NULL PVIDEO_BUGCHECK_CALLBACK.
+    // SAFETY: stored from a non-NULL PVIDEO_BUGCHECK_CALLBACK. (Back to a pointer before the
+    // transmute: an integer transmuted to a function pointer has no provenance.)
     let callback: unsafe extern "win64" fn(PVOID, ULONG, PUCHAR, ULONG) =
-        unsafe { core::mem::transmute(callback) };
+        unsafe { core::mem::transmute(callback as *const ()) };
     // SAFETY: registered devices live until removal deregisters this record.
     let hw = unsafe { (*device).hw_extension() };
     let fill = |code: ULONG, parameters: [ULONG_PTR; 4]| {
