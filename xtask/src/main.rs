@@ -6,10 +6,12 @@
 //! - `cargo xtask test`: set-up, the driver build, lints, and every test.
 //! - `cargo xtask setup`: only the set-up (rustup target, Debian packages).
 //! - `cargo xtask bench`: instructions and pool allocations per transfer (callgrind).
+//! - `cargo xtask fuzz`: the libFuzzer targets of `fuzz/` (nightly, cargo-fuzz), for a while each.
 
 mod bench;
 mod build;
 mod callgrind;
+mod fuzz;
 mod setup;
 mod shell;
 
@@ -53,6 +55,15 @@ enum Command {
     },
     /// Instructions and pool allocations per transfer, counted by callgrind (needs valgrind).
     Bench,
+    /// Run the libFuzzer targets of fuzz/ (installs nightly and cargo-fuzz if missing), each
+    /// from its corpus for --time seconds; fails on any crash, naming its artifact.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        time: u64,
+        /// Targets to run (default: every file in fuzz/fuzz_targets).
+        targets: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +80,7 @@ fn main() -> ExitCode {
             setup::ensure_all().and_then(|()| test(&cargo_test_args))
         }
         Command::Bench => bench::run(),
+        Command::Fuzz { time, targets } => fuzz::run(time, &targets),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
