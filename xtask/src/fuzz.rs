@@ -107,7 +107,8 @@ fn targets(fuzz_dir: &Path) -> Result<Vec<String>, String> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let p = e.path();
-            (p.extension()? == "rs").then(|| p.file_stem()?.to_string_lossy().into_owned())
+            let stem = p.file_stem()?.to_string_lossy().into_owned();
+            (p.extension()? == "rs").then_some(stem)
         })
         .collect();
     names.sort();
