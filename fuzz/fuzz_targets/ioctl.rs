@@ -63,21 +63,40 @@ enum Pointer {
     LastMapping,
 }
 
+/// A device offset or length: inside the 4 KiB device buffer, the value that fits the data
+/// (the largest that fits, for a transfer), or anything.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Num {
+    Small(u16),
+    Fit,
+    Raw(u32),
+}
+
+impl Num {
+    fn value(self, fit: u32) -> u32 {
+        match self {
+            Num::Small(v) => u32::from(v) % 4097,
+            Num::Fit => fit,
+            Num::Raw(v) => v,
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 enum Payload {
     None,
     Raw(Vec<u8>),
     /// `EDU_SAMPLE_TRANSFER`.
     Transfer {
-        device_offset: u16,
-        length: u16,
+        device_offset: Num,
+        length: Num,
         buffer: Pointer,
         seed: u8,
     },
     /// `EDU_SAMPLE_COMMON_HEADER`, then `data` (WRITE_COMMON's input).
     Common {
-        device_offset: u16,
-        length: u16,
+        device_offset: Num,
+        length: Num,
         data: Vec<u8>,
     },
     /// `VIDEO_MODE`.
@@ -87,12 +106,71 @@ enum Payload {
 }
 
 #[derive(Arbitrary, Debug)]
-struct Request {
-    code: Code,
-    payload: Payload,
-    /// Bytes cut off the end of the payload (a short input).
-    trim: u8,
-    output_len: u16,
+enum Request {
+    /// A request whose code is the one the miniport pairs with this payload kind (a transfer
+    /// for WRITE or READ, a header for the common-buffer pair, a mode for SET_CURRENT_MODE, an
+    /// address for MAP or UNMAP), its output buffer the size the request implies, or not.
+    Typed {
+        payload: Payload,
+        /// Which of the codes that fit the payload.
+        choice: bool,
+        /// The output buffer: the size the request implies, or this many bytes.
+        output_len: Option<u16>,
+    },
+    /// Any code, any payload.
+    Any {
+        code: Code,
+        payload: Payload,
+        /// Bytes cut off the end of the payload (a short input).
+        trim: u8,
+        output_len: u16,
+    },
+}
+
+impl Request {
+    /// (code, payload, bytes to cut off the input, output buffer length).
+    fn resolve(&self, edu: bool) -> (u32, &Payload, u8, usize) {
+        match self {
+            Request::Any {
+                code: c,
+                payload,
+                trim,
+                output_len,
+            } => {
+                let table: &[u32] = if edu { &EDU_CODES } else { &VIDEO_CODES };
+                (code(c, table), payload, *trim, *output_len as usize)
+            }
+            Request::Typed {
+                payload,
+                choice,
+                output_len,
+            } => {
+                let (code, implied) = match (edu, payload) {
+                    (true, Payload::Transfer { .. }) if *choice => (IOCTL_EDU_SAMPLE_READ, 0),
+                    (true, Payload::Transfer { .. }) => (IOCTL_EDU_SAMPLE_WRITE, 0),
+                    (true, Payload::Common { length, data, .. }) if *choice => (
+                        IOCTL_EDU_SAMPLE_READ_COMMON,
+                        length.value(data.len() as u32) as usize,
+                    ),
+                    (true, Payload::Common { .. }) => (IOCTL_EDU_SAMPLE_WRITE_COMMON, 0),
+                    (true, _) => (IOCTL_EDU_SAMPLE_IDENTIFY, 8),
+                    (false, Payload::Mode(_)) => (display::IOCTL_VIDEO_SET_CURRENT_MODE, 0),
+                    (false, Payload::Memory(_)) if *choice => {
+                        (display::IOCTL_VIDEO_UNMAP_VIDEO_MEMORY, 0)
+                    }
+                    (false, Payload::Memory(_)) => (display::IOCTL_VIDEO_MAP_VIDEO_MEMORY, 24),
+                    (false, Payload::Raw(_)) if *choice => {
+                        (display::IOCTL_VIDEO_QUERY_AVAIL_MODES, 80 * 64)
+                    }
+                    (false, Payload::Raw(_)) => (display::IOCTL_VIDEO_QUERY_CURRENT_MODE, 80),
+                    (false, _) if *choice => (display::IOCTL_VIDEO_RESET_DEVICE, 0),
+                    (false, _) => (display::IOCTL_VIDEO_QUERY_NUM_AVAIL_MODES, 8),
+                };
+                let output = output_len.map_or(implied, usize::from);
+                (code, payload, 0, output)
+            }
+        }
+    }
 }
 
 #[derive(Arbitrary, Debug)]
@@ -171,7 +249,13 @@ struct Buffers<'a> {
 
 impl Buffers<'_> {
     /// The address `p` names, allocating its user buffer (filled with `seed`'s pattern).
-    fn address(&mut self, p: Pointer, seed: u8, mapping: u64) -> (u64, Option<(usize, usize)>) {
+    /// Also returns, for a user buffer, its index and the bytes from the address to its end.
+    fn address(
+        &mut self,
+        p: Pointer,
+        seed: u8,
+        mapping: u64,
+    ) -> (u64, Option<(usize, usize, usize)>) {
         match p {
             Pointer::User { offset, len } => {
                 // Whole pages, so every byte the port could lock is in the copy we compare.
@@ -182,7 +266,7 @@ impl Buffers<'_> {
                 let at = b.as_ptr() as u64 + offset as u64;
                 let index = self.held.len();
                 self.held.push(b);
-                (at, Some((index, offset)))
+                (at, Some((index, offset, len - offset)))
             }
             Pointer::Null => (0, None),
             Pointer::Garbage(a) => (a, None),
@@ -207,14 +291,14 @@ fn run_edu(miniport: &Miniport, wide: bool, requests: &[Request]) {
     let mask = if wide { u64::MAX } else { u32::MAX as u64 };
     let mut session = Session::start(miniport, mask, Placement::Interleaved);
     for r in requests.iter().take(MAX_REQUESTS) {
-        let code = code(&r.code, &EDU_CODES);
+        let (code, payload, trim, output_len) = r.resolve(true);
         let mut buffers = Buffers {
             machine: &session.machine,
             held: Vec::new(),
         };
         // What to check if the request succeeds: (device offset, user buffer, offset, length).
         let mut transfer = None;
-        let mut input = match &r.payload {
+        let mut input = match payload {
             Payload::None => Vec::new(),
             Payload::Raw(b) => b.clone(),
             Payload::Transfer {
@@ -224,8 +308,10 @@ fn run_edu(miniport: &Miniport, wide: bool, requests: &[Request]) {
                 seed,
             } => {
                 let (at, user) = buffers.address(*buffer, *seed, 0);
-                let (device_offset, length) = (u32::from(*device_offset), u32::from(*length));
-                if let Some((index, offset)) = user {
+                let device_offset = device_offset.value(0);
+                let room = user.map_or(16, |u| u.2 as u32);
+                let length = length.value(4096u32.saturating_sub(device_offset).min(room).max(1));
+                if let Some((index, offset, _)) = user {
                     transfer = Some((device_offset, index, offset, length as usize));
                 }
                 bytes_of(&[
@@ -238,18 +324,18 @@ fn run_edu(miniport: &Miniport, wide: bool, requests: &[Request]) {
                 device_offset,
                 length,
                 data,
-            } => bytes_of(&[
-                &u32::from(*device_offset).to_le_bytes(),
-                &u32::from(*length).to_le_bytes(),
-                data,
-            ]),
+            } => {
+                let device_offset = device_offset.value(0);
+                let length = length.value(data.len() as u32);
+                bytes_of(&[&device_offset.to_le_bytes(), &length.to_le_bytes(), data])
+            }
             Payload::Mode(m) => m.to_le_bytes().to_vec(),
             Payload::Memory(p) => buffers.address(*p, 0, 0).0.to_le_bytes().to_vec(),
         };
-        input.truncate(input.len().saturating_sub(r.trim as usize));
+        input.truncate(input.len().saturating_sub(trim as usize));
         input.truncate(MAX_BUFFER);
         let before = session.device_buffer();
-        let mut output = vec![0u8; r.output_len as usize % MAX_BUFFER];
+        let mut output = vec![0u8; output_len % MAX_BUFFER];
         let result = session.ioctl(code, &input, &mut output);
         let Ok(information) = result else {
             continue;
@@ -306,12 +392,12 @@ fn run_bochs(requests: &[Request]) {
         DisplaySession::start(&miniport, display::bochs_display()).expect("the display starts");
     let mut mapping = 0u64;
     for r in requests.iter().take(MAX_REQUESTS) {
-        let code = code(&r.code, &VIDEO_CODES);
+        let (code, payload, trim, output_len) = r.resolve(false);
         let mut buffers = Buffers {
             machine: &session.machine,
             held: Vec::new(),
         };
-        let mut input = match &r.payload {
+        let mut input = match payload {
             Payload::None => Vec::new(),
             Payload::Raw(b) => b.clone(),
             Payload::Transfer {
@@ -319,16 +405,16 @@ fn run_bochs(requests: &[Request]) {
                 length,
                 ..
             } => bytes_of(&[
-                &u32::from(*device_offset).to_le_bytes(),
-                &u32::from(*length).to_le_bytes(),
+                &device_offset.value(0).to_le_bytes(),
+                &length.value(0).to_le_bytes(),
             ]),
             Payload::Common { data, .. } => data.clone(),
             Payload::Mode(m) => m.to_le_bytes().to_vec(),
             Payload::Memory(p) => buffers.address(*p, 0, mapping).0.to_le_bytes().to_vec(),
         };
-        input.truncate(input.len().saturating_sub(r.trim as usize));
+        input.truncate(input.len().saturating_sub(trim as usize));
         input.truncate(MAX_BUFFER);
-        let mut output = vec![0u8; r.output_len as usize % MAX_BUFFER];
+        let mut output = vec![0u8; output_len % MAX_BUFFER];
         let result = session.ioctl(code, &input, &mut output);
         if let Ok(information) = result {
             assert!(information <= output.len(), "Information beyond the output buffer");
