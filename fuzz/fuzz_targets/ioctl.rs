@@ -56,7 +56,10 @@ enum Code {
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Pointer {
     /// Into a user buffer of `len` bytes allocated for this request, `offset` bytes in.
-    User { offset: u16, len: u16 },
+    User {
+        offset: u16,
+        len: u16,
+    },
     Null,
     Garbage(u64),
     /// The last frame buffer address MAP_VIDEO_MEMORY returned (NULL if none yet).
@@ -340,7 +343,10 @@ fn run_edu(miniport: &Miniport, wide: bool, requests: &[Request]) {
         let Ok(information) = result else {
             continue;
         };
-        assert!(information <= output.len(), "Information beyond the output buffer");
+        assert!(
+            information <= output.len(),
+            "Information beyond the output buffer"
+        );
         let device = session.device_buffer();
         match code {
             IOCTL_EDU_SAMPLE_WRITE => {
@@ -417,7 +423,10 @@ fn run_bochs(requests: &[Request]) {
         let mut output = vec![0u8; output_len % MAX_BUFFER];
         let result = session.ioctl(code, &input, &mut output);
         if let Ok(information) = result {
-            assert!(information <= output.len(), "Information beyond the output buffer");
+            assert!(
+                information <= output.len(),
+                "Information beyond the output buffer"
+            );
             if code == display::IOCTL_VIDEO_MAP_VIDEO_MEMORY && information >= 24 {
                 mapping = u64::from_le_bytes(output[16..24].try_into().unwrap());
             }

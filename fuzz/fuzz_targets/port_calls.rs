@@ -394,7 +394,11 @@ impl World {
                 return;
             };
             let listed: u64 = elements.iter().map(|e| u64::from(e.1)).sum();
-            assert_eq!(listed, u64::from(length), "the list covers exactly *pLength");
+            assert_eq!(
+                listed,
+                u64::from(length),
+                "the list covers exactly *pLength"
+            );
             let mut at = offset;
             for (address, bytes) in elements {
                 let bytes = bytes as usize;
@@ -433,7 +437,6 @@ impl World {
             );
         }
     }
-
 }
 
 fn pattern(len: usize, seed: u64) -> Vec<u8> {
