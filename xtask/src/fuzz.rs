@@ -262,3 +262,25 @@ fn print_tail(log: &Path, n: usize) {
 fn stat(line: &str, label: &str) -> Option<u64> {
     line.trim().strip_prefix(label)?.trim().parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::stat;
+
+    #[test]
+    fn reads_libfuzzer_final_statistics() {
+        let label = "stat::number_of_executed_units:";
+        assert_eq!(
+            stat("stat::number_of_executed_units: 21836", label),
+            Some(21836)
+        );
+        assert_eq!(
+            stat(
+                "stat::new_units_added:          168",
+                "stat::new_units_added:"
+            ),
+            Some(168)
+        );
+        assert_eq!(stat("#21836\tDONE   cov: 4536 ft: 7365", label), None);
+    }
+}
