@@ -7,10 +7,12 @@
 //! - `cargo xtask setup`: only the set-up (rustup target, Debian packages).
 //! - `cargo xtask bench`: instructions and pool allocations per transfer (callgrind).
 //! - `cargo xtask miri`: the tests under Miri, Stacked Borrows and Tree Borrows.
+//! - `cargo xtask fuzz`: the libFuzzer targets of `fuzz/` (nightly, cargo-fuzz), for a while each.
 
 mod bench;
 mod build;
 mod callgrind;
+mod fuzz;
 mod miri;
 mod setup;
 mod shell;
@@ -61,6 +63,15 @@ enum Command {
         /// Only the test binaries whose name ("videoprt-rs --test dma_transfer") contains this.
         filter: Option<String>,
     },
+    /// Run the libFuzzer targets of fuzz/ (installs nightly and cargo-fuzz if missing), each
+    /// from its corpus for --time seconds; fails on any crash, naming its artifact.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        time: u64,
+        /// Targets to run (default: every file in fuzz/fuzz_targets).
+        targets: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +89,7 @@ fn main() -> ExitCode {
         }
         Command::Bench => bench::run(),
         Command::Miri { filter } => miri::run(filter.as_deref()),
+        Command::Fuzz { time, targets } => fuzz::run(time, &targets),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
