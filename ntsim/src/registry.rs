@@ -51,6 +51,14 @@ struct Key {
     values: BTreeMap<String, (String, RegistryValue)>,
 }
 
+impl Key {
+    /// Creates or replaces the value `name` (matched case-insensitively, kept as written).
+    fn put(&mut self, name: &str, value: RegistryValue) {
+        self.values
+            .insert(name.to_lowercase(), (name.to_string(), value));
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Registry {
     /// Keys by lower-case full path.
@@ -112,10 +120,7 @@ impl Registry {
     fn set(&mut self, key: &str, name: &str, kind: u32, data: Vec<u8>) {
         self.ensure(key);
         let k = self.key(key).expect("ensured");
-        k.values.insert(
-            name.to_lowercase(),
-            (name.to_string(), RegistryValue { kind, data }),
-        );
+        k.put(name, RegistryValue { kind, data });
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -357,6 +362,40 @@ unsafe fn open_or_create(
     STATUS_SUCCESS
 }
 
+/// What ZwQueryValueKey and ZwSetValueKey check first: PASSIVE_LEVEL, the key handle, the value
+/// name (argument 2). Gives the locked machine, the key's path and access, and the name.
+///
+/// # Safety
+/// `value_name` is NULL or a valid `UNICODE_STRING`.
+unsafe fn value_call<'a>(
+    cpu: &'a crate::machine::Cpu,
+    routine: &'static str,
+    key: HANDLE,
+    value_name: PUNICODE_STRING,
+) -> Result<
+    (
+        std::sync::MutexGuard<'a, State>,
+        String,
+        ACCESS_MASK,
+        String,
+    ),
+    NTSTATUS,
+> {
+    if !require_passive(cpu, routine) {
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    }
+    let mut st = cpu.lock();
+    let (path, access) = key_handle(&mut st, routine, key)?;
+    // SAFETY: NULL or valid (contract).
+    match unsafe { read_unicode(value_name) } {
+        Ok(name) => Ok((st, path, access, name)),
+        Err(what) => {
+            bad_argument(&mut st, routine, 2, &format!("ValueName: {what}"));
+            Err(STATUS_INVALID_PARAMETER)
+        }
+    }
+}
+
 /// Offset of `Data` in `KEY_VALUE_PARTIAL_INFORMATION`.
 const PARTIAL_HEADER: usize = core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Data);
 
@@ -380,21 +419,10 @@ pub unsafe extern "win64" fn ZwQueryValueKey(
 ) -> NTSTATUS {
     const R: &str = "ZwQueryValueKey";
     let cpu = cpu();
-    if !require_passive(&cpu, R) {
-        return STATUS_INVALID_DEVICE_STATE;
-    }
-    let mut st = cpu.lock();
-    let (path, access) = match key_handle(&mut st, R, KeyHandle) {
-        Ok(k) => k,
+    // SAFETY: forwarded contract.
+    let (mut st, path, access, name) = match unsafe { value_call(&cpu, R, KeyHandle, ValueName) } {
+        Ok(v) => v,
         Err(status) => return status,
-    };
-    // SAFETY: NULL or valid (contract).
-    let name = match unsafe { read_unicode(ValueName) } {
-        Ok(n) => n,
-        Err(what) => {
-            bad_argument(&mut st, R, 2, &format!("ValueName: {what}"));
-            return STATUS_INVALID_PARAMETER;
-        }
     };
     if ResultLength.is_null() {
         bad_argument(&mut st, R, 6, "NULL ResultLength");
@@ -468,21 +496,10 @@ pub unsafe extern "win64" fn ZwSetValueKey(
 ) -> NTSTATUS {
     const R: &str = "ZwSetValueKey";
     let cpu = cpu();
-    if !require_passive(&cpu, R) {
-        return STATUS_INVALID_DEVICE_STATE;
-    }
-    let mut st = cpu.lock();
-    let (path, access) = match key_handle(&mut st, R, KeyHandle) {
-        Ok(k) => k,
+    // SAFETY: forwarded contract.
+    let (mut st, path, access, name) = match unsafe { value_call(&cpu, R, KeyHandle, ValueName) } {
+        Ok(v) => v,
         Err(status) => return status,
-    };
-    // SAFETY: NULL or valid (contract).
-    let name = match unsafe { read_unicode(ValueName) } {
-        Ok(n) => n,
-        Err(what) => {
-            bad_argument(&mut st, R, 2, &format!("ValueName: {what}"));
-            return STATUS_INVALID_PARAMETER;
-        }
     };
     if Data.is_null() && DataSize != 0 {
         bad_argument(&mut st, R, 5, "NULL Data with a non-zero DataSize");
@@ -500,10 +517,7 @@ pub unsafe extern "win64" fn ZwSetValueKey(
     let Some(key) = st.registry.key(&path) else {
         return STATUS_OBJECT_NAME_NOT_FOUND;
     };
-    key.values.insert(
-        name.to_lowercase(),
-        (name, RegistryValue { kind: Type, data }),
-    );
+    key.put(&name, RegistryValue { kind: Type, data });
     STATUS_SUCCESS
 }
 
@@ -551,18 +565,7 @@ impl Machine {
         let mut st = self.lock();
         let base = st.registry.driver_key(pdo.as_ptr() as usize);
         let (key, value) = split_value_path(&base, name);
-        st.registry.ensure(&key);
-        let k = st.registry.key(&key).expect("ensured");
-        k.values.insert(
-            value.to_lowercase(),
-            (
-                value.to_string(),
-                RegistryValue {
-                    kind,
-                    data: data.to_vec(),
-                },
-            ),
-        );
+        st.registry.set(&key, value, kind, data.to_vec());
     }
 
     /// Writes a value below the hardware description tree (`path` relative to

@@ -69,6 +69,12 @@ fn query(key: HANDLE, value: &str, room: usize) -> (NTSTATUS, u32, Vec<u8>) {
     (status, needed, buffer)
 }
 
+/// `ZwClose`; ntsim looks any value up in its handle table, so any handle may be passed.
+fn close(handle: HANDLE) -> NTSTATUS {
+    // SAFETY: the routine only looks the value up; nothing is dereferenced.
+    unsafe { ZwClose(handle) }
+}
+
 fn codes(machine: &Machine) -> Vec<(u32, u32)> {
     machine
         .take_violations()
@@ -114,8 +120,7 @@ fn values_round_trip_through_the_driver_key_and_the_harness_sees_them() {
     // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     assert_eq!(unsafe { ZwFlushKey(key) }, STATUS_SUCCESS);
     assert_eq!(machine.registry_flushes(), 1);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    assert_eq!(unsafe { ZwClose(key) }, STATUS_SUCCESS);
+    assert_eq!(close(key), STATUS_SUCCESS);
     machine.assert_clean();
 }
 
@@ -137,8 +142,7 @@ fn short_buffers_get_the_size_they_need_and_missing_values_are_not_found() {
     assert_eq!(u32::from_le_bytes(buffer[8..12].try_into().unwrap()), 100);
     assert!(buffer[12..].iter().all(|&b| b == 0xAA), "no partial data");
     assert_eq!(query(key, "Nothing", 64).0, STATUS_OBJECT_NAME_NOT_FOUND);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     machine.assert_clean();
 }
 
@@ -154,15 +158,13 @@ fn the_registry_is_per_device_and_per_machine_and_outlives_handles() {
         .starts_with("\\Registry\\Machine\\System\\CurrentControlSet\\Control\\Class\\"));
     let (_, key) = open_driver_key(a, KEY_WRITE);
     assert_eq!(set(key, "Only", REG_SZ, &[b'a', 0, 0, 0]), STATUS_SUCCESS);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     assert!(machine.registry_value(a, "Only").is_some());
     assert_eq!(machine.registry_value(b, "Only"), None);
     // Another open of the same key sees it.
     let (_, key) = open_driver_key(a, KEY_READ);
     assert_eq!(query(key, "Only", 64).0, STATUS_SUCCESS);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     // Another machine has its own registry.
     drop(_g);
     let other = Machine::new(MachineConfig::default());
@@ -198,8 +200,7 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
         set(key, "V", REG_DWORD, &1u32.to_le_bytes()),
         STATUS_SUCCESS
     );
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     // Again: opened, not created.
     // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
     let status = unsafe {
@@ -217,8 +218,7 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
         (status, disposition),
         (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
     );
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     assert_eq!(
         machine.registry_value(pdo, "sub\\v").unwrap().data,
         1u32.to_le_bytes()
@@ -249,10 +249,8 @@ fn subkeys_are_created_one_level_at_a_time_and_opened_at_any_depth() {
     let status = unsafe { ZwOpenKey(&mut key, KEY_READ, &mut oa) };
     assert_eq!(status, STATUS_SUCCESS);
     assert_eq!(query(key, "Z", 64).0, STATUS_SUCCESS);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(root) };
+    close(key);
+    close(root);
     machine.assert_clean();
 }
 
@@ -285,11 +283,8 @@ fn access_rights_are_enforced() {
         )
     };
     assert_eq!(status, STATUS_ACCESS_DENIED);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe {
-        ZwClose(read_only);
-        ZwClose(write_only);
-    }
+    close(read_only);
+    close(write_only);
     machine.assert_clean();
 }
 
@@ -299,8 +294,7 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
     let _g = machine.enter();
     let pdo = machine.create_pdo("gpu");
     let (_, key) = open_driver_key(pdo, KEY_ALL_ACCESS);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    assert_eq!(unsafe { ZwClose(key) }, STATUS_SUCCESS);
+    assert_eq!(close(key), STATUS_SUCCESS);
     let check = |status: NTSTATUS, expected: NTSTATUS, words: &str| {
         assert_eq!(status, expected);
         let v = machine.take_violations();
@@ -327,15 +321,9 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
         STATUS_INVALID_HANDLE,
         "already closed",
     );
+    check(close(key), STATUS_INVALID_HANDLE, "closed twice");
     check(
-        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-        unsafe { ZwClose(key) },
-        STATUS_INVALID_HANDLE,
-        "closed twice",
-    );
-    check(
-        // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-        unsafe { ZwClose(0x1234 as HANDLE) },
+        close(0x1234 as HANDLE),
         STATUS_INVALID_HANDLE,
         "not an open handle",
     );
@@ -362,12 +350,10 @@ fn bad_stale_and_wrong_kind_handles_are_reported_and_invalid() {
         STATUS_OBJECT_TYPE_MISMATCH,
         "not a registry key",
     );
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(file) };
+    close(file);
     machine.assert_clean();
     let _o = other.enter();
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(foreign) };
+    close(foreign);
     other.assert_clean();
 }
 
@@ -442,8 +428,7 @@ fn malformed_arguments_are_reported() {
         STATUS_INVALID_PARAMETER
     );
     assert_eq!(codes(&machine), vec![arg; 5]);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     machine.assert_clean();
 }
 
@@ -467,8 +452,7 @@ fn registry_routines_are_passive_level_only() {
         .iter()
         .all(|v| v.bugcheck == bugcheck::IRQL_NOT_LESS_OR_EQUAL));
     assert_eq!(machine.registry_value(pdo, "V"), None);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     machine.assert_clean();
 }
 
@@ -490,8 +474,7 @@ fn an_open_handle_is_a_leak() {
             .contains("{4d36e968-e325-11ce-bfc1-08002be10318}"),
         "{leaks}"
     );
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    unsafe { ZwClose(key) };
+    close(key);
     assert!(machine.leaks().is_empty());
 }
 
@@ -602,8 +585,7 @@ fn files_open_read_and_report_their_size() {
     assert_eq!(read(&mut buffer, None), (STATUS_END_OF_FILE, 0));
     assert_eq!(read(&mut buffer[..10], Some(4995)), (STATUS_SUCCESS, 5));
     assert_eq!(buffer[..5], contents[4995..]);
-    // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).
-    assert_eq!(unsafe { ZwClose(file) }, STATUS_SUCCESS);
+    assert_eq!(close(file), STATUS_SUCCESS);
 
     let (status, _, iosb) = open_file("\\SystemRoot\\missing.bin");
     assert_eq!(
