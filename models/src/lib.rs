@@ -11,6 +11,12 @@
 //!   duplicate completion racing the slot's reuse for the next transfer. (The slot's
 //!   non-atomic fields are outside loom's view; their ownership follows from the atomics
 //!   checked here.)
+//! - `pending::PendingCallbacks` with the slots, as an adapter's release uses them: a
+//!   deferred HAL callback racing the release (device removal), VideoPortPutDmaAdapter with
+//!   one transfer active and being completed and another still queued with the HAL, and a
+//!   miniport completing inside its HwVidExecuteDma while the adapter is released. Every
+//!   HAL list goes back exactly once, every slot ends FREE, and the miniport's routine never
+//!   runs on a released adapter.
 
 // Its items are crate-visible in the port; here only the tests below use them.
 #[allow(dead_code)]
@@ -25,6 +31,13 @@ mod adapter {
 #[allow(dead_code)]
 #[path = "../../videoprt-rs/src/dma/transfer.rs"]
 mod transfer;
+
+#[allow(dead_code)]
+#[path = "../../videoprt-rs/src/dma/pending.rs"]
+mod pending;
+
+#[cfg(test)]
+mod release;
 
 #[cfg(test)]
 mod tests {
@@ -55,7 +68,7 @@ mod tests {
         }
     }
 
-    fn model(f: impl Fn() + Sync + Send + 'static) {
+    pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(f);

@@ -11,6 +11,7 @@
 
 use super::common_buffer::{CommonBuffer, CommonBufferList};
 use super::hal::HalAdapter;
+use super::pending::PendingCallbacks;
 use super::transfer::{TransferParams, TransferSlot, ACTIVE, PENDING};
 use crate::device::PortDevice;
 use crate::irql::{self, Irql};
@@ -21,15 +22,11 @@ use crate::slist::{Link, Linked, SList};
 use crate::sync::SpinLock;
 use core::cell::UnsafeCell;
 use core::ptr::{null_mut, NonNull};
-use core::sync::atomic::{AtomicU32, Ordering};
 use ddk_sys::*;
 
 /// Transfers one adapter may have between StartDma and CompleteDma. A StartDma beyond this
 /// returns ERROR_NOT_ENOUGH_MEMORY, like any other shortage of DMA resources.
 pub const TRANSFER_SLOTS: usize = 32;
-
-/// The CLOSING flag of [`Adapter::pending`].
-const CLOSING: u32 = 1 << 31;
 
 pub struct Adapter {
     next: Link<Adapter>,
@@ -47,12 +44,9 @@ pub struct Adapter {
     pub(crate) dma_device: PDEVICE_OBJECT,
     pub(crate) transfers: [TransferSlot; TRANSFER_SLOTS],
     pub(crate) common_buffers: SpinLock<CommonBufferList>,
-    /// Transfers handed to the HAL whose callback has not run yet, plus [`CLOSING`] once the
-    /// adapter is being released (late callbacks then return their list at once). One word,
-    /// so the last callback and the release agree, by the order of their atomic updates, on
-    /// who waits and who signals.
-    pub(crate) pending: AtomicU32,
-    /// Signalled when the count in `pending` drops to zero while CLOSING.
+    /// HAL callbacks queued and not finished, and whether the adapter is closing.
+    pub(crate) pending: PendingCallbacks,
+    /// Signalled by the last callback to leave `pending` once the adapter is closing.
     drained: UnsafeCell<KEVENT>,
 }
 
@@ -92,16 +86,10 @@ impl Adapter {
         rest.iter().find(|slot| slot.claim_for_completion(list))
     }
 
-    /// Whether the adapter is being released.
-    #[inline]
-    pub(crate) fn closing(&self) -> bool {
-        self.pending.load(Ordering::Acquire) & CLOSING != 0
-    }
-
-    /// Called by the HAL-callback path when a pending transfer leaves PENDING.
+    /// Called when a queued HAL callback is done with the adapter (or was never queued).
     #[inline]
     pub(crate) fn pending_done(&self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == CLOSING | 1 {
+        if self.pending.leave() {
             // SAFETY: the event was initialised when the adapter was created.
             unsafe { KeSetEvent(self.drained.get(), 0, FALSE) };
         }
@@ -117,9 +105,10 @@ impl Adapter {
     fn release(adapter: NonNull<Adapter>, routine: &'static str, why: Release) {
         // SAFETY: the adapter is unlinked, so this thread is its last user.
         let this = unsafe { adapter.as_ref() };
-        if this.pending.fetch_or(CLOSING, Ordering::AcqRel) != 0 {
+        if this.pending.close() {
             // A queued GetScatterGatherList cannot be cancelled; its callback sees `closing`
-            // and hands the list straight back, so waiting here ends.
+            // and hands the list straight back, so waiting here ends. A callback already in
+            // the miniport's HwVidExecuteDma leaves when that returns.
             // SAFETY: the event lives as long as the adapter; PASSIVE_LEVEL wait.
             unsafe {
                 KeWaitForSingleObject(this.drained.get().cast(), 0, KernelMode, FALSE, null_mut());
@@ -263,7 +252,7 @@ impl PortDevice {
             dma_device: self.dma_device_object(),
             transfers: [const { TransferSlot::new() }; TRANSFER_SLOTS],
             common_buffers: SpinLock::new(CommonBufferList::new()),
-            pending: AtomicU32::new(0),
+            pending: PendingCallbacks::new(),
             // SAFETY: KEVENT is plain data; KeInitializeEvent below sets it up in place.
             drained: UnsafeCell::new(unsafe { core::mem::zeroed() }),
         };

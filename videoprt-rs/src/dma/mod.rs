@@ -11,7 +11,8 @@
 //! | `obsolete.rs` | the fixed-result Windows 2000 functions (VideoPortDoDma, ...) |
 //!
 //! `hal.rs` calls the HAL adapter's `DMA_OPERATIONS`; `transfer.rs` holds the per-adapter
-//! transfer slots that make StartDma allocation-free.
+//! transfer slots that make StartDma allocation-free; `pending.rs` is how releasing an
+//! adapter waits for the HAL callbacks queued on it.
 
 pub mod adapter;
 pub mod common_buffer;
@@ -20,6 +21,7 @@ mod hal;
 pub mod legacy_common_buffer;
 pub mod lock;
 pub mod obsolete;
+mod pending;
 pub mod start;
 mod transfer;
 

@@ -15,7 +15,6 @@
 use super::transfer::{TransferParams, TransferSlot};
 use crate::irql::{self, Irql};
 use crate::report::{self, port_code, Misuse};
-use core::sync::atomic::Ordering;
 use ddk_sys::*;
 
 /// Bytes of one chunk: at most `requested`, the rest of the MDL, the device's maximum
@@ -38,7 +37,9 @@ pub(crate) fn chunk_length(
 
 /// The HAL's `DRIVER_LIST_CONTROL`: records the list, then runs the miniport's HwVidExecuteDma
 /// at DISPATCH_LEVEL with no port lock held. If the adapter is being released, the list goes
-/// straight back to the HAL instead.
+/// straight back to the HAL instead. The adapter's pending count covers the miniport's routine
+/// too: a release (device removal included) waits until it has returned, so neither the
+/// record nor the list it was handed is freed under it.
 unsafe extern "win64" fn execute_trampoline(
     _device_object: PDEVICE_OBJECT,
     _irp: PIRP,
@@ -51,7 +52,7 @@ unsafe extern "win64" fn execute_trampoline(
     let params = slot.params();
     // SAFETY: as above.
     let adapter = unsafe { &*slot.owner() };
-    if adapter.closing() {
+    if adapter.pending.closing() {
         // SAFETY: the list was just delivered for this adapter and nobody else knows it.
         unsafe {
             adapter
@@ -63,7 +64,6 @@ unsafe extern "win64" fn execute_trampoline(
         return;
     }
     slot.activate(list);
-    adapter.pending_done();
     // SAFETY: the miniport's routine, called as documented: its extension, the adapter handle,
     // the list (same layout as VP_SCATTER_GATHER_LIST) and its context.
     unsafe {
@@ -74,6 +74,7 @@ unsafe extern "win64" fn execute_trampoline(
             params.context,
         )
     };
+    adapter.pending_done();
 }
 
 /// `VideoPortStartDma`.
@@ -170,7 +171,7 @@ pub unsafe extern "win64" fn VideoPortStartDma(
     // Documented: *pLength holds the chunk before HwVidExecuteDma can run.
     // SAFETY: as above.
     unsafe { p_length.write(length) };
-    adapter.pending.fetch_add(1, Ordering::AcqRel);
+    adapter.pending.enter();
     let status = irql::at_dispatch_from(irql, || {
         // SAFETY: the MDL is locked, the range lies inside it, and the trampoline context
         // stays valid until the callback (the adapter outlives its pending transfers).
