@@ -1,4 +1,4 @@
-//! Random sequences of videoprt-rs's exported DMA and pool calls on ntsim, made the way a
+//! Random sequences of videoprt-rs's exported DMA, pool, event and spin-lock calls on ntsim, made the way a
 //! miniport makes them (the exported C ABI), with live, stale (already released), foreign
 //! (another device's) and made-up handles and device extensions, at raised IRQLs, with ntsim
 //! failing a chosen pool, MDL, adapter, scatter/gather or common-buffer request.
@@ -26,7 +26,15 @@ use videoprt::dma::common_buffer::{VideoPortAllocateCommonBuffer, VideoPortRelea
 use videoprt::dma::complete::VideoPortCompleteDma;
 use videoprt::dma::lock::{VideoPortLockBuffer, VideoPortUnlockBuffer};
 use videoprt::dma::start::VideoPortStartDma;
+use videoprt::port::event::{
+    VideoPortClearEvent, VideoPortCreateEvent, VideoPortDeleteEvent, VideoPortReadStateEvent,
+    VideoPortSetEvent, VideoPortWaitForSingleObject,
+};
 use videoprt::port::pool::{VideoPortAllocatePool, VideoPortFreePool};
+use videoprt::port::spin_lock::{
+    VideoPortAcquireSpinLock, VideoPortAcquireSpinLockAtDpcLevel, VideoPortCreateSpinLock,
+    VideoPortDeleteSpinLock, VideoPortReleaseSpinLock, VideoPortReleaseSpinLockFromDpcLevel,
+};
 
 const HW_EXTENSION_SIZE: u32 = 64;
 const MAX_OPS: usize = 24;
@@ -129,6 +137,27 @@ enum Op {
         dev: Device,
         block: Handle,
     },
+    /// VideoPortCreateEvent with any flags (undefined bits are refused).
+    CreateEvent {
+        dev: Device,
+        flags: u8,
+    },
+    /// Set, Clear, ReadState, a zero-timeout wait, or Delete, on any event handle.
+    Event {
+        dev: Device,
+        event: Handle,
+        what: EventCall,
+    },
+    CreateSpinLock {
+        dev: Device,
+    },
+    /// Acquire then release (the plain or the at-DPC-level pair) on any lock handle, or
+    /// delete it.
+    SpinLock {
+        dev: Device,
+        lock: Handle,
+        what: LockCall,
+    },
     /// KeRaiseIrql to APC_LEVEL, DISPATCH_LEVEL or a device IRQL.
     Raise(u8),
     /// KeLowerIrql back to where the last Raise started.
@@ -139,6 +168,22 @@ enum Op {
     },
     /// Runs what is pending (DPCs, deferred scatter/gather callbacks) at PASSIVE_LEVEL.
     Idle,
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum EventCall {
+    Set,
+    Clear,
+    ReadState,
+    WaitNoTimeout,
+    Delete,
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum LockCall {
+    AcquireRelease,
+    AtDpcLevel,
+    Delete,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -288,6 +333,10 @@ struct World {
     lists: Pool<(usize, usize)>,
     /// (HwDeviceExtension, block).
     blocks: Pool<(usize, usize)>,
+    events: Pool<usize>,
+    locks: Pool<usize>,
+    foreign_event: usize,
+    foreign_lock: usize,
     users: Vec<UserBuffer>,
     irqls: Vec<KIRQL>,
     /// The context of the last transfer's StartDma (its delivery is told apart by it).
@@ -482,6 +531,10 @@ fn run(input: &Input) {
         commons: Pool::default(),
         lists: Pool::default(),
         blocks: Pool::default(),
+        events: Pool::default(),
+        locks: Pool::default(),
+        foreign_event: 0,
+        foreign_lock: 0,
         users: Vec::new(),
         irqls: Vec::new(),
         token: 0,
@@ -497,6 +550,14 @@ fn run(input: &Input) {
     // SAFETY: exported C ABI with a valid description.
     world.foreign_adapter = unsafe { VideoPortGetDmaAdapter(other_hw, &mut desc) } as usize;
     world.foreign_mdl = world.lock(other_hw, 100, 10, true);
+    let mut event: PEVENT = null_mut();
+    // SAFETY: exported C ABI; a live output variable.
+    unsafe { VideoPortCreateEvent(other_hw, 0, null_mut(), &mut event) };
+    world.foreign_event = event as usize;
+    let mut lock: PSPIN_LOCK = null_mut();
+    // SAFETY: as above.
+    unsafe { VideoPortCreateSpinLock(other_hw, &mut lock) };
+    world.foreign_lock = lock as usize;
 
     for op in input.ops.iter().take(MAX_OPS) {
         match *op {
@@ -716,6 +777,86 @@ fn run(input: &Input) {
                 if let (Some(i), true, true) = (live, owner, KeGetCurrentIrql() <= DISPATCH_LEVEL) {
                     world.blocks.release(i);
                 }
+            }
+            Op::CreateEvent { dev, flags } => {
+                let hw = world.hw(dev);
+                let mut event: PEVENT = null_mut();
+                // SAFETY: exported C ABI; a live output variable.
+                let status =
+                    unsafe { VideoPortCreateEvent(hw, u32::from(flags), null_mut(), &mut event) };
+                assert_eq!(
+                    status == NO_ERROR,
+                    !event.is_null(),
+                    "an event iff NO_ERROR"
+                );
+                if !event.is_null() && hw == world.mine.hw() {
+                    world.events.live.push(event as usize);
+                }
+            }
+            Op::Event { dev, event, what } => {
+                let (e, live) = world.events.pick(event, |e| *e, world.foreign_event);
+                let hw = world.hw(dev);
+                let e = e as PEVENT;
+                // SAFETY: exported C ABI; handles are looked up before use.
+                unsafe {
+                    match what {
+                        EventCall::Set => {
+                            VideoPortSetEvent(hw, e);
+                        }
+                        EventCall::Clear => VideoPortClearEvent(hw, e),
+                        EventCall::ReadState => {
+                            VideoPortReadStateEvent(hw, e);
+                        }
+                        EventCall::WaitNoTimeout => {
+                            let mut zero = PHYSICAL_ADDRESS(0);
+                            VideoPortWaitForSingleObject(hw, e.cast(), &mut zero);
+                        }
+                        EventCall::Delete => {
+                            let status = VideoPortDeleteEvent(hw, e);
+                            if let (Some(i), NO_ERROR) = (live, status) {
+                                world.events.release(i);
+                            }
+                        }
+                    }
+                }
+            }
+            Op::CreateSpinLock { dev } => {
+                let hw = world.hw(dev);
+                let mut lock: PSPIN_LOCK = null_mut();
+                // SAFETY: exported C ABI; a live output variable.
+                let status = unsafe { VideoPortCreateSpinLock(hw, &mut lock) };
+                assert_eq!(status == NO_ERROR, !lock.is_null(), "a lock iff NO_ERROR");
+                if !lock.is_null() && hw == world.mine.hw() {
+                    world.locks.live.push(lock as usize);
+                }
+            }
+            Op::SpinLock { dev, lock, what } => {
+                let (l, live) = world.locks.pick(lock, |l| *l, world.foreign_lock);
+                let hw = world.hw(dev);
+                let l = l as PSPIN_LOCK;
+                let before = KeGetCurrentIrql();
+                // SAFETY: exported C ABI; handles are looked up before use. A refused acquire
+                // is followed by a release the port refuses the same way.
+                unsafe {
+                    match what {
+                        LockCall::AcquireRelease => {
+                            let mut old = 0u8;
+                            VideoPortAcquireSpinLock(hw, l, &mut old);
+                            VideoPortReleaseSpinLock(hw, l, old);
+                        }
+                        LockCall::AtDpcLevel => {
+                            VideoPortAcquireSpinLockAtDpcLevel(hw, l);
+                            VideoPortReleaseSpinLockFromDpcLevel(hw, l);
+                        }
+                        LockCall::Delete => {
+                            let status = VideoPortDeleteSpinLock(hw, l);
+                            if let (Some(i), NO_ERROR) = (live, status) {
+                                world.locks.release(i);
+                            }
+                        }
+                    }
+                }
+                assert_eq!(KeGetCurrentIrql(), before, "the IRQL is back where it was");
             }
             Op::Raise(level) => {
                 let to = match level % 3 {

@@ -9,6 +9,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// Seconds per target when `cargo xtask test` fuzzes: long enough to replay the corpus and
+/// try some thousands of new inputs, short enough for CI.
+pub const CI_SECONDS: u64 = 20;
+
 /// What one target's run did.
 struct Outcome {
     target: String,

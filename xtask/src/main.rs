@@ -3,7 +3,8 @@
 //! - `cargo xtask build`: the Windows kernel images and import libraries, into `target/drivers/`.
 //! - `cargo xtask run`: the main job: builds and reports the drivers, then runs the sample
 //!   miniport on the simulated machine (see README).
-//! - `cargo xtask test`: set-up, the driver build, lints, and every test.
+//! - `cargo xtask test`: set-up, the driver build, lints, every test, and each fuzz target
+//!   briefly.
 //! - `cargo xtask setup`: only the set-up (rustup target, Debian packages).
 //! - `cargo xtask bench`: instructions and pool allocations per transfer (callgrind).
 //! - `cargo xtask miri`: the tests under Miri, Stacked Borrows and Tree Borrows.
@@ -49,7 +50,8 @@ enum Command {
         )]
         options: Vec<String>,
     },
-    /// Formatting, the driver build, lints and every test (what CI runs).
+    /// Formatting, the driver build, lints, every test and each fuzz target briefly (what CI
+    /// runs).
     Test {
         /// Extra arguments for `cargo test` (a test name filter, say).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -170,6 +172,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     let totals = shell::cargo_test(&args)?;
+    // A filtered run is someone chasing one test: no fuzzing then.
+    if extra.is_empty() {
+        fuzz::run(fuzz::CI_SECONDS, &[])?;
+    }
     // One closing line for the whole run (cargo prints one per test binary).
     println!("tests: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())
