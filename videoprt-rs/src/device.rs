@@ -109,8 +109,8 @@ impl PortDevice {
         unsafe { &*at.as_ptr() }
     }
 
-    /// Reclaims every DMA resource the miniport left behind (reporting each), unhooks its bug
-    /// check callback (silently: the normal end of a hook), and removes the device from the
+    /// Reclaims every DMA resource, pool block, event and spin lock the miniport left behind
+    /// (reporting each), unhooks its bug check callback (silently: the normal end of a hook), and removes the device from the
     /// registry. Must run at PASSIVE_LEVEL.
     ///
     /// # Safety
@@ -118,6 +118,7 @@ impl PortDevice {
     /// once this returns.
     pub unsafe fn detach(&self) {
         self.dma.reclaim_all(self);
+        self.reclaim_objects();
         self.port.bugcheck.release();
         let mut registry = DEVICES.lock();
         let me = self as *const PortDevice as *mut PortDevice;

@@ -248,7 +248,6 @@ pub(crate) unsafe extern "win64" fn dispatch_pnp(
             }
             IRP_MN_REMOVE_DEVICE => {
                 device.stop_hardware();
-                device.reclaim_objects();
                 device.detach();
                 (*irp).IoStatus.Status = STATUS_SUCCESS;
                 let status = pass_down(lower, irp);
