@@ -339,30 +339,33 @@ fn dpcs_run_fifo_at_dispatch_from_run_until_idle() {
         unsafe { core::mem::zeroed() }
     };
     let mut dpcs: Vec<KDPC> = (0..3).map(|_| zeroed()).collect();
+    // One pointer for every call: the kernel keeps the queued DPCs' addresses, which a fresh
+    // `&mut dpcs[i]` (a borrow of the whole buffer) would invalidate.
+    let d = dpcs.as_mut_ptr();
     // SAFETY: DPC objects that outlive their queueing.
     unsafe {
-        for d in dpcs.iter_mut() {
-            KeInitializeDpc(d, Some(dpc_routine), &log as *const Log as PVOID);
+        for i in 0..3 {
+            KeInitializeDpc(d.add(i), Some(dpc_routine), &log as *const Log as PVOID);
         }
         assert_eq!(
-            KeInsertQueueDpc(&mut dpcs[0], 10 as PVOID, core::ptr::null_mut()),
+            KeInsertQueueDpc(d.add(0), 10 as PVOID, core::ptr::null_mut()),
             TRUE
         );
         assert_eq!(
-            KeInsertQueueDpc(&mut dpcs[0], 11 as PVOID, core::ptr::null_mut()),
+            KeInsertQueueDpc(d.add(0), 11 as PVOID, core::ptr::null_mut()),
             FALSE,
             "already queued"
         );
         assert_eq!(
-            KeInsertQueueDpc(&mut dpcs[1], 20 as PVOID, core::ptr::null_mut()),
+            KeInsertQueueDpc(d.add(1), 20 as PVOID, core::ptr::null_mut()),
             TRUE
         );
         assert_eq!(
-            KeInsertQueueDpc(&mut dpcs[2], 30 as PVOID, core::ptr::null_mut()),
+            KeInsertQueueDpc(d.add(2), 30 as PVOID, core::ptr::null_mut()),
             TRUE
         );
-        assert_eq!(KeRemoveQueueDpc(&mut dpcs[1]), TRUE);
-        assert_eq!(KeRemoveQueueDpc(&mut dpcs[1]), FALSE);
+        assert_eq!(KeRemoveQueueDpc(d.add(1)), TRUE);
+        assert_eq!(KeRemoveQueueDpc(d.add(1)), FALSE);
     }
     assert!(
         log.calls().is_empty(),
