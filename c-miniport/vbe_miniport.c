@@ -587,8 +587,11 @@ VP_STATUS NTAPI VbeHostGetChildDescriptor(PVOID HwDeviceExtension,
 }
 #endif
 
-/* ---- DriverEntry. */
+/* ---- DriverEntry: registers the callbacks with the port. Discardable (INIT). */
 
+#if defined(_WIN32)
+__attribute__((section("INIT")))
+#endif
 ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2)
 {
     VIDEO_HW_INITIALIZATION_DATA init;
