@@ -256,6 +256,7 @@ fn the_int10_interface_reads_the_vbe_bios_and_sets_a_mode() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn query_services_bad_input_table() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let int10_size = core::mem::size_of::<VIDEO_PORT_INT10_INTERFACE>() as u16;
@@ -403,6 +404,7 @@ fn query_services_bad_input_table() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn int10_services_bad_input_table_and_reference_counting() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let i = rig.query();
@@ -544,6 +546,7 @@ fn int10_services_bad_input_table_and_reference_counting() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn video_port_int10_bad_input_table() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let mut args = VIDEO_X86_BIOS_ARGUMENTS {
@@ -582,6 +585,7 @@ fn video_port_int10_bad_input_table() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn without_the_bios_emulator_there_is_no_int10() {
     let rig = Rig::new(OsVersion::WINDOWS_SERVER_2003_X64);
     let mut i = VIDEO_PORT_INT10_INTERFACE::default();
@@ -605,6 +609,7 @@ fn without_the_bios_emulator_there_is_no_int10() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn a_block_held_at_removal_goes_back_to_the_hal() {
     let rig = Rig::new(OsVersion::WINDOWS_8);
     let i = rig.query();
@@ -619,6 +624,7 @@ fn a_block_held_at_removal_goes_back_to_the_hal() {
 type GetProc = unsafe extern "win64" fn(PVOID, *mut UCHAR) -> PVOID;
 
 #[test]
+#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn get_proc_address_finds_every_export_and_nothing_else() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let address = GET_PROC.load(Ordering::SeqCst);
