@@ -3,7 +3,7 @@
 //! entry point is renamed so it cannot clash with other drivers' DriverEntry in a test binary:
 //! edu_miniport.c as `CEduDriverEntry`; bochs_miniport.c as `CBochsDriverEntry` and, built
 //! with BOCHS_MISBEHAVE_LEAK (the deliberately broken variant the tests expect to be
-//! reported), as `CBochsLeakDriverEntry`. layout_probe.c exports the host header's
+//! reported), as `CBochsLeakDriverEntry`; vbe_miniport.c as `CVbeDriverEntry`. layout_probe.c exports the host header's
 //! ntddvdeo.h layouts for the layout test.
 
 fn build(name: &str, file: &str, defines: &[(&str, &str)]) {
@@ -26,6 +26,7 @@ fn build(name: &str, file: &str, defines: &[(&str, &str)]) {
 fn main() {
     println!("cargo::rerun-if-changed=edu_miniport.c");
     println!("cargo::rerun-if-changed=bochs_miniport.c");
+    println!("cargo::rerun-if-changed=vbe_miniport.c");
     println!("cargo::rerun-if-changed=layout_probe.c");
     println!("cargo::rerun-if-changed=include");
     println!("cargo::rerun-if-changed=../sample-miniport/include/edu_sample.h");
@@ -51,6 +52,11 @@ fn main() {
             ("DriverEntry", "CBochsLeakDriverEntry"),
             ("BOCHS_MISBEHAVE_LEAK", "1"),
         ],
+    );
+    build(
+        "vbe_miniport",
+        "vbe_miniport.c",
+        &[("DriverEntry", "CVbeDriverEntry")],
     );
     build("layout_probe", "layout_probe.c", &[]);
 }

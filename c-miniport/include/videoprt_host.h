@@ -170,6 +170,85 @@ typedef struct _VIDEO_REQUEST_PACKET {
 
 typedef PVOID (NTAPI *PVIDEO_PORT_GET_PROC_ADDRESS)(PVOID HwDeviceExtension, PUCHAR FunctionName);
 
+/* wdm.h's INTERFACE header and video.h's services (VideoPortQueryServices). */
+typedef VOID (NTAPI *PINTERFACE_REFERENCE)(PVOID Context);
+typedef VOID (NTAPI *PINTERFACE_DEREFERENCE)(PVOID Context);
+typedef struct _INTERFACE {
+    USHORT Size;
+    USHORT Version;
+    PVOID Context;
+    PINTERFACE_REFERENCE InterfaceReference;
+    PINTERFACE_DEREFERENCE InterfaceDereference;
+} INTERFACE, *PINTERFACE;
+
+typedef enum _VIDEO_PORT_SERVICES {
+    VideoPortServicesAGP = 1,
+    VideoPortServicesI2C,
+    VideoPortServicesHeadless,
+    VideoPortServicesInt10
+} VIDEO_PORT_SERVICES;
+
+typedef struct _INT10_BIOS_ARGUMENTS {
+    ULONG Eax;
+    ULONG Ebx;
+    ULONG Ecx;
+    ULONG Edx;
+    ULONG Esi;
+    ULONG Edi;
+    ULONG Ebp;
+    USHORT SegDs;
+    USHORT SegEs;
+} INT10_BIOS_ARGUMENTS, *PINT10_BIOS_ARGUMENTS;
+
+#define VIDEO_PORT_INT10_INTERFACE_VERSION_1 1
+typedef VP_STATUS (NTAPI *PINT10_ALLOCATE_BUFFER)(PVOID Context, PUSHORT Seg, PUSHORT Off,
+                                                  PULONG Length);
+typedef VP_STATUS (NTAPI *PINT10_CALL_BIOS)(PVOID Context, PINT10_BIOS_ARGUMENTS BiosArguments);
+typedef VP_STATUS (NTAPI *PINT10_FREE_BUFFER)(PVOID Context, USHORT Seg, USHORT Off);
+typedef VP_STATUS (NTAPI *PINT10_READ_MEMORY)(PVOID Context, USHORT Seg, USHORT Off,
+                                              PVOID Buffer, ULONG Length);
+typedef VP_STATUS (NTAPI *PINT10_WRITE_MEMORY)(PVOID Context, USHORT Seg, USHORT Off,
+                                               PVOID Buffer, ULONG Length);
+typedef struct _VIDEO_PORT_INT10_INTERFACE {
+    USHORT Size;
+    USHORT Version;
+    PVOID Context;
+    PINTERFACE_REFERENCE InterfaceReference;
+    PINTERFACE_DEREFERENCE InterfaceDereference;
+    PINT10_ALLOCATE_BUFFER Int10AllocateBuffer;
+    PINT10_FREE_BUFFER Int10FreeBuffer;
+    PINT10_READ_MEMORY Int10ReadMemory;
+    PINT10_WRITE_MEMORY Int10WriteMemory;
+    PINT10_CALL_BIOS Int10CallBios;
+} VIDEO_PORT_INT10_INTERFACE, *PVIDEO_PORT_INT10_INTERFACE;
+
+typedef struct _VIDEO_X86_BIOS_ARGUMENTS {
+    ULONG Eax;
+    ULONG Ebx;
+    ULONG Ecx;
+    ULONG Edx;
+    ULONG Esi;
+    ULONG Edi;
+    ULONG Ebp;
+} VIDEO_X86_BIOS_ARGUMENTS, *PVIDEO_X86_BIOS_ARGUMENTS;
+
+/* HwGetVideoChildDescriptor (video.h). */
+#define ERROR_INVALID_NAME 123
+#define ERROR_CONTINUE 1246
+#define ERROR_NO_MORE_DEVICES 1248
+#define VIDEO_ENUM_MORE_DEVICES ERROR_CONTINUE
+#define VIDEO_ENUM_NO_MORE_DEVICES ERROR_NO_MORE_DEVICES
+#define VIDEO_ENUM_INVALID_DEVICE ERROR_INVALID_NAME
+typedef struct _VIDEO_CHILD_ENUM_INFO {
+    ULONG Size;
+    ULONG ChildDescriptorSize;
+    ULONG ChildIndex;
+    ULONG ACPIHwId;
+    PVOID ChildHwDeviceExtension;
+} VIDEO_CHILD_ENUM_INFO, *PVIDEO_CHILD_ENUM_INFO;
+typedef enum _VIDEO_CHILD_TYPE { Monitor = 1, NonPrimaryChip, VideoChip, Other } VIDEO_CHILD_TYPE,
+    *PVIDEO_CHILD_TYPE;
+
 typedef struct _VIDEO_PORT_CONFIG_INFO {
     ULONG Length;
     ULONG SystemIoBusNumber;
@@ -385,6 +464,10 @@ _Static_assert(sizeof(VIDEO_HW_INITIALIZATION_DATA) == 144, "XP size");
 _Static_assert(sizeof(VIDEO_PORT_CONFIG_INFO) == 128, "VIDEO_PORT_CONFIG_INFO");
 _Static_assert(sizeof(VIDEO_MODE_INFORMATION) == 80, "VIDEO_MODE_INFORMATION");
 _Static_assert(sizeof(VIDEO_MEMORY_INFORMATION) == 32, "VIDEO_MEMORY_INFORMATION");
+_Static_assert(sizeof(INT10_BIOS_ARGUMENTS) == 32, "INT10_BIOS_ARGUMENTS");
+_Static_assert(sizeof(VIDEO_PORT_INT10_INTERFACE) == 72, "VIDEO_PORT_INT10_INTERFACE");
+_Static_assert(sizeof(VIDEO_X86_BIOS_ARGUMENTS) == 28, "VIDEO_X86_BIOS_ARGUMENTS");
+_Static_assert(sizeof(VIDEO_CHILD_ENUM_INFO) == 24, "VIDEO_CHILD_ENUM_INFO");
 
 /* The miniport's entry point as video.h declares it. */
 ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2);

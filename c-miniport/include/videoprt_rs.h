@@ -198,6 +198,9 @@ VPAPI ULONG NTAPI VideoPortInitialize(
     PVOID Argument2,
     PVIDEO_HW_INITIALIZATION_DATA HwInitializationData,
     PVOID HwContext);
+VPAPI VP_STATUS NTAPI VideoPortInt10(
+    PVOID HwDeviceExtension,
+    PVIDEO_X86_BIOS_ARGUMENTS BiosArguments);
 VPAPI LONG FASTCALL VideoPortInterlockedDecrement(
     PLONG Addend);
 VPAPI LONG FASTCALL VideoPortInterlockedExchange(
@@ -246,6 +249,10 @@ VPAPI VOID NTAPI VideoPortPutDmaAdapter(
 VPAPI LONGLONG NTAPI VideoPortQueryPerformanceCounter(
     PVOID HwDeviceExtension,
     PLONGLONG PerformanceFrequency);
+VPAPI VP_STATUS NTAPI VideoPortQueryServices(
+    PVOID HwDeviceExtension,
+    VIDEO_PORT_SERVICES ServicesType,
+    PINTERFACE Interface);
 VPAPI VOID NTAPI VideoPortQuerySystemTime(
     PLARGE_INTEGER CurrentTime);
 VPAPI BOOLEAN NTAPI VideoPortQueueDpc(

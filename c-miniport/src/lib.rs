@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `edu_miniport.c` | the miniport: HwFindAdapter, HwInterrupt, the DPC, HwStartIO, packet and common-buffer DMA |
 //! | `bochs_miniport.c` | the display miniport: DISPI detection, the mode table, the standard video IOCTLs, the frame buffer mapped into the client |
+//! | `vbe_miniport.c` | a VESA BIOS display miniport: modes, mode sets and the monitor's EDID through INT 10h (VideoPortQueryServices' INT10 interface, VideoPortInt10), VideoPortQueryServices found with VideoPortGetProcAddress, HwGetVideoChildDescriptor |
 //! | `layout_probe.c` | the host header's ntddvdeo.h layouts, for the layout test |
 //! | `include/videoprt_rs.h` | every export of videoprt_rs.sys, redeclared after mingw-w64's `ddk/video.h` |
 //! | `include/videoprt_host.h` | the NT/video.h types for the host build, with Windows x64 sizes |
@@ -43,6 +44,35 @@ extern "win64" {
         driver_object: PDRIVER_OBJECT,
         registry_path: PUNICODE_STRING,
     ) -> NTSTATUS;
+
+    /// The C VBE display miniport's `DriverEntry` (renamed `CVbeDriverEntry` on the host).
+    #[link_name = "CVbeDriverEntry"]
+    pub fn VbeDriverEntry(
+        driver_object: PDRIVER_OBJECT,
+        registry_path: PUNICODE_STRING,
+    ) -> NTSTATUS;
+
+    /// The VBE miniport's HwGetVideoChildDescriptor (exported by the host build only).
+    #[link_name = "VbeHostGetChildDescriptor"]
+    pub fn VbeGetChildDescriptor(
+        hw_device_extension: ddk_sys::PVOID,
+        child_enum_info: *mut VideoChildEnumInfo,
+        video_child_type: *mut u32,
+        child_descriptor: *mut u8,
+        uid: *mut u32,
+        unused: *mut u32,
+    ) -> ddk_sys::VP_STATUS;
+}
+
+/// `VIDEO_CHILD_ENUM_INFO` (video.h).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VideoChildEnumInfo {
+    pub size: u32,
+    pub child_descriptor_size: u32,
+    pub child_index: u32,
+    pub acpi_hw_id: u32,
+    pub child_hw_device_extension: ddk_sys::PVOID,
 }
 
 #[repr(C)]

@@ -65,6 +65,14 @@ fn source() -> String {
         VP_DEVICE_DESCRIPTION { ScatterGather, Dma32BitAddresses, Dma64BitAddresses, MaximumLength },
         VP_SCATTER_GATHER_ELEMENT { Address, Length, Reserved },
         VP_SCATTER_GATHER_LIST { NumberOfElements, Reserved, Elements },
+        INTERFACE { Size, Version, Context, InterfaceReference, InterfaceDereference },
+        INT10_BIOS_ARGUMENTS { Eax, Ebx, Ecx, Edx, Esi, Edi, Ebp, SegDs, SegEs },
+        VIDEO_X86_BIOS_ARGUMENTS { Eax, Ebx, Ecx, Edx, Esi, Edi, Ebp },
+        VIDEO_PORT_INT10_INTERFACE {
+            Size, Version, Context, InterfaceReference, InterfaceDereference,
+            Int10AllocateBuffer, Int10FreeBuffer, Int10ReadMemory, Int10WriteMemory,
+            Int10CallBios,
+        },
     );
     c
 }

@@ -27,6 +27,7 @@ compile_error!("ddk-sys declares the x86_64 (LLP64) layouts only");
 #[macro_use]
 pub mod basic;
 pub mod dma;
+pub mod int10;
 pub mod io;
 pub mod irql;
 pub mod layout;
@@ -40,6 +41,7 @@ pub mod video;
 
 pub use basic::*;
 pub use dma::*;
+pub use int10::*;
 pub use io::*;
 pub use irql::*;
 pub use mdl::*;

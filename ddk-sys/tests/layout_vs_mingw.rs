@@ -422,6 +422,22 @@ fn all_checks() -> Vec<Check> {
         VPOSVERSIONINFO {
             Size, MajorVersion, MinorVersion, BuildNumber, ServicePackMajor, ServicePackMinor,
         },
+        INT10_BIOS_ARGUMENTS { Eax, Ebx, Ecx, Edx, Esi, Edi, Ebp, SegDs, SegEs },
+        VIDEO_X86_BIOS_ARGUMENTS { Eax, Ebx, Ecx, Edx, Esi, Edi, Ebp },
+        VIDEO_PORT_INT10_INTERFACE {
+            Size, Version, Context, InterfaceReference, InterfaceDereference,
+            Int10AllocateBuffer, Int10FreeBuffer, Int10ReadMemory, Int10WriteMemory,
+            Int10CallBios,
+        },
+    );
+    // VIDEO_PORT_SERVICES: the four values mingw-w64's video.h has (the WDK adds DebugReport
+    // and WCMemoryProtection after them). X86_BIOS_REGISTERS is the HAL's, in no mingw header.
+    values!(c, video;
+        VideoPortServicesAGP = VIDEO_PORT_SERVICES::VideoPortServicesAGP.0,
+        VideoPortServicesI2C = VIDEO_PORT_SERVICES::VideoPortServicesI2C.0,
+        VideoPortServicesHeadless = VIDEO_PORT_SERVICES::VideoPortServicesHeadless.0,
+        VideoPortServicesInt10 = VIDEO_PORT_SERVICES::VideoPortServicesInt10.0,
+        VIDEO_PORT_INT10_INTERFACE_VERSION_1,
     );
 
     // C enums: 4 bytes each, and every enumerator.

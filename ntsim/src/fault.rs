@@ -25,9 +25,13 @@ pub enum FaultKind {
     /// an exception (STATUS_INSUFFICIENT_RESOURCES), so `VprtMapLockedPagesUser` returns
     /// that status (a direct call returns NULL and is reported as unguarded).
     UserMapping,
+    /// `x86BiosCall` fails (returns FALSE): the emulator could not run the interrupt.
+    BiosCall,
+    /// `x86BiosAllocateBuffer` returns STATUS_INSUFFICIENT_RESOURCES.
+    BiosBuffer,
 }
 
-const KINDS: usize = 6;
+const KINDS: usize = 8;
 
 impl FaultKind {
     fn index(self) -> usize {

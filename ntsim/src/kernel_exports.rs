@@ -103,6 +103,11 @@ export_table! {
     "hal.dll" HalGetBusDataByOffset (5, 0, 2195);
     "hal.dll" KeQueryPerformanceCounter (5, 0, 2195);
     "hal.dll" KeStallExecutionProcessor (5, 0, 2195);
+    "hal.dll" x86BiosAllocateBuffer (6, 0, 6000);
+    "hal.dll" x86BiosCall (6, 0, 6000);
+    "hal.dll" x86BiosFreeBuffer (6, 0, 6000);
+    "hal.dll" x86BiosReadMemory (6, 0, 6000);
+    "hal.dll" x86BiosWriteMemory (6, 0, 6000);
 }
 
 /// The address of `module!name` on a machine that is `os`, or `None` if that Windows does not

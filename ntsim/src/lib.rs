@@ -90,6 +90,9 @@
 //!   `VprtMapLockedPagesUser`) of an MDL over such a view maps it into the current client
 //!   process ([`UserHandle::mapping`]). `PsGetCurrentProcess` is the client's process while
 //!   its requests are dispatched. [`devices::bochs`] is QEMU's Bochs display on top of it.
+//! * The HAL's x86 BIOS emulator ([`hal::x86bios`]): `x86BiosCall` and the real-mode memory
+//!   routines (Windows Vista onwards), INT 10h answered by the Bochs display's VBE BIOS
+//!   ([`devices::vbe`]); [`Machine::real_memory`], [`Machine::bios_buffers`].
 
 // Parameter names follow the C prototypes, so the routines read like their documentation.
 #![allow(non_snake_case)]

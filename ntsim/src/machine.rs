@@ -66,6 +66,8 @@ pub(crate) struct State {
     pub processes: crate::process::Processes,
     /// Registered bug check reason callbacks.
     pub bugcheck: crate::bugcheck::BugCheckCallbacks,
+    /// The x86 BIOS emulator's real-mode memory and buffers.
+    pub(crate) bios: crate::hal::x86bios::Bios,
 }
 
 // SAFETY: the raw pointers inside `State` (driver objects, device objects, IRPs, interrupt
@@ -128,6 +130,7 @@ impl State {
         crate::mdl::leaks(self, &mut report);
         crate::handle::leaks(self, &mut report);
         crate::bugcheck::leaks(self, &mut report);
+        self.bios.leaks(&mut report);
         self.pool.leaks(&mut report);
         for (va, c) in &self.contiguous {
             report.push(
@@ -268,6 +271,7 @@ impl Machine {
             files: Default::default(),
             processes: Default::default(),
             bugcheck: Default::default(),
+            bios: Default::default(),
         };
         static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Arc::new(Shared {

@@ -313,6 +313,8 @@ pub enum LeakKind {
     UserMapping,
     /// A bug check reason callback (`KeRegisterBugCheckReasonCallback`) never deregistered.
     BugCheckCallback,
+    /// A real-mode buffer (`x86BiosAllocateBuffer`) never freed (`x86BiosFreeBuffer`).
+    BiosBuffer,
 }
 
 /// One object still alive.

@@ -144,7 +144,17 @@ impl DisplaySession {
     /// Boots a machine with a Bochs adapter configured as `bochs`, loads the miniport, starts
     /// the device and opens it. The error says what failed.
     pub fn start(miniport: &Miniport, bochs: BochsConfig) -> Result<DisplaySession, String> {
-        let machine = Machine::new(MachineConfig::default());
+        Self::start_on(miniport, bochs, MachineConfig::default())
+    }
+
+    /// [`DisplaySession::start`] on a machine configured as `config` (another Windows
+    /// version, for instance).
+    pub fn start_on(
+        miniport: &Miniport,
+        bochs: BochsConfig,
+        config: MachineConfig,
+    ) -> Result<DisplaySession, String> {
+        let machine = Machine::new(config);
         let cpu = machine.enter();
         machine.start_trace();
         let pdo = machine.plug_pci_device(Box::new(Bochs::new(bochs)));
@@ -169,6 +179,11 @@ impl DisplaySession {
             client: Some(client),
             _cpu: cpu,
         })
+    }
+
+    /// The started device (panics after [`DisplaySession::stop`]).
+    pub fn node(&self) -> &DeviceNode {
+        self.node.as_ref().expect("the device was removed")
     }
 
     /// The client's handle (panics after [`DisplaySession::close`]).

@@ -122,3 +122,26 @@ fn exallocatepool2_is_newer_than_nt_5_2_and_looked_up_at_run_time() {
         "videoprt_rs.sys does not carry the UTF-16 name ExAllocatePool2 for its run-time lookup"
     );
 }
+
+/// The HAL's x86 BIOS emulator (Vista) is newer than NT 5.2: every routine of it is in the
+/// table as run-time only, and the port names each for its lookup.
+#[test]
+fn the_x86_bios_emulator_is_newer_than_nt_5_2_and_looked_up_at_run_time() {
+    let table = table();
+    let image = std::fs::read(drivers_dir().join("videoprt_rs.sys")).expect("videoprt_rs.sys");
+    for name in [
+        "x86BiosCall",
+        "x86BiosAllocateBuffer",
+        "x86BiosFreeBuffer",
+        "x86BiosReadMemory",
+        "x86BiosWriteMemory",
+    ] {
+        let routine = &table[&("hal.dll".to_string(), name.to_string())];
+        assert!(routine.runtime && routine.since > OLDEST, "{name}");
+        let wide: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert!(
+            image.windows(wide.len()).any(|w| w == wide),
+            "videoprt_rs.sys does not carry the UTF-16 name {name}"
+        );
+    }
+}

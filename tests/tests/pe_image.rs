@@ -314,6 +314,37 @@ fn c_display_miniport_images_from_both_linkers_import_the_same_functions() {
     }
 }
 
+/// The C VBE display miniport linked both ways: each imports only from videoprt_rs.sys, and
+/// reaches the hardware only through INT 10h (VideoPortQueryServices, VideoPortInt10): no
+/// register or device-base routine.
+#[test]
+fn c_vbe_miniport_images_from_both_linkers_import_the_int10_functions() {
+    built_images();
+    let mut expected = vec![
+        "VideoPortInitialize",
+        "VideoPortInt10",
+        "VideoPortMapMemory",
+        "VideoPortMoveMemory",
+        "VideoPortQueryServices",
+        "VideoPortSetRegistryParameters",
+        "VideoPortUnmapMemory",
+        "VideoPortZeroMemory",
+    ];
+    expected.sort_unstable();
+    for name in ["c_vbe_miniport_gnu.sys", "c_vbe_miniport_lld.sys"] {
+        let path = drivers_dir().join(name);
+        let facts = PeFacts::read(&path).unwrap_or_else(|e| panic!("{e}: run `cargo xtask build`"));
+        let mut got = facts
+            .imports
+            .get("videoprt_rs.sys")
+            .cloned()
+            .expect("imports from videoprt_rs.sys");
+        got.sort();
+        assert_eq!(got, expected, "{name}");
+        assert_eq!(facts.imports.len(), 1, "{name}: {:?}", facts.imports.keys());
+    }
+}
+
 /// A miniport written against mingw-w64's own video.h (which spells the unlock routine
 /// `VideoPortUnLockBuffer`) links unmodified with either import library, and the image imports
 /// the name videoprt_rs.sys exports.

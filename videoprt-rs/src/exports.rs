@@ -1,8 +1,8 @@
-//! The export table of `videoprt_rs.sys`, by name, for a loader that binds a miniport's
-//! imports on a host: ntsim's PE loader runs the shipped `.sys` files in the test process, and
-//! their imports from `videoprt_rs.sys` must land on the same functions the host-built
-//! miniports call. On Windows the linker writes this table from `videoprt_rs.def`; a test
-//! holds the two equal.
+//! The export table of `videoprt_rs.sys`, by name: what
+//! `VIDEO_PORT_CONFIG_INFO.VideoPortGetProcAddress` answers (on every target), and, on a host,
+//! what ntsim's PE loader binds a miniport image's `videoprt_rs.sys` imports to, so they land
+//! on the same functions the host-built miniports call. On Windows the linker writes the
+//! image's export table from `videoprt_rs.def`; a test holds the two equal.
 
 /// Declares each export by its C name (only the address is taken, never called through these
 /// declarations) and generates the name table and the lookup.
@@ -72,6 +72,7 @@ export_table!(
     VideoPortGetVersion,
     VideoPortGetVgaStatus,
     VideoPortInitialize,
+    VideoPortInt10,
     VideoPortInterlockedDecrement,
     VideoPortInterlockedExchange,
     VideoPortInterlockedIncrement,
@@ -83,6 +84,7 @@ export_table!(
     VideoPortMoveMemory,
     VideoPortPutDmaAdapter,
     VideoPortQueryPerformanceCounter,
+    VideoPortQueryServices,
     VideoPortQuerySystemTime,
     VideoPortQueueDpc,
     VideoPortReadPortBufferUchar,

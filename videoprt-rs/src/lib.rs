@@ -16,7 +16,6 @@ extern crate ntsim as _;
 
 pub mod device;
 pub mod dma;
-#[cfg(not(target_os = "windows"))]
 pub mod exports;
 pub mod irql;
 mod live;

@@ -58,6 +58,9 @@ pub mod port_code {
     pub const OBJECT_LEFT: u32 = 0x12;
     /// An event deleted while a thread waits on it; refused (P2 = the event, P3 = waiters).
     pub const EVENT_IN_USE: u32 = 0x13;
+    /// An interface the port handed out (VideoPortQueryServices) used or dereferenced while
+    /// the miniport holds no reference on it (P2 = the interface's Context).
+    pub const INTERFACE_NOT_REFERENCED: u32 = 0x14;
 }
 
 /// What the port detected.
@@ -122,6 +125,7 @@ fn object_kind(kind: usize) -> &'static str {
         3 => "event",
         4 => "spin lock",
         5 => "memory mapping (VideoPortMapMemory)",
+        6 => "INT 10h buffer (Int10AllocateBuffer; P3 = segment << 16 | offset)",
         _ => "object",
     }
 }
@@ -244,6 +248,10 @@ impl fmt::Display for Misuse {
                 port_code::EVENT_IN_USE => write!(
                     f,
                     "event {p2:#x} deleted while {p3} thread(s) wait on it; not deleted"
+                ),
+                port_code::INTERFACE_NOT_REFERENCED => write!(
+                    f,
+                    "interface with Context {p2:#x} used without a reference (dereferenced more often than referenced)"
                 ),
                 _ => write!(f, "port code {code:#x} ({p2:#x}, {p3:#x})"),
             },

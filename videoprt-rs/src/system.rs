@@ -14,6 +14,7 @@
 //! | (cache-aligned pool) | always `ExAllocatePoolWithTag(...CacheAligned)`, zeroed |
 //! | `MdlMappingNoExecute` in `MmMapLockedPagesSpecifyCache` (Windows 8) | no flag (older kernels reject unknown priority bits) |
 //! | `HalGetBusDataByOffset` (every Windows HAL; some third-party kernels lack it) | `VideoPortCheckForDeviceExistence` answers FALSE |
+//! | the HAL's x86 BIOS emulator, `x86BiosCall`, `x86BiosAllocateBuffer`, `x86BiosFreeBuffer`, `x86BiosReadMemory`, `x86BiosWriteMemory` (Windows Vista; all five or none) | no INT 10h: `VideoPortQueryServices(VideoPortServicesInt10)` and `VideoPortInt10` answer ERROR_INVALID_FUNCTION |
 //!
 //! [`init`] runs at PASSIVE_LEVEL (`MmGetSystemRoutineAddress` requires it) from
 //! `DllInitialize` and again from every `VideoPortInitialize`, because some loaders (Wine)
@@ -34,6 +35,9 @@ struct KernelFacts {
     ex_allocate_pool2: usize,
     /// `HalGetBusDataByOffset`, or 0 where the HAL lacks it.
     hal_get_bus_data_by_offset: usize,
+    /// `x86BiosCall`, `x86BiosAllocateBuffer`, `x86BiosFreeBuffer`, `x86BiosReadMemory`,
+    /// `x86BiosWriteMemory`; each 0 where missing.
+    x86_bios: [usize; 5],
 }
 
 #[cfg(target_os = "windows")]
@@ -45,6 +49,7 @@ mod store {
     static VERSION: AtomicU32 = AtomicU32::new(0);
     static EX_ALLOCATE_POOL2: AtomicUsize = AtomicUsize::new(0);
     static HAL_GET_BUS_DATA_BY_OFFSET: AtomicUsize = AtomicUsize::new(0);
+    static X86_BIOS: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
     /// 1 once the values above are published.
     static READY: AtomicU32 = AtomicU32::new(0);
 
@@ -53,6 +58,7 @@ mod store {
             version: VERSION.load(Ordering::Relaxed),
             ex_allocate_pool2: EX_ALLOCATE_POOL2.load(Ordering::Relaxed),
             hal_get_bus_data_by_offset: HAL_GET_BUS_DATA_BY_OFFSET.load(Ordering::Relaxed),
+            x86_bios: core::array::from_fn(|i| X86_BIOS[i].load(Ordering::Relaxed)),
         })
     }
 
@@ -60,6 +66,9 @@ mod store {
         VERSION.store(facts.version, Ordering::Relaxed);
         EX_ALLOCATE_POOL2.store(facts.ex_allocate_pool2, Ordering::Relaxed);
         HAL_GET_BUS_DATA_BY_OFFSET.store(facts.hal_get_bus_data_by_offset, Ordering::Relaxed);
+        for (slot, address) in X86_BIOS.iter().zip(facts.x86_bios) {
+            slot.store(address, Ordering::Relaxed);
+        }
         READY.store(1, Ordering::Release);
     }
 }
@@ -130,6 +139,11 @@ impl<const N: usize> RoutineName<N> {
 
 static EX_ALLOCATE_POOL2_NAME: RoutineName<15> = RoutineName::new("ExAllocatePool2");
 static HAL_GET_BUS_DATA_BY_OFFSET_NAME: RoutineName<21> = RoutineName::new("HalGetBusDataByOffset");
+static X86_BIOS_CALL_NAME: RoutineName<11> = RoutineName::new("x86BiosCall");
+static X86_BIOS_ALLOCATE_NAME: RoutineName<21> = RoutineName::new("x86BiosAllocateBuffer");
+static X86_BIOS_FREE_NAME: RoutineName<17> = RoutineName::new("x86BiosFreeBuffer");
+static X86_BIOS_READ_NAME: RoutineName<17> = RoutineName::new("x86BiosReadMemory");
+static X86_BIOS_WRITE_NAME: RoutineName<18> = RoutineName::new("x86BiosWriteMemory");
 
 /// Learns the kernel version and resolves the optional routines. PASSIVE_LEVEL only;
 /// cheap after the first call on a kernel.
@@ -148,7 +162,48 @@ pub fn init() {
         version,
         ex_allocate_pool2: EX_ALLOCATE_POOL2_NAME.resolve(),
         hal_get_bus_data_by_offset: HAL_GET_BUS_DATA_BY_OFFSET_NAME.resolve(),
+        x86_bios: [
+            X86_BIOS_CALL_NAME.resolve(),
+            X86_BIOS_ALLOCATE_NAME.resolve(),
+            X86_BIOS_FREE_NAME.resolve(),
+            X86_BIOS_READ_NAME.resolve(),
+            X86_BIOS_WRITE_NAME.resolve(),
+        ],
     });
+}
+
+/// The HAL's x86 BIOS emulator (Windows Vista onwards), as found by [`init`].
+#[derive(Clone, Copy)]
+pub struct X86Bios {
+    pub call: PFN_x86BiosCall,
+    pub allocate_buffer: PFN_x86BiosAllocateBuffer,
+    pub free_buffer: PFN_x86BiosFreeBuffer,
+    pub read_memory: PFN_x86BiosMemory,
+    pub write_memory: PFN_x86BiosMemory,
+}
+
+/// The x86 BIOS emulator, when [`init`] found all five of its routines (a HAL with only some
+/// of them is treated as having none).
+pub fn x86_bios() -> Option<X86Bios> {
+    let [call, allocate, free, read, write] = store::get()?.x86_bios;
+    if [call, allocate, free, read, write].contains(&0) {
+        return None;
+    }
+    // SAFETY: each address was exported by the HAL under the routine's name, whose
+    // prototype the PFN type declares. Back to a pointer before each transmute (provenance).
+    unsafe {
+        Some(X86Bios {
+            call: core::mem::transmute::<*const (), PFN_x86BiosCall>(call as *const ()),
+            allocate_buffer: core::mem::transmute::<*const (), PFN_x86BiosAllocateBuffer>(
+                allocate as *const (),
+            ),
+            free_buffer: core::mem::transmute::<*const (), PFN_x86BiosFreeBuffer>(
+                free as *const (),
+            ),
+            read_memory: core::mem::transmute::<*const (), PFN_x86BiosMemory>(read as *const ()),
+            write_memory: core::mem::transmute::<*const (), PFN_x86BiosMemory>(write as *const ()),
+        })
+    }
 }
 
 /// `(major, minor)` of the running kernel, `(0, 0)` before [`init`].

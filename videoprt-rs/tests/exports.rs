@@ -32,6 +32,6 @@ fn every_export_resolves_to_a_distinct_address_and_nothing_else_resolves() {
     addresses.sort();
     addresses.dedup();
     assert_eq!(addresses.len(), exports::NAMES.len());
-    assert_eq!(exports::lookup("VideoPortInt10"), None);
+    assert_eq!(exports::lookup("VideoPortEnableInterrupt"), None);
     assert_eq!(exports::lookup("DllInitialize"), None);
 }

@@ -145,8 +145,8 @@ fn c_flags(root: &Path) -> Vec<String> {
 
 /// The C miniports as kernel images, each linked by GNU ld against `libvideoprt_rs.a`
 /// (`*_gnu.sys`) and by lld-link against `videoprt_rs.lib` (`*_lld.sys`): the edu sample
-/// (`c-miniport/edu_miniport.c`) and the Bochs display sample (`c-miniport/bochs_miniport.c`);
-/// and, in `test/`, the deliberately broken variants the tests expect to be reported.
+/// (`c-miniport/edu_miniport.c`), the Bochs display sample (`c-miniport/bochs_miniport.c`) and
+/// the VBE display sample (`c-miniport/vbe_miniport.c`); and, in `test/`, the deliberately broken variants the tests expect to be reported.
 fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
     let root = workspace_root();
     let flags = c_flags(&root);
@@ -154,6 +154,7 @@ fn c_miniport(out: &Path) -> Result<Vec<PathBuf>, String> {
     for (name, what) in [
         ("edu_miniport", "the C edu miniport"),
         ("bochs_miniport", "the C Bochs display miniport"),
+        ("vbe_miniport", "the C VBE display miniport"),
     ] {
         let source = root.join("c-miniport").join(format!("{name}.c"));
         shell::step(&format!(

@@ -2,3 +2,4 @@
 
 pub mod bochs;
 pub mod edu;
+pub mod vbe;

@@ -20,6 +20,7 @@ pub mod common_buffer;
 pub mod device_view;
 pub(crate) mod ops;
 pub mod sg;
+pub mod x86bios;
 
 use crate::machine::State;
 use crate::verifier::{bugcheck, dma_code, LeakKind, LeakReport};

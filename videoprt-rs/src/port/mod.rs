@@ -27,6 +27,9 @@
 //! | `bugcheck.rs` | VideoPortRegisterBugcheckCallback (the miniport's data in the crash dump, over a bug check reason callback) |
 //! | `log.rs` | VideoPortLogError (the system error log; queued to a DPC from above DISPATCH_LEVEL) |
 //! | `objects.rs` | the pool blocks, events and spin locks of each device: handle checks, reclaim at removal |
+//! | `services.rs` | VideoPortQueryServices (the INT 10h interface; AGP, I2C and the rest not provided) |
+//! | `int10.rs` | VideoPortInt10 and the INT 10h interface's services, over the HAL's x86 BIOS emulator |
+//! | `proc_address.rs` | `VIDEO_PORT_CONFIG_INFO.VideoPortGetProcAddress`: any export of videoprt_rs.sys by name |
 //!
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
 //! resources of the last START, the device-memory mappings handed out, the connected
@@ -47,6 +50,7 @@ pub mod dispatch;
 pub mod driver_data;
 pub mod event;
 pub mod initialize;
+pub mod int10;
 pub mod interrupt;
 pub mod log;
 pub mod map_memory;
@@ -54,10 +58,12 @@ pub mod memory;
 pub(crate) mod objects;
 pub mod pnp;
 pub mod pool;
+pub mod proc_address;
 pub mod registers;
 pub mod registry;
 pub mod resources;
 pub mod rom;
+pub mod services;
 pub mod spin_lock;
 pub mod time;
 pub mod timer;
@@ -112,6 +118,8 @@ pub struct PortState {
     pub(crate) rom_image: AtomicPtr<core::ffi::c_void>,
     /// The miniport's bug check hook (VideoPortRegisterBugcheckCallback).
     pub(crate) bugcheck: bugcheck::Hook,
+    /// The INT 10h interface's references and buffer (VideoPortQueryServices).
+    pub(crate) int10: int10::Int10State,
 }
 
 impl PortState {
@@ -142,6 +150,7 @@ impl PortState {
             log_dpc: UnsafeCell::new(log_dpc),
             rom_image: AtomicPtr::new(null_mut()),
             bugcheck: bugcheck::Hook::new(),
+            int10: int10::Int10State::new(),
         }
     }
 

@@ -112,6 +112,7 @@ pub(crate) mod kind {
     pub const EVENT: usize = 3;
     pub const SPIN_LOCK: usize = 4;
     pub const MAPPING: usize = 5;
+    pub const INT10_BUFFER: usize = 6;
 }
 
 /// Reports an object the miniport left, which the port undoes (or leaves to its process).

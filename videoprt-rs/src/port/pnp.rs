@@ -331,6 +331,7 @@ impl PortDevice {
         }
         self.unmap_all();
         super::rom::free_rom_image(self);
+        self.release_int10_buffer();
         let bus = self.port.bus.lock().take();
         if let Some(dereference) = bus.and_then(|b| b.InterfaceDereference) {
             // SAFETY: the reference the bus driver took when it returned the interface.
@@ -386,6 +387,7 @@ impl PortDevice {
         config.DriverRegistryPath = super::initialize::DriverExtension::registry_path(
             self.port.driver.load(Ordering::Acquire),
         );
+        config.VideoPortGetProcAddress = Some(super::proc_address::get_proc_address);
         let mut again: UCHAR = 0;
         let find = driver
             .init
