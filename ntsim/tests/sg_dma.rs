@@ -325,6 +325,53 @@ fn flush_adapter_buffers_copies_back_before_put() {
     m.assert_clean();
 }
 
+/// Two live lists over one buffer in opposite directions (found by the port_calls fuzzer): the
+/// device may write through the from-device list although the to-device list maps the same
+/// bus addresses read-only; once that list is put back, the read-only one refuses writes again.
+#[test]
+fn overlapping_lists_grant_the_device_what_either_allows() {
+    let m = machine_with(|_| {});
+    let _g = m.enter();
+    let pdo = m.create_pdo("dev");
+    let (a, _) = get_adapter(pdo, desc(true, 64, 0x10000));
+    let buf = m.user_alloc(PAGE, UserProt::ReadWrite);
+    let mdl = lock_user(&buf, 0, 64, LOCK_OPERATION::IoWriteAccess);
+    let view = m.device_view(pdo);
+    // Both orders: whichever list the HAL holds first must not decide.
+    for to_device_first in [true, false] {
+        let log = Log::default();
+        let ctx = Ctx { log: &log, tag: 0 };
+        for write_to_device in [to_device_first, !to_device_first] {
+            assert_eq!(get_sg(a, mdl, 0, 64, write_to_device, &ctx), STATUS_SUCCESS);
+        }
+        let (first, second) = (log.calls()[0].list, log.calls()[1].list);
+        let (to_device, from_device) = if to_device_first {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        let addr = BusAddress(elements(to_device)[0].Address.get());
+        assert_eq!(
+            addr.0,
+            elements(from_device)[0].Address.get(),
+            "no bounce: one bus address"
+        );
+        assert!(view.write(addr, &[0x5A]).is_ok());
+        assert_eq!(buf.to_vec()[0], 0x5A);
+        buf.write(0, &[0]);
+        put_sg(a, from_device, false);
+        assert_eq!(
+            view.write(addr, &[1]).unwrap_err().kind,
+            DmaFaultKind::WriteToReadOnly
+        );
+        assert_eq!(m.take_violations().len(), 1);
+        put_sg(a, to_device, true);
+    }
+    unlock_free(mdl);
+    put_adapter(a);
+    m.assert_clean();
+}
+
 #[test]
 fn a_64_bit_device_writes_straight_into_memory_above_4_gib() {
     let m = high_memory_machine();

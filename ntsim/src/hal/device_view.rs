@@ -128,7 +128,17 @@ impl DeviceView {
             let mut fault = None;
             while done < len {
                 let a = address.0 + done as u64;
-                let Some(run) = runs.iter().find(|r| r.bus <= a && a < r.bus + r.len as u64) else {
+                // Live mappings may overlap (two lists over one buffer, in opposite
+                // directions): the device gets what any of them grants, as from an
+                // identity-mapped IOMMU page.
+                let covering = || {
+                    runs.iter()
+                        .filter(|r| r.bus <= a && a < r.bus + r.len as u64)
+                };
+                let Some(run) = covering()
+                    .find(|r| !write || r.device_writable)
+                    .or_else(|| covering().next())
+                else {
                     fault = Some(DmaFault {
                         address: BusAddress(a),
                         kind: DmaFaultKind::NotMapped,
