@@ -7,6 +7,11 @@ use ddk_sys::*;
 use ntsim::pool::ExAllocatePool2;
 use ntsim::{fault, FaultKind, Machine, UserProt, PAGE};
 
+/// Transfers of the volume test, and per thread of the two-thread test: under Miri, which
+/// runs these some thousand times slower, fewer (the same paths, each still many times).
+const TRANSFERS: usize = if cfg!(miri) { 100 } else { 10_000 };
+const PER_THREAD: usize = if cfg!(miri) { 20 } else { 500 };
+
 #[test]
 fn ten_thousand_transfers_end_with_zero_leaks_and_one_allocation_each() {
     let m = machine_with(|c| c.user_memory = ntsim::Placement::Interleaved);
@@ -21,7 +26,7 @@ fn ten_thousand_transfers_end_with_zero_leaks_and_one_allocation_each() {
     let log = Log::default();
     let ctx = Ctx { log: &log, tag: 0 };
     let before = m.pool_stats();
-    for i in 0..10_000usize {
+    for i in 0..TRANSFERS {
         let offset = (i * 977) % (8 * PAGE);
         let len = 1 + (i * 7919) % (8 * PAGE);
         assert_eq!(
@@ -47,7 +52,7 @@ fn ten_thousand_transfers_end_with_zero_leaks_and_one_allocation_each() {
     let after = m.pool_stats();
     assert_eq!(
         after.allocations_total - before.allocations_total,
-        10_000,
+        TRANSFERS as u64,
         "one list allocation per transfer"
     );
     assert_eq!(
@@ -86,7 +91,7 @@ fn two_threads_drive_one_machine() {
                     log: &log,
                     tag: t as usize,
                 };
-                for i in 0..500usize {
+                for i in 0..PER_THREAD {
                     let (offset, len) = ((i * 131) % PAGE, 1 + (i * 4099) % (6 * PAGE));
                     assert_eq!(
                         get_sg(a, mdl, offset, len as u32, true, &ctx),
@@ -124,7 +129,11 @@ fn two_threads_drive_one_machine() {
         drop(Box::from_raw(lock as *mut KSPIN_LOCK));
         *Box::from_raw(counter as *mut u64)
     };
-    assert_eq!(total, 1000, "the spin lock excluded the other processor");
+    assert_eq!(
+        total,
+        2 * PER_THREAD as u64,
+        "the spin lock excluded the other processor"
+    );
     m.assert_clean();
 }
 
