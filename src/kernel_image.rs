@@ -30,7 +30,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 /// Called by the I/O manager with a valid driver object and registry path.
 #[no_mangle]
 #[link_section = "INIT"]
-pub unsafe extern "win64" fn DriverEntry(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DriverEntry(
     _driver: *mut DRIVER_OBJECT,
     _registry: PUNICODE_STRING,
 ) -> NTSTATUS {
@@ -44,7 +45,8 @@ pub unsafe extern "win64" fn DriverEntry(
 /// # Safety
 /// Called by the loader with a valid registry path.
 #[no_mangle]
-pub unsafe extern "win64" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
     videoprt::system::init();
     STATUS_SUCCESS
 }
@@ -55,6 +57,7 @@ pub unsafe extern "win64" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTAT
 /// # Safety
 /// Called by the loader.
 #[no_mangle]
-pub unsafe extern "win64" fn DllUnload() -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DllUnload() -> NTSTATUS {
     STATUS_SUCCESS
 }

@@ -24,47 +24,58 @@ pub struct EPROCESS {
 }
 pub type PEPROCESS = *mut EPROCESS;
 
+#[ddk_sys::ntapi]
 pub type PDRIVER_DISPATCH =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_ADD_DEVICE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DriverObject: *mut DRIVER_OBJECT,
         PhysicalDeviceObject: *mut DEVICE_OBJECT,
     ) -> NTSTATUS,
 >;
-pub type PDRIVER_UNLOAD = Option<unsafe extern "win64" fn(DriverObject: *mut DRIVER_OBJECT)>;
+#[ddk_sys::ntapi]
+pub type PDRIVER_UNLOAD = Option<unsafe extern "ntapi" fn(DriverObject: *mut DRIVER_OBJECT)>;
 /// `IO_TIMER_ROUTINE`: called about once a second at DISPATCH_LEVEL after `IoStartTimer`.
+#[ddk_sys::ntapi]
 pub type PIO_TIMER_ROUTINE =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Context: PVOID)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Context: PVOID)>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_INITIALIZE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DriverObject: *mut DRIVER_OBJECT,
         RegistryPath: *mut UNICODE_STRING,
     ) -> NTSTATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PDRIVER_STARTIO =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_CANCEL =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+#[ddk_sys::ntapi]
 pub type PIO_COMPLETION_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DeviceObject: *mut DEVICE_OBJECT,
         Irp: *mut IRP,
         Context: PVOID,
     ) -> NTSTATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PKDEFERRED_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Dpc: *mut KDPC,
         DeferredContext: PVOID,
         SystemArgument1: PVOID,
         SystemArgument2: PVOID,
     ),
 >;
+#[ddk_sys::ntapi]
 pub type PKSERVICE_ROUTINE =
-    Option<unsafe extern "win64" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+#[ddk_sys::ntapi]
 pub type PKSYNCHRONIZE_ROUTINE =
-    Option<unsafe extern "win64" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
 
 /// `DISPATCHER_HEADER`: the common head of waitable kernel objects.
 #[repr(C)]
@@ -345,8 +356,9 @@ c_enum!(
 );
 
 /// `PKBUGCHECK_REASON_CALLBACK_ROUTINE`: runs at HIGH_LEVEL during a bug check.
+#[ddk_sys::ntapi]
 pub type PKBUGCHECK_REASON_CALLBACK_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Reason: KBUGCHECK_CALLBACK_REASON,
         Record: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
         ReasonSpecificData: PVOID,
@@ -403,11 +415,13 @@ pub struct KBUGCHECK_SECONDARY_DUMP_DATA_EX {
 pub const KB_ADD_PAGES_FLAG_ADDITIONAL_RANGES_EXIST: ULONG = 0x8000_0000;
 
 /// `PINTERFACE_REFERENCE` / `PINTERFACE_DEREFERENCE`.
-pub type PINTERFACE_REFERENCE = Option<unsafe extern "win64" fn(Context: PVOID)>;
+#[ddk_sys::ntapi]
+pub type PINTERFACE_REFERENCE = Option<unsafe extern "ntapi" fn(Context: PVOID)>;
 
 /// `PGET_SET_DEVICE_DATA`: returns the number of bytes read or written.
+#[ddk_sys::ntapi]
 pub type PGET_SET_DEVICE_DATA = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         DataType: ULONG,
         Buffer: PVOID,
@@ -417,8 +431,9 @@ pub type PGET_SET_DEVICE_DATA = Option<
 >;
 
 /// `PTRANSLATE_BUS_ADDRESS`.
+#[ddk_sys::ntapi]
 pub type PTRANSLATE_BUS_ADDRESS = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         BusAddress: PHYSICAL_ADDRESS,
         Length: ULONG,
@@ -428,8 +443,9 @@ pub type PTRANSLATE_BUS_ADDRESS = Option<
 >;
 
 /// `PGET_DMA_ADAPTER`.
+#[ddk_sys::ntapi]
 pub type PGET_DMA_ADAPTER = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         DeviceDescriptor: *mut crate::dma::DEVICE_DESCRIPTION,
         NumberOfMapRegisters: *mut ULONG,

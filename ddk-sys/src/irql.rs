@@ -14,7 +14,8 @@ pub const CLOCK_LEVEL: KIRQL = 13;
 pub const HIGH_LEVEL: KIRQL = 15;
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     fn NtsimGetCurrentIrql() -> KIRQL;
     fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL;
     fn NtsimLowerIrql(new_irql: KIRQL);

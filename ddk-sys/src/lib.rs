@@ -11,7 +11,7 @@
 //! mingw-w64's DDK headers. Where mingw-w64 is older than the WDK, [`layout::MINGW_DEVIATIONS`]
 //! says so, with the reason.
 //!
-//! Routines, exports and callbacks are declared `extern "win64"`: the Windows x64 calling
+//! Routines, exports and callbacks are declared `extern "ntapi"`: the Windows x64 calling
 //! convention, which is what `extern "system"` means on Windows x64, and also on any other
 //! x86_64 host. So code built for the host and code loaded from a PE image (ntsim's loader runs
 //! the shipped `.sys` files) call each other directly. On Windows they are imported with
@@ -21,8 +21,10 @@
 #![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
-#[cfg(not(target_pointer_width = "64"))]
-compile_error!("ddk-sys declares the x86_64 (LLP64) layouts only");
+// `#[ddk_sys::ntapi]` inside this crate too.
+extern crate self as ddk_sys;
+
+pub use ntapi::ntapi;
 
 #[macro_use]
 pub mod basic;

@@ -1,4 +1,4 @@
-//! `extern "win64"` declarations of the kernel and HAL routines the workspace calls.
+//! `extern "ntapi"` declarations of the kernel and HAL routines the workspace calls.
 //!
 //! Windows: imported with `raw-dylib` (`+verbatim`, so the import names `ntoskrnl.exe` and
 //! `hal.dll` exactly, not `ntoskrnl.exe.dll`). Other hosts: defined by `ntsim`.
@@ -22,7 +22,8 @@ use crate::video::BUS_DATA_TYPE;
     target_os = "windows",
     link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     // Pool.
     pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
     pub fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
@@ -285,13 +286,15 @@ extern "win64" {
     target_os = "windows",
     link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
     /// The HAL's counter; `PerformanceFrequency` (optional) receives its ticks per second.
     pub fn KeQueryPerformanceCounter(PerformanceFrequency: *mut LARGE_INTEGER) -> LARGE_INTEGER;
 }
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// The project's exception guard around `MmProbeAndLockPages`.
     ///
     /// Windows: a small C function of this project (compiled by clang for the msvc target and
@@ -322,12 +325,14 @@ extern "win64" {
 
 /// `ExAllocatePool2` (Windows 10 version 2004): never imported statically; see
 /// `MmGetSystemRoutineAddress`.
+#[ddk_sys::ntapi]
 pub type PFN_ExAllocatePool2 =
-    unsafe extern "win64" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+    unsafe extern "ntapi" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
 
 /// `HalGetBusDataByOffset` (`ntddk.h`): configuration space by bus and slot. Looked up at run
 /// time, since not every NT kernel's HAL exports it.
-pub type PFN_HalGetBusDataByOffset = unsafe extern "win64" fn(
+#[ddk_sys::ntapi]
+pub type PFN_HalGetBusDataByOffset = unsafe extern "ntapi" fn(
     BusDataType: BUS_DATA_TYPE,
     BusNumber: ULONG,
     SlotNumber: ULONG,

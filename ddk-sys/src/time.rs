@@ -5,7 +5,8 @@
 use crate::basic::{LARGE_INTEGER, PHYSICAL_ADDRESS};
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     fn NtsimQuerySystemTime() -> i64;
 }
 

@@ -150,7 +150,8 @@ pub(crate) fn require_passive(cpu: &Cpu, routine: &'static str) -> bool {
 /// # Safety
 /// None beyond the routine's contract: the handle is only looked up, never dereferenced.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwClose(Handle: HANDLE) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwClose(Handle: HANDLE) -> NTSTATUS {
     const R: &str = "ZwClose";
     let cpu = cpu();
     if !require_passive(&cpu, R) {

@@ -14,7 +14,8 @@ fn not_implemented(name: &'static str) {
     cpu().lock().not_implemented(name);
 }
 
-unsafe extern "win64" fn allocate_adapter_channel(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn allocate_adapter_channel(
     _: *mut DMA_ADAPTER,
     _: *mut DEVICE_OBJECT,
     _: ULONG,
@@ -25,15 +26,18 @@ unsafe extern "win64" fn allocate_adapter_channel(
     STATUS_NOT_IMPLEMENTED
 }
 
-unsafe extern "win64" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
     not_implemented("FreeAdapterChannel");
 }
 
-unsafe extern "win64" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
     not_implemented("FreeMapRegisters");
 }
 
-unsafe extern "win64" fn map_transfer(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn map_transfer(
     _: *mut DMA_ADAPTER,
     _: *mut MDL,
     _: PVOID,
@@ -45,12 +49,14 @@ unsafe extern "win64" fn map_transfer(
     PHYSICAL_ADDRESS::new(0)
 }
 
-unsafe extern "win64" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
     not_implemented("ReadDmaCounter");
     0
 }
 
-unsafe extern "win64" fn build_mdl_from_scatter_gather_list(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn build_mdl_from_scatter_gather_list(
     _: *mut DMA_ADAPTER,
     _: *mut SCATTER_GATHER_LIST,
     _: *mut MDL,
@@ -64,11 +70,14 @@ unsafe extern "win64" fn build_mdl_from_scatter_gather_list(
 /// returns, in RAX, what its real prototype's caller reads as failure: an NTSTATUS error, or 0
 /// for NULL/FALSE/VOID returns. On x64 (both the Microsoft and the System V convention)
 /// arguments are caller-cleaned and passed in registers, so a stub that ignores them is safe
-/// to call with the real prototype.
+/// to call with the real prototype. On x86 (stdcall: the callee pops its arguments) it would
+/// not be, which is why nothing calls them on any host: they stand only for the DMA_OPERATIONS
+/// v3 entries this project never uses.
 macro_rules! stubs {
     ($($fn_name:ident => $name:literal returns $ret:expr;)*) => {
         $(
-            unsafe extern "win64" fn $fn_name() -> usize {
+            #[ddk_sys::ntapi]
+            unsafe extern "ntapi" fn $fn_name() -> usize {
                 not_implemented($name);
                 $ret
             }
@@ -106,12 +115,13 @@ stubs! {
 }
 
 /// Casts a stub to the table's placeholder type.
-const fn unused(f: unsafe extern "win64" fn() -> usize) -> PDMA_OPERATION_UNUSED {
-    // SAFETY: both are `extern "win64"` function pointers of the same size. The entry is only
+#[ddk_sys::ntapi]
+const fn unused(f: unsafe extern "ntapi" fn() -> usize) -> PDMA_OPERATION_UNUSED {
+    // SAFETY: both are `extern "ntapi"` function pointers of the same size. The entry is only
     // ever called through its real prototype by C-ABI callers; see `stubs!` for why ignoring
     // the arguments and returning a register-sized value is sound on x64.
     Some(unsafe {
-        core::mem::transmute::<unsafe extern "win64" fn() -> usize, unsafe extern "win64" fn()>(f)
+        core::mem::transmute::<unsafe extern "ntapi" fn() -> usize, unsafe extern "ntapi" fn()>(f)
     })
 }
 

@@ -39,7 +39,8 @@ pub(crate) fn chunk_length(
 /// The HAL's `DRIVER_LIST_CONTROL`: records the list, then runs the miniport's HwVidExecuteDma
 /// at DISPATCH_LEVEL with no port lock held. If the adapter is being released, the list goes
 /// straight back to the HAL instead.
-unsafe extern "win64" fn execute_trampoline(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn execute_trampoline(
     _device_object: PDEVICE_OBJECT,
     _irp: PIRP,
     list: PSCATTER_GATHER_LIST,
@@ -87,7 +88,8 @@ unsafe extern "win64" fn execute_trampoline(
 /// `p_length`, when not NULL, must be valid for reads and writes until HwVidExecuteDma has run.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "win64" fn VideoPortStartDma(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortStartDma(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     mdl: PVOID,

@@ -140,7 +140,8 @@ impl Hook {
 /// # Safety
 /// Called by the kernel with the record this module registered and the structure its reason
 /// names.
-unsafe extern "win64" fn reason_callback(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn reason_callback(
     Reason: KBUGCHECK_CALLBACK_REASON,
     Record: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
     ReasonSpecificData: PVOID,
@@ -157,7 +158,7 @@ unsafe extern "win64" fn reason_callback(
     }
     // SAFETY: stored from a non-NULL PVIDEO_BUGCHECK_CALLBACK. (Back to a pointer before the
     // transmute: an integer transmuted to a function pointer has no provenance.)
-    let callback: unsafe extern "win64" fn(PVOID, ULONG, PUCHAR, ULONG) =
+    let callback: unsafe extern "ntapi" fn(PVOID, ULONG, PUCHAR, ULONG) =
         unsafe { core::mem::transmute(callback as *const ()) };
     // SAFETY: registered devices live until removal deregisters this record.
     let hw = unsafe { (*device).hw_extension() };
@@ -227,7 +228,8 @@ unsafe extern "win64" fn reason_callback(
 /// # Safety
 /// `Callback` is NULL or a non-paged HwVidBugcheckCallback that stays loaded while hooked.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortRegisterBugcheckCallback(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortRegisterBugcheckCallback(
     HwDeviceExtension: PVOID,
     BugcheckCode: ULONG,
     Callback: PVIDEO_BUGCHECK_CALLBACK,

@@ -12,7 +12,8 @@
 use core::ffi::c_char;
 use ddk_sys::VIDEO_DEBUG_LEVEL;
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// `VideoPortDebugPrint(VIDEO_DEBUG_LEVEL DebugPrintLevel, PSTR DebugMessage, ...)`.
     ///
     /// # Safety
