@@ -2,6 +2,7 @@
 //! and the 32-bit newtypes that stand in for C enums.
 
 use core::ffi::c_void;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 pub type PVOID = *mut c_void;
@@ -207,6 +208,7 @@ pub const POOL_FLAG_NON_PAGED: POOL_FLAGS = 0x40;
 pub const POOL_FLAG_NON_PAGED_EXECUTE: POOL_FLAGS = 0x80;
 pub const POOL_FLAG_PAGED: POOL_FLAGS = 0x100;
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<PHYSICAL_ADDRESS>() == 8 && align_of::<PHYSICAL_ADDRESS>() == 8);
     assert!(size_of::<LIST_ENTRY>() == 16);

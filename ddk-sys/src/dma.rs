@@ -9,6 +9,7 @@
 use crate::basic::*;
 use crate::io::{DEVICE_OBJECT, IRP};
 use crate::mdl::MDL;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{offset_of, size_of};
 
 #[repr(C)]
@@ -273,6 +274,7 @@ pub struct DMA_ADAPTER_INFO {
     pub MinimumTransferUnit: ULONG,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<DMA_ADAPTER>() == 16 && offset_of!(DMA_ADAPTER, DmaOperations) == 8);
     assert!(size_of::<DMA_OPERATIONS>() == 320);

@@ -8,6 +8,7 @@ use crate::basic::*;
 use crate::mdl::MDL;
 use crate::resource::CM_RESOURCE_LIST;
 use crate::status::NTSTATUS;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 /// `KINTERRUPT` is opaque: only the kernel looks inside.
@@ -689,6 +690,7 @@ pub unsafe fn IoCompleteRequest(irp: *mut IRP, boost: CCHAR) {
     unsafe { crate::routines::IofCompleteRequest(irp, boost) }
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<KBUGCHECK_REASON_CALLBACK_RECORD>() == 48);
     assert!(offset_of!(KBUGCHECK_REASON_CALLBACK_RECORD, Reason) == 40);

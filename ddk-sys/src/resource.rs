@@ -95,6 +95,7 @@ pub struct CM_RESOURCE_LIST {
 }
 pub type PCM_RESOURCE_LIST = *mut CM_RESOURCE_LIST;
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(
         size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 20

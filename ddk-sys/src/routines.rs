@@ -84,9 +84,7 @@ extern "ntapi" {
     ) -> BOOLEAN;
     pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
 
-    // Spin locks (x64: `KeAcquireSpinLock` is a macro over `KeAcquireSpinLockRaiseToDpc`).
-    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
-    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+    // Spin locks (`KeAcquireSpinLockRaiseToDpc` and `KeReleaseSpinLock` below).
     pub fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK);
     pub fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK);
 
@@ -119,10 +117,8 @@ extern "ntapi" {
         TargetDevice: *mut DEVICE_OBJECT,
     ) -> *mut DEVICE_OBJECT;
     pub fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT);
-    pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
     pub fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> *mut IRP;
     pub fn IoFreeIrp(Irp: *mut IRP);
-    pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
     pub fn IoAllocateDriverObjectExtension(
         DriverObject: *mut DRIVER_OBJECT,
         ClientIdentificationAddress: PVOID,
@@ -280,6 +276,63 @@ extern "ntapi" {
         BugCheckParameter3: ULONG_PTR,
         BugCheckParameter4: ULONG_PTR,
     ) -> !;
+}
+
+// The FASTCALL routines of `ntoskrnl.exe` (`IofCallDriver` and `IofCompleteRequest` are what
+// `IoCallDriver` and `IoCompleteRequest` expand to).
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[ddk_sys::ntapi]
+extern "ntapi-fastcall" {
+    pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
+    pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
+}
+
+// Spin locks. x64 `wdm.h` makes `KeAcquireSpinLock` a macro over the kernel's
+// `KeAcquireSpinLockRaiseToDpc`; x86 `wdm.h` makes both macros over the HAL's FASTCALL
+// `KfAcquireSpinLock`/`KfReleaseSpinLock` (the x86 kernel exports no
+// `KeAcquireSpinLockRaiseToDpc`).
+#[cfg(not(all(target_os = "windows", target_arch = "x86")))]
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[ddk_sys::ntapi]
+extern "ntapi" {
+    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+}
+
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")]
+#[ddk_sys::ntapi]
+extern "ntapi-fastcall" {
+    fn KfAcquireSpinLock(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    fn KfReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+}
+
+/// x86: `KfAcquireSpinLock`, as `wdm.h`'s macro.
+///
+/// # Safety
+/// As `KeAcquireSpinLockRaiseToDpc`: `SpinLock` initialised, caller at or below DISPATCH_LEVEL.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[inline]
+pub unsafe fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL {
+    // SAFETY: forwarded contract.
+    unsafe { KfAcquireSpinLock(SpinLock) }
+}
+
+/// x86: `KfReleaseSpinLock`, as `wdm.h`'s macro.
+///
+/// # Safety
+/// As `KeReleaseSpinLock`: the lock held by this processor, `NewIrql` what the acquire returned.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[inline]
+pub unsafe fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL) {
+    // SAFETY: forwarded contract.
+    unsafe { KfReleaseSpinLock(SpinLock, NewIrql) }
 }
 
 #[cfg_attr(

@@ -387,6 +387,7 @@ pub struct VRB_SG {
     pub Length: ULONG,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<VP_DEVICE_DESCRIPTION>() == 8 && align_of::<VP_DEVICE_DESCRIPTION>() == 4);
     assert!(offset_of!(VP_DEVICE_DESCRIPTION, Dma64BitAddresses) == 2);

@@ -51,7 +51,8 @@ fn abi_for(marker: &str, arch: Arch) -> Option<&'static str> {
     match (marker, arch) {
         ("\"ntapi\"", Arch::X86) => Some("stdcall"),
         ("\"ntapi-fastcall\"", Arch::X86) => Some("fastcall"),
-        ("\"ntapi\"" | "\"ntapi-fastcall\"", Arch::Other) => Some("win64"),
+        ("\"ntapi-cdecl\"", Arch::X86) => Some("C"),
+        ("\"ntapi\"" | "\"ntapi-fastcall\"" | "\"ntapi-cdecl\"", Arch::Other) => Some("win64"),
         _ => None,
     }
 }

@@ -26,9 +26,10 @@ static unsigned int vprt_debug_level(int video_level)
 
 #ifdef _WIN32
 
-long vDbgPrintEx(unsigned long ComponentId, unsigned long Level, const char *Format, va_list arglist);
+/* NTAPI: stdcall on x86 (`_vDbgPrintEx@16`), ignored on x64. */
+long __stdcall vDbgPrintEx(unsigned long ComponentId, unsigned long Level, const char *Format, va_list arglist);
 
-void VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
+void __cdecl VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
 {
     va_list args;
     if (DebugMessage == 0) {

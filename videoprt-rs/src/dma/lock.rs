@@ -43,11 +43,29 @@ extern "ntapi" {
     fn NtsimIsUserAddress(va: usize) -> BOOLEAN;
 }
 
-/// Whether `va` lies in user space: below the x64 canonical split on Windows.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+extern "C" {
+    /// The first address above user space: 0x7FFF0000, or 0xBFFF0000 on a /3GB system.
+    static MmUserProbeAddress: usize;
+}
+
+/// Whether `va` lies in user space: below the x64 canonical split on Windows x64, below the
+/// kernel's `MmUserProbeAddress` on Windows x86 (where /3GB moves the split).
 fn is_user_address(va: usize) -> bool {
-    #[cfg(target_os = "windows")]
+    #[cfg(all(target_os = "windows", target_arch = "x86_64"))]
     {
         va < 0x0000_8000_0000_0000
+    }
+    #[cfg(all(target_os = "windows", target_arch = "x86"))]
+    {
+        // SAFETY: an exported kernel variable set at boot and never written again.
+        va < unsafe { MmUserProbeAddress }
     }
     #[cfg(not(target_os = "windows"))]
     // SAFETY: a pure query of the simulated address spaces.

@@ -72,7 +72,8 @@ pub struct DumpHeader {
     pub signature: ULONG,
     /// The bug check code, or 0 where the kernel does not say (NT 5.2).
     pub bugcheck_code: ULONG,
-    pub parameters: [ULONG_PTR; 4],
+    /// The bug check parameters, widened to 64 bits so the header is 48 bytes on x86 too.
+    pub parameters: [u64; 4],
     /// Bytes of miniport data after the header.
     pub data_size: ULONG,
     pub reserved: ULONG,
@@ -166,7 +167,7 @@ unsafe extern "ntapi" fn reason_callback(
         let header = DumpHeader {
             signature: SIGNATURE,
             bugcheck_code: code,
-            parameters,
+            parameters: parameters.map(|p| p as u64),
             data_size: size - BUGCHECK_DATA_SIZE_RESERVED,
             reserved: 0,
         };

@@ -10,8 +10,8 @@
 //! `VOID VideoPortMoveMemory(PVOID Destination, PVOID Source, ULONG Length)` (overlap allowed),
 //! `ULONG VideoPortCompareMemory(PVOID Source1, PVOID Source2, SIZE_T Length)` (the number of
 //! leading bytes that match, as RtlCompareMemory), `VOID VideoPortStallExecution(ULONG
-//! Microseconds)`, `LONG FASTCALL VideoPortInterlockedExchange(PLONG Target, LONG Value)` (x64
-//! has one calling convention), `LONG FASTCALL VideoPortInterlockedIncrement(PLONG Addend)`,
+//! Microseconds)`, `LONG FASTCALL VideoPortInterlockedExchange(PLONG Target, LONG Value)` (`extern "ntapi-fastcall"`:
+//! ECX, EDX on x86), `LONG FASTCALL VideoPortInterlockedIncrement(PLONG Addend)`,
 //! `LONG FASTCALL VideoPortInterlockedDecrement(PLONG Addend)`. A NULL pointer with a non-zero
 //! length is reported and nothing is touched.
 
@@ -159,7 +159,10 @@ unsafe fn atomic<'a>(target: *mut LONG) -> &'a AtomicI32 {
 /// `Target` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
 #[ddk_sys::ntapi]
-pub unsafe extern "ntapi" fn VideoPortInterlockedExchange(Target: *mut LONG, Value: LONG) -> LONG {
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedExchange(
+    Target: *mut LONG,
+    Value: LONG,
+) -> LONG {
     if Target.is_null() {
         null("VideoPortInterlockedExchange", 1);
         return 0;
@@ -174,7 +177,7 @@ pub unsafe extern "ntapi" fn VideoPortInterlockedExchange(Target: *mut LONG, Val
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
 #[ddk_sys::ntapi]
-pub unsafe extern "ntapi" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedIncrement", 1);
         return 0;
@@ -191,7 +194,7 @@ pub unsafe extern "ntapi" fn VideoPortInterlockedIncrement(Addend: *mut LONG) ->
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
 #[ddk_sys::ntapi]
-pub unsafe extern "ntapi" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedDecrement", 1);
         return 0;
