@@ -2,7 +2,7 @@
 //! crate: what the PE tests assert and what `cargo xtask build` prints.
 
 use object::pe;
-use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64};
+use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile, PeFile32, PeFile64};
 use object::{LittleEndian as LE, Object, ObjectSection};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,10 +50,19 @@ pub struct PeFacts {
 }
 
 impl PeFacts {
+    /// Reads an AMD64 (PE32+) or x86 (PE32) image.
     pub fn read(path: &Path) -> Result<Self, String> {
         let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let file = PeFile64::parse(&*data)
-            .map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+        if let Ok(file) = PeFile64::parse(&*data) {
+            Self::from_file(&file, &data)
+        } else {
+            let file = PeFile32::parse(&*data)
+                .map_err(|e| format!("{}: not a PE32 or PE32+ image: {e}", path.display()))?;
+            Self::from_file(&file, &data)
+        }
+    }
+
+    fn from_file<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>, data: &[u8]) -> Result<Self, String> {
         let nt = file.nt_headers();
         let optional = nt.optional_header();
         let sections = file
@@ -90,7 +99,7 @@ impl PeFacts {
             entry_rva: optional.address_of_entry_point(),
             image_base: optional.image_base(),
             checksum: optional.check_sum(),
-            computed_checksum: pe_checksum(&data, checksum_offset(&data)),
+            computed_checksum: pe_checksum(data, checksum_offset(data)),
             sections,
             imports,
             exports,
@@ -115,7 +124,7 @@ impl PeFacts {
 /// the kernel loader checks for drivers.
 pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
     let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    is_pe(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let u16_at = |d: &[u8], o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
     let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
     let sections = u16_at(&data, e_lfanew + 4 + 2);
@@ -151,7 +160,7 @@ pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
 /// LIBRARY statement makes the linker write a DLL.
 pub fn clear_dll_characteristic(path: &Path) -> Result<(), String> {
     let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    is_pe(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
     // Signature (4), then Characteristics at offset 18 of the COFF file header.
     let at = e_lfanew + 4 + 18;
@@ -162,6 +171,17 @@ pub fn clear_dll_characteristic(path: &Path) -> Result<(), String> {
     let checksum = pe_checksum(&data, field);
     data[field..field + 4].copy_from_slice(&checksum.to_le_bytes());
     std::fs::write(path, &data).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Whether `data` parses as a PE32+ (AMD64) or PE32 (x86) image. The header fields this module
+/// patches (Characteristics, CheckSum, section flags) sit at the same offsets in both.
+fn is_pe(data: &[u8]) -> Result<(), String> {
+    match PeFile64::parse(data) {
+        Ok(_) => Ok(()),
+        Err(_) => PeFile32::parse(data)
+            .map(drop)
+            .map_err(|e| format!("not a PE32 or PE32+ image: {e}")),
+    }
 }
 
 /// File offset of the optional header's CheckSum field.
@@ -192,6 +212,8 @@ impl fmt::Display for PeFacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let machine = if self.machine == pe::IMAGE_FILE_MACHINE_AMD64 {
             "AMD64"
+        } else if self.machine == pe::IMAGE_FILE_MACHINE_I386 {
+            "x86"
         } else {
             "other"
         };

@@ -11,6 +11,7 @@
 
 mod bench;
 mod build;
+mod build_x86;
 mod callgrind;
 mod fuzz;
 mod miri;
