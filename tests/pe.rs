@@ -109,7 +109,13 @@ impl PeFacts {
     /// The section holding the entry point.
     pub fn entry_section(&self, path: &Path) -> Option<String> {
         let data = std::fs::read(path).ok()?;
-        let file = PeFile64::parse(&*data).ok()?;
+        match PeFile64::parse(&*data) {
+            Ok(file) => self.section_of_entry(&file),
+            Err(_) => self.section_of_entry(&PeFile32::parse(&*data).ok()?),
+        }
+    }
+
+    fn section_of_entry<Pe: ImageNtHeaders>(&self, file: &PeFile<'_, Pe>) -> Option<String> {
         file.sections()
             .find(|s| {
                 let start = s.address() - file.relative_address_base();
@@ -264,6 +270,41 @@ impl fmt::Display for PeFacts {
             self.exports.join(", ")
         )
     }
+}
+
+/// RVA of `symbol` according to the linker's map file next to the image: lld-link's `/MAP`
+/// ("Preferred load address is ...", then `section:offset symbol va object` lines) or GNU
+/// ld's `-Map` (`0x<va>  symbol` lines, relative to the image's ImageBase).
+pub fn map_file_rva(image: &Path, symbol: &str) -> Option<u64> {
+    let map = std::fs::read_to_string(image.with_extension("map")).ok()?;
+    let lld_base = map
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Preferred load address is "));
+    let Some(base) = lld_base else {
+        let base = PeFacts::read(image).ok()?.image_base;
+        return map.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields[..] {
+                [va, name] if name == symbol => va
+                    .strip_prefix("0x")
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+                    .map(|va| va - base),
+                _ => None,
+            }
+        });
+    };
+    let base = u64::from_str_radix(base.trim(), 16).ok()?;
+    map.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&symbol))
+            .then(|| {
+                fields
+                    .get(2)
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+            })
+            .flatten()
+            .map(|va| va - base)
+    })
 }
 
 /// Names listed under EXPORTS in a module-definition (`.def`) file.

@@ -59,9 +59,14 @@ pub fn drivers(out: &Path) -> Result<Vec<PathBuf>, String> {
         .map_err(|e| format!("videoprt_rs.def: {e}"))?;
     let map = std::fs::read_to_string(out.join("videoprt_rs.map"))
         .map_err(|e| format!("videoprt_rs.map: {e}"))?;
-    let import_def = out.join("videoprt_rs.imports.def");
-    std::fs::write(&import_def, decorated_import_list(&def, &map)?)
-        .map_err(|e| format!("{}: {e}", import_def.display()))?;
+    for (file, flavour) in [
+        ("videoprt_rs.imports.def", AliasTarget::Decorated),
+        ("videoprt_rs.gnu-imports.def", AliasTarget::ImportName),
+    ] {
+        let path = out.join(file);
+        std::fs::write(&path, decorated_import_list(&def, &map, flavour)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     shell::step("making x86/videoprt_rs.lib (llvm-dlltool -k, MSVC short-import format)");
     shell::run(Command::new("llvm-dlltool").current_dir(out).args([
         "-m",
@@ -83,7 +88,7 @@ pub fn drivers(out: &Path) -> Result<Vec<PathBuf>, String> {
                 "i386",
                 "--kill-at",
                 "--input-def",
-                "videoprt_rs.imports.def",
+                "videoprt_rs.gnu-imports.def",
                 "--dllname",
                 "videoprt_rs.sys",
                 "--output-lib",
@@ -98,9 +103,20 @@ pub fn drivers(out: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(images)
 }
 
+/// How the two dlltools read an alias line `Alias@8 == Target`.
+#[derive(Clone, Copy, PartialEq)]
+pub enum AliasTarget {
+    /// llvm-dlltool: the target is another symbol of the library, decorated
+    /// (`VideoPortUnLockBuffer@8 == VideoPortUnlockBuffer@8`).
+    Decorated,
+    /// GNU dlltool: the target is the name imported from the DLL
+    /// (`VideoPortUnLockBuffer@8 == VideoPortUnlockBuffer`).
+    ImportName,
+}
+
 /// The import list for x86: each public export of `videoprt_rs.def` under the decorated name
 /// the driver's link map shows for it (`Name@N`, `@Name@N` or `Name`), plus the aliases.
-pub fn decorated_import_list(def: &str, map: &str) -> Result<String, String> {
+pub fn decorated_import_list(def: &str, map: &str, alias: AliasTarget) -> Result<String, String> {
     let symbols: Vec<&str> = map.split_whitespace().collect();
     let decorated = |name: &str| -> Option<String> {
         symbols.iter().find_map(|s| {
@@ -124,11 +140,15 @@ pub fn decorated_import_list(def: &str, map: &str) -> Result<String, String> {
             .ok_or_else(|| format!("videoprt_rs.map (x86) has no symbol for the export {name}"))?;
         list.push_str(&format!("    {symbol}\n"));
     }
-    for (alias, export) in workspace_tests::pe::IMPORT_ALIASES {
+    for (alias_name, export) in workspace_tests::pe::IMPORT_ALIASES {
         let symbol = decorated(export)
             .ok_or_else(|| format!("videoprt_rs.map (x86) has no symbol for {export}"))?;
-        let aliased = symbol.replacen(export, alias, 1);
-        list.push_str(&format!("    {aliased} == {export}\n"));
+        let aliased = symbol.replacen(export, alias_name, 1);
+        let target = match alias {
+            AliasTarget::Decorated => symbol.as_str(),
+            AliasTarget::ImportName => export,
+        };
+        list.push_str(&format!("    {aliased} == {target}\n"));
     }
     Ok(list)
 }
