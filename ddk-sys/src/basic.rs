@@ -49,8 +49,11 @@ macro_rules! c_enum {
     };
 }
 
-/// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register.
-#[repr(transparent)]
+/// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register
+/// (x64) or as two stack slots (x86), returned in RAX / EDX:EAX. `align(8)` because the C union
+/// holds a `LONGLONG`, which Windows aligns to 8 on x86 too (an i686 Linux host would give an
+/// `i64` 4).
+#[repr(C, align(8))]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct PHYSICAL_ADDRESS(pub i64);
 

@@ -253,7 +253,8 @@ pub struct IO_STATUS_BLOCK {
     pub Information: ULONG_PTR,
 }
 
-/// The `Tail.Overlay` member of an `IRP` (the `KAPC` alternative is 88 bytes, hence the pad).
+/// The `Tail.Overlay` member of an `IRP` (the `KAPC` alternative is 88 bytes on x64 and 48 on
+/// x86, 8 more than the overlay on both, hence the pad).
 #[repr(C)]
 pub struct IRP_TAIL_OVERLAY {
     pub DriverContext: [PVOID; 4],
@@ -263,11 +264,12 @@ pub struct IRP_TAIL_OVERLAY {
     /// Also `PacketType`.
     pub CurrentStackLocation: *mut IO_STACK_LOCATION,
     pub OriginalFileObject: PVOID,
-    _ApcSize: PVOID,
+    _ApcSize: [u32; 2],
 }
 
-/// `IRP`. The stack locations follow it in memory, highest index first in use.
-#[repr(C)]
+/// `IRP`. The stack locations follow it in memory, highest index first in use. 8-aligned on
+/// x86 too: `Overlay.AllocationSize` is a `LARGE_INTEGER`.
+#[repr(C, align(8))]
 pub struct IRP {
     pub Type: CSHORT,
     pub Size: USHORT,
@@ -303,11 +305,13 @@ pub struct IO_STACK_START_DEVICE {
     pub AllocatedResourcesTranslated: *mut CM_RESOURCE_LIST,
 }
 
-#[repr(C, align(8))]
+/// `POINTER_ALIGNMENT` of `wdm.h`: `DECLSPEC_ALIGN(8)` on 64-bit Windows, nothing on x86.
+#[cfg_attr(target_pointer_width = "64", repr(C, align(8)))]
+#[cfg_attr(target_pointer_width = "32", repr(C))]
 #[derive(Clone, Copy)]
 pub struct PointerAligned<T: Copy>(pub T);
 
-/// The `Parameters` union of an `IO_STACK_LOCATION` (32 bytes on x64).
+/// The `Parameters` union of an `IO_STACK_LOCATION` (32 bytes on x64, 16 on x86).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union IO_STACK_PARAMETERS {
@@ -484,7 +488,7 @@ pub const PCI_WHICHSPACE_CONFIG: ULONG = 0;
 /// `PCI_WHICHSPACE_ROM` ('PciR'): the `DataType` of GetBusData for the expansion ROM.
 pub const PCI_WHICHSPACE_ROM: ULONG = 0x5269_6350;
 
-/// `Parameters.DeviceIoControl` with the x64 `POINTER_ALIGNMENT` of each `ULONG`.
+/// `Parameters.DeviceIoControl` with the `POINTER_ALIGNMENT` of each `ULONG`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IO_STACK_DEVICE_IO_CONTROL {
@@ -494,7 +498,7 @@ pub struct IO_STACK_DEVICE_IO_CONTROL {
     pub Type3InputBuffer: PVOID,
 }
 
-/// `Parameters.Power` with the x64 `POINTER_ALIGNMENT` of each field.
+/// `Parameters.Power` with the `POINTER_ALIGNMENT` of each field.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IO_STACK_POWER {

@@ -11,10 +11,18 @@ pub type KIRQL = u8;
 pub const PASSIVE_LEVEL: KIRQL = 0;
 pub const APC_LEVEL: KIRQL = 1;
 pub const DISPATCH_LEVEL: KIRQL = 2;
-/// Lowest device IRQL on x64; interrupt service routines run at or above it.
+/// Lowest device IRQL (x64 and x86); interrupt service routines run at or above it.
 pub const DIRQL_MIN: KIRQL = 3;
+/// x64: 13; x86: `CLOCK2_LEVEL`, 28.
+#[cfg(target_arch = "x86_64")]
 pub const CLOCK_LEVEL: KIRQL = 13;
+#[cfg(target_arch = "x86")]
+pub const CLOCK_LEVEL: KIRQL = 28;
+/// x64: 15; x86: 31.
+#[cfg(target_arch = "x86_64")]
 pub const HIGH_LEVEL: KIRQL = 15;
+#[cfg(target_arch = "x86")]
+pub const HIGH_LEVEL: KIRQL = 31;
 
 #[cfg(not(target_os = "windows"))]
 #[ddk_sys::ntapi]

@@ -379,8 +379,9 @@ pub const SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO: ULONG =
 /// `SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO`.
 pub const SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO: ULONG = size_of::<VIDEO_PORT_CONFIG_INFO>() as ULONG;
 
-/// `VRB_SG`: the entry type legacy `PDMA` handles pointed at.
-#[repr(C)]
+/// `VRB_SG`: the entry type legacy `PDMA` handles pointed at. 8-aligned on x86 too (a
+/// `LONGLONG`, which Windows aligns to 8 where an i686 Linux host would not).
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Debug)]
 pub struct VRB_SG {
     pub PhysicalAddress: i64,

@@ -606,7 +606,7 @@ pub(crate) fn resources(machine: &Machine, pdo: Pdo) -> (Vec<u32>, Vec<u32>) {
                 Flags: flags,
                 u: CM_PARTIAL_RESOURCE_DESCRIPTOR_U {
                     Generic: CM_RANGE {
-                        Start: PHYSICAL_ADDRESS::new(b.base),
+                        Start: PACKED_PHYSICAL_ADDRESS::new(b.base),
                         Length: b.size as u32,
                     },
                 },
