@@ -198,7 +198,7 @@ pub(crate) fn call(
 /// set up for it.
 #[no_mangle]
 #[ddk_sys::ntapi]
-pub unsafe extern "ntapi" fn IofCallDriver(
+pub unsafe extern "ntapi-fastcall" fn IofCallDriver(
     DeviceObject: *mut DEVICE_OBJECT,
     Irp: *mut IRP,
 ) -> NTSTATUS {
@@ -284,7 +284,7 @@ unsafe fn bus_dispatch(irp: *mut IRP, stack: *mut IO_STACK_LOCATION) -> NTSTATUS
 /// `Irp` must be an IRP the caller owns (it must not be touched afterwards).
 #[no_mangle]
 #[ddk_sys::ntapi]
-pub unsafe extern "ntapi" fn IofCompleteRequest(Irp: *mut IRP, _PriorityBoost: CCHAR) {
+pub unsafe extern "ntapi-fastcall" fn IofCompleteRequest(Irp: *mut IRP, _PriorityBoost: CCHAR) {
     let cpu = cpu();
     {
         let mut st = cpu.lock();
