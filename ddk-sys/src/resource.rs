@@ -3,6 +3,7 @@
 //! offsets: read them by value, never by reference.
 
 use crate::basic::*;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 pub const CmResourceTypeNull: UCHAR = 0;

@@ -3,6 +3,7 @@
 
 use crate::basic::*;
 use crate::status::VP_STATUS;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 /// `VP_DMA_ADAPTER`: opaque to miniports; only the port looks inside.
