@@ -50,10 +50,13 @@ macro_rules! c_enum {
 }
 
 /// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register
-/// (x64) or as two stack slots (x86), returned in RAX / EDX:EAX. `align(8)` because the C union
-/// holds a `LONGLONG`, which Windows aligns to 8 on x86 too (an i686 Linux host would give an
-/// `i64` 4).
-#[repr(C, align(8))]
+/// (x64) or as two stack slots (x86), returned in RAX / EDX:EAX: exactly an `i64` on every
+/// Windows target. An i686 Linux host aligns `i64` to 4, so there (only) the type is
+/// `align(8)`, to keep the structures holding it at their Windows x86 layout; that form is
+/// not used on Windows x86 because rustc passes an over-aligned struct by reference there,
+/// which would make `VideoPortGetDeviceBase` `@16` instead of video.h's `@20`.
+#[cfg_attr(not(all(target_arch = "x86", not(windows))), repr(transparent))]
+#[cfg_attr(all(target_arch = "x86", not(windows)), repr(C, align(8)))]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct PHYSICAL_ADDRESS(pub i64);
 

@@ -305,3 +305,53 @@ fn a_mingw_i686_miniport_object_links_with_both_x86_import_libraries() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The undecorated name of an x86 symbol: `_Name@N`, `@Name@N` or `_Name`.
+fn undecorated(symbol: &str) -> &str {
+    let name = symbol
+        .strip_prefix('_')
+        .or_else(|| symbol.strip_prefix('@'))
+        .unwrap_or(symbol);
+    name.split_once('@').map_or(name, |(n, _)| n)
+}
+
+/// The argument bytes of every export agree with video.h as mingw-w64 compiled it: each
+/// decorated symbol of both x86 import libraries is spelled exactly as in mingw-w64's own i686
+/// `libvideoprt.a` (`_VideoPortGetDeviceBase@20`: a PHYSICAL_ADDRESS by value is 8 bytes),
+/// for every function that library names.
+#[test]
+fn x86_decorations_match_mingw_w64s_i686_libvideoprt() {
+    built_images_x86();
+    let out = Command::new("i686-w64-mingw32-gcc")
+        .arg("-print-file-name=libvideoprt.a")
+        .output()
+        .expect("i686-w64-mingw32-gcc");
+    let mingw = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let reference = import_library_symbols(&mingw)
+        .unwrap_or_else(|e| panic!("mingw-w64's i686 libvideoprt.a: {e}"));
+    let reference: std::collections::BTreeMap<&str, &str> = reference
+        .keys()
+        .filter(|s| s.contains("VideoPort"))
+        .map(|s| (undecorated(s), s.as_str()))
+        .collect();
+    assert!(
+        reference.len() > 50,
+        "only {} functions in {}",
+        reference.len(),
+        mingw.display()
+    );
+    for lib in ["videoprt_rs.lib", "libvideoprt_rs.a"] {
+        let ours = import_library_symbols(&drivers_dir_x86().join(lib)).unwrap();
+        let mut compared = 0;
+        for symbol in ours.keys().filter(|s| s.contains("VideoPort")) {
+            if let Some(theirs) = reference.get(undecorated(symbol)) {
+                assert_eq!(
+                    symbol, theirs,
+                    "{lib}: {symbol} against mingw-w64's {theirs}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 50, "{lib}: only {compared} symbols compared");
+    }
+}
