@@ -33,6 +33,7 @@ pub mod dma;
 pub mod io;
 pub mod irql;
 pub mod layout;
+mod layout_x86;
 pub mod mdl;
 pub mod registry;
 pub mod resource;

@@ -192,9 +192,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     args.extend(extra.iter().map(String::as_str));
     let totals = shell::cargo_test(&args)?;
     // The port's logic at 32 bits: ddk-sys (its layouts against mingw-w64's i686 headers),
-    // ntsim and videoprt-rs built for a 32-bit host, so nothing assumes 64-bit pointers.
+    // kernel-rt (the x86 assembly the i686 images ship), ntsim and videoprt-rs built for a
+    // 32-bit host, so nothing assumes 64-bit pointers.
     shell::step(&format!(
-        "tests at 32 bits (cargo test --target {} -p ddk-sys -p ntsim -p videoprt-rs)",
+        "tests at 32 bits (cargo test --target {} -p ddk-sys -p kernel-rt -p ntsim -p videoprt-rs)",
         setup::HOST_32
     ));
     let mut args = vec![
@@ -203,6 +204,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         setup::HOST_32,
         "-p",
         "ddk-sys",
+        "-p",
+        "kernel-rt",
         "-p",
         "ntsim",
         "-p",
