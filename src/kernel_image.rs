@@ -5,6 +5,7 @@ use ddk_sys::{DRIVER_OBJECT, NTSTATUS, PUNICODE_STRING, STATUS_SUCCESS};
 /// Bug check code of a Rust panic in videoprt_rs.sys ("VPRS"). P1 = source line, P2 = column.
 pub const VIDEOPRT_RS_PANIC: u32 = u32::from_be_bytes(*b"VPRS");
 
+#[cfg(target_arch = "x86_64")]
 #[link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")]
 extern "C" {
     // The structured-exception handler that clang's `__try/__except` (the probe guard in
@@ -14,6 +15,34 @@ extern "C" {
     // What VideoPortDebugPrint (videoprt-rs/csrc/debug_print.c) forwards to.
     #[allow(dead_code)]
     fn vDbgPrintEx();
+}
+
+#[cfg(target_arch = "x86")]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+extern "C" {
+    // The x86 frame-based SEH handler clang's `__try/__except` registers (C `_except_handler3`,
+    // symbol `__except_handler3`; the kernel exports it as `_except_handler3`).
+    #[allow(dead_code)]
+    #[link_name = "__except_handler3"]
+    fn except_handler3();
+}
+
+#[cfg(target_arch = "x86")]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+extern "stdcall" {
+    // What VideoPortDebugPrint forwards to: NTAPI, four arguments (`_vDbgPrintEx@16`).
+    #[allow(dead_code)]
+    fn vDbgPrintEx(component: u32, level: u32, format: *const u8, args: *mut u8) -> u32;
 }
 
 #[panic_handler]
@@ -30,7 +59,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 /// Called by the I/O manager with a valid driver object and registry path.
 #[no_mangle]
 #[link_section = "INIT"]
-pub unsafe extern "win64" fn DriverEntry(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DriverEntry(
     _driver: *mut DRIVER_OBJECT,
     _registry: PUNICODE_STRING,
 ) -> NTSTATUS {
@@ -44,7 +74,8 @@ pub unsafe extern "win64" fn DriverEntry(
 /// # Safety
 /// Called by the loader with a valid registry path.
 #[no_mangle]
-pub unsafe extern "win64" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTATUS {
     videoprt::system::init();
     STATUS_SUCCESS
 }
@@ -55,6 +86,7 @@ pub unsafe extern "win64" fn DllInitialize(_registry: PUNICODE_STRING) -> NTSTAT
 /// # Safety
 /// Called by the loader.
 #[no_mangle]
-pub unsafe extern "win64" fn DllUnload() -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DllUnload() -> NTSTATUS {
     STATUS_SUCCESS
 }

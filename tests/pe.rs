@@ -2,7 +2,7 @@
 //! crate: what the PE tests assert and what `cargo xtask build` prints.
 
 use object::pe;
-use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64};
+use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile, PeFile32, PeFile64};
 use object::{LittleEndian as LE, Object, ObjectSection};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,10 +50,19 @@ pub struct PeFacts {
 }
 
 impl PeFacts {
+    /// Reads an AMD64 (PE32+) or x86 (PE32) image.
     pub fn read(path: &Path) -> Result<Self, String> {
         let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let file = PeFile64::parse(&*data)
-            .map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+        if let Ok(file) = PeFile64::parse(&*data) {
+            Self::from_file(&file, &data)
+        } else {
+            let file = PeFile32::parse(&*data)
+                .map_err(|e| format!("{}: not a PE32 or PE32+ image: {e}", path.display()))?;
+            Self::from_file(&file, &data)
+        }
+    }
+
+    fn from_file<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>, data: &[u8]) -> Result<Self, String> {
         let nt = file.nt_headers();
         let optional = nt.optional_header();
         let sections = file
@@ -90,7 +99,7 @@ impl PeFacts {
             entry_rva: optional.address_of_entry_point(),
             image_base: optional.image_base(),
             checksum: optional.check_sum(),
-            computed_checksum: pe_checksum(&data, checksum_offset(&data)),
+            computed_checksum: pe_checksum(data, checksum_offset(data)),
             sections,
             imports,
             exports,
@@ -100,7 +109,13 @@ impl PeFacts {
     /// The section holding the entry point.
     pub fn entry_section(&self, path: &Path) -> Option<String> {
         let data = std::fs::read(path).ok()?;
-        let file = PeFile64::parse(&*data).ok()?;
+        match PeFile64::parse(&*data) {
+            Ok(file) => self.section_of_entry(&file),
+            Err(_) => self.section_of_entry(&PeFile32::parse(&*data).ok()?),
+        }
+    }
+
+    fn section_of_entry<Pe: ImageNtHeaders>(&self, file: &PeFile<'_, Pe>) -> Option<String> {
         file.sections()
             .find(|s| {
                 let start = s.address() - file.relative_address_base();
@@ -115,7 +130,7 @@ impl PeFacts {
 /// the kernel loader checks for drivers.
 pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
     let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    is_pe(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let u16_at = |d: &[u8], o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
     let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
     let sections = u16_at(&data, e_lfanew + 4 + 2);
@@ -151,7 +166,7 @@ pub fn finish_gnu_ld_driver(path: &Path) -> Result<(), String> {
 /// LIBRARY statement makes the linker write a DLL.
 pub fn clear_dll_characteristic(path: &Path) -> Result<(), String> {
     let mut data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    PeFile64::parse(&*data).map_err(|e| format!("{}: not a PE32+ image: {e}", path.display()))?;
+    is_pe(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let e_lfanew = u32::from_le_bytes(data[0x3c..0x40].try_into().expect("4 bytes")) as usize;
     // Signature (4), then Characteristics at offset 18 of the COFF file header.
     let at = e_lfanew + 4 + 18;
@@ -162,6 +177,17 @@ pub fn clear_dll_characteristic(path: &Path) -> Result<(), String> {
     let checksum = pe_checksum(&data, field);
     data[field..field + 4].copy_from_slice(&checksum.to_le_bytes());
     std::fs::write(path, &data).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Whether `data` parses as a PE32+ (AMD64) or PE32 (x86) image. The header fields this module
+/// patches (Characteristics, CheckSum, section flags) sit at the same offsets in both.
+fn is_pe(data: &[u8]) -> Result<(), String> {
+    match PeFile64::parse(data) {
+        Ok(_) => Ok(()),
+        Err(_) => PeFile32::parse(data)
+            .map(drop)
+            .map_err(|e| format!("not a PE32 or PE32+ image: {e}")),
+    }
 }
 
 /// File offset of the optional header's CheckSum field.
@@ -192,6 +218,8 @@ impl fmt::Display for PeFacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let machine = if self.machine == pe::IMAGE_FILE_MACHINE_AMD64 {
             "AMD64"
+        } else if self.machine == pe::IMAGE_FILE_MACHINE_I386 {
+            "x86"
         } else {
             "other"
         };
@@ -242,6 +270,41 @@ impl fmt::Display for PeFacts {
             self.exports.join(", ")
         )
     }
+}
+
+/// RVA of `symbol` according to the linker's map file next to the image: lld-link's `/MAP`
+/// ("Preferred load address is ...", then `section:offset symbol va object` lines) or GNU
+/// ld's `-Map` (`0x<va>  symbol` lines, relative to the image's ImageBase).
+pub fn map_file_rva(image: &Path, symbol: &str) -> Option<u64> {
+    let map = std::fs::read_to_string(image.with_extension("map")).ok()?;
+    let lld_base = map
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Preferred load address is "));
+    let Some(base) = lld_base else {
+        let base = PeFacts::read(image).ok()?.image_base;
+        return map.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields[..] {
+                [va, name] if name == symbol => va
+                    .strip_prefix("0x")
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+                    .map(|va| va - base),
+                _ => None,
+            }
+        });
+    };
+    let base = u64::from_str_radix(base.trim(), 16).ok()?;
+    map.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&symbol))
+            .then(|| {
+                fields
+                    .get(2)
+                    .and_then(|va| u64::from_str_radix(va, 16).ok())
+            })
+            .flatten()
+            .map(|va| va - base)
+    })
 }
 
 /// Names listed under EXPORTS in a module-definition (`.def`) file.

@@ -4,7 +4,7 @@
 //!   target only (other hosts get the same symbol from ntsim);
 //! * `csrc/debug_print.c`, the C-variadic VideoPortDebugPrint: on every target.
 //!
-//! For the Windows kernel target both are compiled by clang for x86_64-pc-windows-msvc and
+//! For the Windows kernel targets both are compiled by clang for x86_64- or i686-pc-windows-msvc and
 //! archived by llvm-lib; on other hosts debug_print.c is compiled by the system C compiler
 //! through the `cc` crate.
 
@@ -24,6 +24,10 @@ fn main() {
             .compile("vprt_debug_print");
         return;
     }
+    let clang_target = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("x86") => "--target=i686-pc-windows-msvc",
+        _ => "--target=x86_64-pc-windows-msvc",
+    };
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let library = out.join("vprt_csrc.lib");
     let mut lib_out = std::ffi::OsString::from("/out:");
@@ -33,8 +37,8 @@ fn main() {
     for name in ["probe_guard", "debug_print"] {
         let object = out.join(format!("{name}.obj"));
         run(Command::new("clang")
+            .arg(clang_target)
             .args([
-                "--target=x86_64-pc-windows-msvc",
                 "-O2",
                 "-c",
                 "-fms-extensions",

@@ -20,7 +20,8 @@ extern crate videoprt as _;
 use ddk_sys::{NTSTATUS, PDRIVER_OBJECT, PUNICODE_STRING};
 use std::ffi::{c_char, c_ulonglong, CStr};
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// The C miniport's `DriverEntry` (renamed `CEduDriverEntry` on the host). video.h
     /// declares it `ULONG DriverEntry(PVOID, PVOID)`: the same registers as ntsim's
     /// `DriverEntry` type, and the ULONG is the NTSTATUS of VideoPortInitialize.
@@ -28,7 +29,8 @@ extern "win64" {
     pub fn DriverEntry(driver_object: PDRIVER_OBJECT, registry_path: PUNICODE_STRING) -> NTSTATUS;
 }
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// The C Bochs display miniport's `DriverEntry` (renamed `CBochsDriverEntry` on the host).
     #[link_name = "CBochsDriverEntry"]
     pub fn BochsDriverEntry(

@@ -2,6 +2,7 @@
 //! and the 32-bit newtypes that stand in for C enums.
 
 use core::ffi::c_void;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 pub type PVOID = *mut c_void;
@@ -48,8 +49,14 @@ macro_rules! c_enum {
     };
 }
 
-/// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register.
-#[repr(transparent)]
+/// `PHYSICAL_ADDRESS` (`LARGE_INTEGER`): 8 bytes, 8-aligned, passed by value in a register
+/// (x64) or as two stack slots (x86), returned in RAX / EDX:EAX: exactly an `i64` on every
+/// Windows target. An i686 Linux host aligns `i64` to 4, so there (only) the type is
+/// `align(8)`, to keep the structures holding it at their Windows x86 layout; that form is
+/// not used on Windows x86 because rustc passes an over-aligned struct by reference there,
+/// which would make `VideoPortGetDeviceBase` `@16` instead of video.h's `@20`.
+#[cfg_attr(not(all(target_arch = "x86", not(windows))), repr(transparent))]
+#[cfg_attr(all(target_arch = "x86", not(windows)), repr(C, align(8)))]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct PHYSICAL_ADDRESS(pub i64);
 
@@ -207,6 +214,7 @@ pub const POOL_FLAG_NON_PAGED: POOL_FLAGS = 0x40;
 pub const POOL_FLAG_NON_PAGED_EXECUTE: POOL_FLAGS = 0x80;
 pub const POOL_FLAG_PAGED: POOL_FLAGS = 0x100;
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<PHYSICAL_ADDRESS>() == 8 && align_of::<PHYSICAL_ADDRESS>() == 8);
     assert!(size_of::<LIST_ENTRY>() == 16);

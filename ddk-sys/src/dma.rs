@@ -9,6 +9,7 @@
 use crate::basic::*;
 use crate::io::{DEVICE_OBJECT, IRP};
 use crate::mdl::MDL;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{offset_of, size_of};
 
 #[repr(C)]
@@ -87,8 +88,9 @@ c_enum!(
 );
 
 /// `DRIVER_LIST_CONTROL`: called at DISPATCH_LEVEL with the built scatter/gather list.
+#[ddk_sys::ntapi]
 pub type PDRIVER_LIST_CONTROL = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DeviceObject: *mut DEVICE_OBJECT,
         Irp: *mut IRP,
         ScatterGather: *mut SCATTER_GATHER_LIST,
@@ -96,8 +98,9 @@ pub type PDRIVER_LIST_CONTROL = Option<
     ),
 >;
 /// `DRIVER_CONTROL`: AllocateAdapterChannel's callback.
+#[ddk_sys::ntapi]
 pub type PDRIVER_CONTROL = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DeviceObject: *mut DEVICE_OBJECT,
         Irp: *mut IRP,
         MapRegisterBase: PVOID,
@@ -106,16 +109,18 @@ pub type PDRIVER_CONTROL = Option<
 >;
 
 /// An operation whose prototype this project never calls; kept only for the table's layout.
-pub type PDMA_OPERATION_UNUSED = Option<unsafe extern "win64" fn()>;
+#[ddk_sys::ntapi]
+pub type PDMA_OPERATION_UNUSED = Option<unsafe extern "ntapi" fn()>;
 
 /// `DMA_OPERATIONS`, version 3 plus the Windows 10 additions: `Size` and 39 entries, 320 bytes.
 #[repr(C)]
+#[ddk_sys::ntapi]
 pub struct DMA_OPERATIONS {
     pub Size: ULONG,
     // Version 1.
-    pub PutDmaAdapter: Option<unsafe extern "win64" fn(DmaAdapter: *mut DMA_ADAPTER)>,
+    pub PutDmaAdapter: Option<unsafe extern "ntapi" fn(DmaAdapter: *mut DMA_ADAPTER)>,
     pub AllocateCommonBuffer: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             Length: ULONG,
             LogicalAddress: *mut PHYSICAL_ADDRESS,
@@ -123,7 +128,7 @@ pub struct DMA_OPERATIONS {
         ) -> PVOID,
     >,
     pub FreeCommonBuffer: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             Length: ULONG,
             LogicalAddress: PHYSICAL_ADDRESS,
@@ -132,7 +137,7 @@ pub struct DMA_OPERATIONS {
         ),
     >,
     pub AllocateAdapterChannel: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             DeviceObject: *mut DEVICE_OBJECT,
             NumberOfMapRegisters: ULONG,
@@ -141,7 +146,7 @@ pub struct DMA_OPERATIONS {
         ) -> crate::status::NTSTATUS,
     >,
     pub FlushAdapterBuffers: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             Mdl: *mut MDL,
             MapRegisterBase: PVOID,
@@ -150,16 +155,16 @@ pub struct DMA_OPERATIONS {
             WriteToDevice: BOOLEAN,
         ) -> BOOLEAN,
     >,
-    pub FreeAdapterChannel: Option<unsafe extern "win64" fn(DmaAdapter: *mut DMA_ADAPTER)>,
+    pub FreeAdapterChannel: Option<unsafe extern "ntapi" fn(DmaAdapter: *mut DMA_ADAPTER)>,
     pub FreeMapRegisters: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             MapRegisterBase: PVOID,
             NumberOfMapRegisters: ULONG,
         ),
     >,
     pub MapTransfer: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             Mdl: *mut MDL,
             MapRegisterBase: PVOID,
@@ -168,10 +173,10 @@ pub struct DMA_OPERATIONS {
             WriteToDevice: BOOLEAN,
         ) -> PHYSICAL_ADDRESS,
     >,
-    pub GetDmaAlignment: Option<unsafe extern "win64" fn(DmaAdapter: *mut DMA_ADAPTER) -> ULONG>,
-    pub ReadDmaCounter: Option<unsafe extern "win64" fn(DmaAdapter: *mut DMA_ADAPTER) -> ULONG>,
+    pub GetDmaAlignment: Option<unsafe extern "ntapi" fn(DmaAdapter: *mut DMA_ADAPTER) -> ULONG>,
+    pub ReadDmaCounter: Option<unsafe extern "ntapi" fn(DmaAdapter: *mut DMA_ADAPTER) -> ULONG>,
     pub GetScatterGatherList: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             DeviceObject: *mut DEVICE_OBJECT,
             Mdl: *mut MDL,
@@ -183,7 +188,7 @@ pub struct DMA_OPERATIONS {
         ) -> crate::status::NTSTATUS,
     >,
     pub PutScatterGatherList: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             ScatterGather: *mut SCATTER_GATHER_LIST,
             WriteToDevice: BOOLEAN,
@@ -191,7 +196,7 @@ pub struct DMA_OPERATIONS {
     >,
     // Version 2.
     pub CalculateScatterGatherList: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             Mdl: *mut MDL,
             CurrentVa: PVOID,
@@ -201,7 +206,7 @@ pub struct DMA_OPERATIONS {
         ) -> crate::status::NTSTATUS,
     >,
     pub BuildScatterGatherList: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             DeviceObject: *mut DEVICE_OBJECT,
             Mdl: *mut MDL,
@@ -215,7 +220,7 @@ pub struct DMA_OPERATIONS {
         ) -> crate::status::NTSTATUS,
     >,
     pub BuildMdlFromScatterGatherList: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             ScatterGather: *mut SCATTER_GATHER_LIST,
             OriginalMdl: *mut MDL,
@@ -224,7 +229,7 @@ pub struct DMA_OPERATIONS {
     >,
     // Version 3 (Windows 8).
     pub GetDmaAdapterInfo: Option<
-        unsafe extern "win64" fn(
+        unsafe extern "ntapi" fn(
             DmaAdapter: *mut DMA_ADAPTER,
             AdapterInfo: *mut DMA_ADAPTER_INFO,
         ) -> crate::status::NTSTATUS,
@@ -269,6 +274,7 @@ pub struct DMA_ADAPTER_INFO {
     pub MinimumTransferUnit: ULONG,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<DMA_ADAPTER>() == 16 && offset_of!(DMA_ADAPTER, DmaOperations) == 8);
     assert!(size_of::<DMA_OPERATIONS>() == 320);

@@ -74,8 +74,9 @@ pub struct X86_BIOS_REGISTERS {
 pub type PX86_BIOS_REGISTERS = *mut X86_BIOS_REGISTERS;
 
 /// `PINT10_ALLOCATE_BUFFER`.
+#[ddk_sys::ntapi]
 pub type PINT10_ALLOCATE_BUFFER = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         Seg: *mut USHORT,
         Off: *mut USHORT,
@@ -83,11 +84,13 @@ pub type PINT10_ALLOCATE_BUFFER = Option<
     ) -> VP_STATUS,
 >;
 /// `PINT10_FREE_BUFFER`.
+#[ddk_sys::ntapi]
 pub type PINT10_FREE_BUFFER =
-    Option<unsafe extern "win64" fn(Context: PVOID, Seg: USHORT, Off: USHORT) -> VP_STATUS>;
+    Option<unsafe extern "ntapi" fn(Context: PVOID, Seg: USHORT, Off: USHORT) -> VP_STATUS>;
 /// `PINT10_READ_MEMORY`.
+#[ddk_sys::ntapi]
 pub type PINT10_READ_MEMORY = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         Seg: USHORT,
         Off: USHORT,
@@ -98,8 +101,9 @@ pub type PINT10_READ_MEMORY = Option<
 /// `PINT10_WRITE_MEMORY`.
 pub type PINT10_WRITE_MEMORY = PINT10_READ_MEMORY;
 /// `PINT10_CALL_BIOS`.
+#[ddk_sys::ntapi]
 pub type PINT10_CALL_BIOS = Option<
-    unsafe extern "win64" fn(Context: PVOID, BiosArguments: PINT10_BIOS_ARGUMENTS) -> VP_STATUS,
+    unsafe extern "ntapi" fn(Context: PVOID, BiosArguments: PINT10_BIOS_ARGUMENTS) -> VP_STATUS,
 >;
 
 /// `VIDEO_PORT_INT10_INTERFACE`: an `INTERFACE` header and the five INT 10h services.
@@ -139,19 +143,23 @@ impl Default for VIDEO_PORT_INT10_INTERFACE {
 
 /// `x86BiosCall`: runs real-mode interrupt `InterruptNumber` in the HAL's emulator; FALSE if
 /// the emulator failed.
+#[ddk_sys::ntapi]
 pub type PFN_x86BiosCall =
-    unsafe extern "win64" fn(InterruptNumber: ULONG, Registers: PX86_BIOS_REGISTERS) -> BOOLEAN;
+    unsafe extern "ntapi" fn(InterruptNumber: ULONG, Registers: PX86_BIOS_REGISTERS) -> BOOLEAN;
 /// `x86BiosAllocateBuffer`: a buffer in the emulator's real-mode memory.
-pub type PFN_x86BiosAllocateBuffer = unsafe extern "win64" fn(
+#[ddk_sys::ntapi]
+pub type PFN_x86BiosAllocateBuffer = unsafe extern "ntapi" fn(
     Size: *mut ULONG,
     Segment: *mut USHORT,
     Offset: *mut USHORT,
 ) -> NTSTATUS;
 /// `x86BiosFreeBuffer`.
+#[ddk_sys::ntapi]
 pub type PFN_x86BiosFreeBuffer =
-    unsafe extern "win64" fn(Segment: USHORT, Offset: USHORT) -> NTSTATUS;
+    unsafe extern "ntapi" fn(Segment: USHORT, Offset: USHORT) -> NTSTATUS;
 /// `x86BiosReadMemory` / `x86BiosWriteMemory`.
-pub type PFN_x86BiosMemory = unsafe extern "win64" fn(
+#[ddk_sys::ntapi]
+pub type PFN_x86BiosMemory = unsafe extern "ntapi" fn(
     Segment: USHORT,
     Offset: USHORT,
     Buffer: PVOID,

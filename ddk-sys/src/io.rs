@@ -8,6 +8,7 @@ use crate::basic::*;
 use crate::mdl::MDL;
 use crate::resource::CM_RESOURCE_LIST;
 use crate::status::NTSTATUS;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 /// `KINTERRUPT` is opaque: only the kernel looks inside.
@@ -24,47 +25,58 @@ pub struct EPROCESS {
 }
 pub type PEPROCESS = *mut EPROCESS;
 
+#[ddk_sys::ntapi]
 pub type PDRIVER_DISPATCH =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_ADD_DEVICE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DriverObject: *mut DRIVER_OBJECT,
         PhysicalDeviceObject: *mut DEVICE_OBJECT,
     ) -> NTSTATUS,
 >;
-pub type PDRIVER_UNLOAD = Option<unsafe extern "win64" fn(DriverObject: *mut DRIVER_OBJECT)>;
+#[ddk_sys::ntapi]
+pub type PDRIVER_UNLOAD = Option<unsafe extern "ntapi" fn(DriverObject: *mut DRIVER_OBJECT)>;
 /// `IO_TIMER_ROUTINE`: called about once a second at DISPATCH_LEVEL after `IoStartTimer`.
+#[ddk_sys::ntapi]
 pub type PIO_TIMER_ROUTINE =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Context: PVOID)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Context: PVOID)>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_INITIALIZE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DriverObject: *mut DRIVER_OBJECT,
         RegistryPath: *mut UNICODE_STRING,
     ) -> NTSTATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PDRIVER_STARTIO =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+#[ddk_sys::ntapi]
 pub type PDRIVER_CANCEL =
-    Option<unsafe extern "win64" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+    Option<unsafe extern "ntapi" fn(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP)>;
+#[ddk_sys::ntapi]
 pub type PIO_COMPLETION_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         DeviceObject: *mut DEVICE_OBJECT,
         Irp: *mut IRP,
         Context: PVOID,
     ) -> NTSTATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PKDEFERRED_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Dpc: *mut KDPC,
         DeferredContext: PVOID,
         SystemArgument1: PVOID,
         SystemArgument2: PVOID,
     ),
 >;
+#[ddk_sys::ntapi]
 pub type PKSERVICE_ROUTINE =
-    Option<unsafe extern "win64" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(Interrupt: *mut KINTERRUPT, ServiceContext: PVOID) -> BOOLEAN>;
+#[ddk_sys::ntapi]
 pub type PKSYNCHRONIZE_ROUTINE =
-    Option<unsafe extern "win64" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(SynchronizeContext: PVOID) -> BOOLEAN>;
 
 /// `DISPATCHER_HEADER`: the common head of waitable kernel objects.
 #[repr(C)]
@@ -241,7 +253,8 @@ pub struct IO_STATUS_BLOCK {
     pub Information: ULONG_PTR,
 }
 
-/// The `Tail.Overlay` member of an `IRP` (the `KAPC` alternative is 88 bytes, hence the pad).
+/// The `Tail.Overlay` member of an `IRP` (the `KAPC` alternative is 88 bytes on x64 and 48 on
+/// x86, 8 more than the overlay on both, hence the pad).
 #[repr(C)]
 pub struct IRP_TAIL_OVERLAY {
     pub DriverContext: [PVOID; 4],
@@ -251,11 +264,12 @@ pub struct IRP_TAIL_OVERLAY {
     /// Also `PacketType`.
     pub CurrentStackLocation: *mut IO_STACK_LOCATION,
     pub OriginalFileObject: PVOID,
-    _ApcSize: PVOID,
+    _ApcSize: [u32; 2],
 }
 
-/// `IRP`. The stack locations follow it in memory, highest index first in use.
-#[repr(C)]
+/// `IRP`. The stack locations follow it in memory, highest index first in use. 8-aligned on
+/// x86 too: `Overlay.AllocationSize` is a `LARGE_INTEGER`.
+#[repr(C, align(8))]
 pub struct IRP {
     pub Type: CSHORT,
     pub Size: USHORT,
@@ -291,11 +305,13 @@ pub struct IO_STACK_START_DEVICE {
     pub AllocatedResourcesTranslated: *mut CM_RESOURCE_LIST,
 }
 
-#[repr(C, align(8))]
+/// `POINTER_ALIGNMENT` of `wdm.h`: `DECLSPEC_ALIGN(8)` on 64-bit Windows, nothing on x86.
+#[cfg_attr(target_pointer_width = "64", repr(C, align(8)))]
+#[cfg_attr(target_pointer_width = "32", repr(C))]
 #[derive(Clone, Copy)]
 pub struct PointerAligned<T: Copy>(pub T);
 
-/// The `Parameters` union of an `IO_STACK_LOCATION` (32 bytes on x64).
+/// The `Parameters` union of an `IO_STACK_LOCATION` (32 bytes on x64, 16 on x86).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union IO_STACK_PARAMETERS {
@@ -345,8 +361,9 @@ c_enum!(
 );
 
 /// `PKBUGCHECK_REASON_CALLBACK_ROUTINE`: runs at HIGH_LEVEL during a bug check.
+#[ddk_sys::ntapi]
 pub type PKBUGCHECK_REASON_CALLBACK_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Reason: KBUGCHECK_CALLBACK_REASON,
         Record: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
         ReasonSpecificData: PVOID,
@@ -403,11 +420,13 @@ pub struct KBUGCHECK_SECONDARY_DUMP_DATA_EX {
 pub const KB_ADD_PAGES_FLAG_ADDITIONAL_RANGES_EXIST: ULONG = 0x8000_0000;
 
 /// `PINTERFACE_REFERENCE` / `PINTERFACE_DEREFERENCE`.
-pub type PINTERFACE_REFERENCE = Option<unsafe extern "win64" fn(Context: PVOID)>;
+#[ddk_sys::ntapi]
+pub type PINTERFACE_REFERENCE = Option<unsafe extern "ntapi" fn(Context: PVOID)>;
 
 /// `PGET_SET_DEVICE_DATA`: returns the number of bytes read or written.
+#[ddk_sys::ntapi]
 pub type PGET_SET_DEVICE_DATA = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         DataType: ULONG,
         Buffer: PVOID,
@@ -417,8 +436,9 @@ pub type PGET_SET_DEVICE_DATA = Option<
 >;
 
 /// `PTRANSLATE_BUS_ADDRESS`.
+#[ddk_sys::ntapi]
 pub type PTRANSLATE_BUS_ADDRESS = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         BusAddress: PHYSICAL_ADDRESS,
         Length: ULONG,
@@ -428,8 +448,9 @@ pub type PTRANSLATE_BUS_ADDRESS = Option<
 >;
 
 /// `PGET_DMA_ADAPTER`.
+#[ddk_sys::ntapi]
 pub type PGET_DMA_ADAPTER = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         Context: PVOID,
         DeviceDescriptor: *mut crate::dma::DEVICE_DESCRIPTION,
         NumberOfMapRegisters: *mut ULONG,
@@ -467,7 +488,7 @@ pub const PCI_WHICHSPACE_CONFIG: ULONG = 0;
 /// `PCI_WHICHSPACE_ROM` ('PciR'): the `DataType` of GetBusData for the expansion ROM.
 pub const PCI_WHICHSPACE_ROM: ULONG = 0x5269_6350;
 
-/// `Parameters.DeviceIoControl` with the x64 `POINTER_ALIGNMENT` of each `ULONG`.
+/// `Parameters.DeviceIoControl` with the `POINTER_ALIGNMENT` of each `ULONG`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IO_STACK_DEVICE_IO_CONTROL {
@@ -477,7 +498,7 @@ pub struct IO_STACK_DEVICE_IO_CONTROL {
     pub Type3InputBuffer: PVOID,
 }
 
-/// `Parameters.Power` with the x64 `POINTER_ALIGNMENT` of each field.
+/// `Parameters.Power` with the `POINTER_ALIGNMENT` of each field.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IO_STACK_POWER {
@@ -673,6 +694,7 @@ pub unsafe fn IoCompleteRequest(irp: *mut IRP, boost: CCHAR) {
     unsafe { crate::routines::IofCompleteRequest(irp, boost) }
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<KBUGCHECK_REASON_CALLBACK_RECORD>() == 48);
     assert!(offset_of!(KBUGCHECK_REASON_CALLBACK_RECORD, Reason) == 40);

@@ -5,6 +5,7 @@
 //! page frame numbers (`PFN_NUMBER`, one per spanned page) follows the header in memory.
 
 use crate::basic::*;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{offset_of, size_of};
 
 #[repr(C)]
@@ -30,6 +31,7 @@ pub const MDL_PARTIAL: CSHORT = 0x0010;
 pub const MDL_IO_SPACE: CSHORT = 0x0800;
 pub const MDL_WRITE_OPERATION: CSHORT = 0x0080;
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<MDL>() == 48);
     assert!(offset_of!(MDL, Size) == 8);

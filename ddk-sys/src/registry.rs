@@ -4,6 +4,7 @@
 //! `ZwQueryInformationFile` vocabulary. The routines themselves are in [`crate::routines`].
 
 use crate::basic::*;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 /// `ACCESS_MASK`.
@@ -115,6 +116,7 @@ pub struct FILE_STANDARD_INFORMATION {
     pub Directory: BOOLEAN,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<OBJECT_ATTRIBUTES>() == 48 && align_of::<OBJECT_ATTRIBUTES>() == 8);
     assert!(offset_of!(OBJECT_ATTRIBUTES, RootDirectory) == 8);

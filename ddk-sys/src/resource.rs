@@ -3,6 +3,7 @@
 //! offsets: read them by value, never by reference.
 
 use crate::basic::*;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 pub const CmResourceTypeNull: UCHAR = 0;
@@ -25,11 +26,34 @@ pub const CM_RESOURCE_PORT_IO: USHORT = 1;
 pub const CM_RESOURCE_MEMORY_READ_WRITE: USHORT = 0x0000;
 pub const CM_RESOURCE_MEMORY_PREFETCHABLE: USHORT = 0x0004;
 
+/// A `PHYSICAL_ADDRESS` inside the resource descriptors, which `wdm.h` declares under
+/// `#pragma pack(4)`: 4-aligned there, where [`PHYSICAL_ADDRESS`] itself is 8-aligned (and Rust
+/// does not let a packed struct hold an over-aligned type).
+#[repr(C, packed(4))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PACKED_PHYSICAL_ADDRESS(pub i64);
+
+impl PACKED_PHYSICAL_ADDRESS {
+    pub const fn new(quad: u64) -> Self {
+        Self(quad as i64)
+    }
+    /// The address as an unsigned bus/physical address.
+    pub const fn get(self) -> u64 {
+        self.0 as u64
+    }
+}
+
+impl From<PACKED_PHYSICAL_ADDRESS> for PHYSICAL_ADDRESS {
+    fn from(a: PACKED_PHYSICAL_ADDRESS) -> Self {
+        PHYSICAL_ADDRESS(a.0)
+    }
+}
+
 /// `u.Port` and `u.Memory`.
 #[repr(C, packed(4))]
 #[derive(Clone, Copy, Debug)]
 pub struct CM_RANGE {
-    pub Start: PHYSICAL_ADDRESS,
+    pub Start: PACKED_PHYSICAL_ADDRESS,
     pub Length: ULONG,
 }
 
@@ -95,6 +119,7 @@ pub struct CM_RESOURCE_LIST {
 }
 pub type PCM_RESOURCE_LIST = *mut CM_RESOURCE_LIST;
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(
         size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 20

@@ -1,4 +1,4 @@
-//! `extern "win64"` declarations of the kernel and HAL routines the workspace calls.
+//! `extern "ntapi"` declarations of the kernel and HAL routines the workspace calls.
 //!
 //! Windows: imported with `raw-dylib` (`+verbatim`, so the import names `ntoskrnl.exe` and
 //! `hal.dll` exactly, not `ntoskrnl.exe.dll`). Other hosts: defined by `ntsim`.
@@ -22,7 +22,8 @@ use crate::video::BUS_DATA_TYPE;
     target_os = "windows",
     link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     // Pool.
     pub fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
     pub fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
@@ -83,9 +84,7 @@ extern "win64" {
     ) -> BOOLEAN;
     pub fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN;
 
-    // Spin locks (x64: `KeAcquireSpinLock` is a macro over `KeAcquireSpinLockRaiseToDpc`).
-    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
-    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+    // Spin locks (`KeAcquireSpinLockRaiseToDpc` and `KeReleaseSpinLock` below).
     pub fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK);
     pub fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK);
 
@@ -118,10 +117,8 @@ extern "win64" {
         TargetDevice: *mut DEVICE_OBJECT,
     ) -> *mut DEVICE_OBJECT;
     pub fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT);
-    pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
     pub fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> *mut IRP;
     pub fn IoFreeIrp(Irp: *mut IRP);
-    pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
     pub fn IoAllocateDriverObjectExtension(
         DriverObject: *mut DRIVER_OBJECT,
         ClientIdentificationAddress: PVOID,
@@ -281,17 +278,76 @@ extern "win64" {
     ) -> !;
 }
 
+// The FASTCALL routines of `ntoskrnl.exe` (`IofCallDriver` and `IofCompleteRequest` are what
+// `IoCallDriver` and `IoCompleteRequest` expand to).
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[ddk_sys::ntapi]
+extern "ntapi-fastcall" {
+    pub fn IofCallDriver(DeviceObject: *mut DEVICE_OBJECT, Irp: *mut IRP) -> NTSTATUS;
+    pub fn IofCompleteRequest(Irp: *mut IRP, PriorityBoost: CCHAR);
+}
+
+// Spin locks. x64 `wdm.h` makes `KeAcquireSpinLock` a macro over the kernel's
+// `KeAcquireSpinLockRaiseToDpc`; x86 `wdm.h` makes both macros over the HAL's FASTCALL
+// `KfAcquireSpinLock`/`KfReleaseSpinLock` (the x86 kernel exports no
+// `KeAcquireSpinLockRaiseToDpc`).
+#[cfg(not(all(target_os = "windows", target_arch = "x86")))]
+#[cfg_attr(
+    target_os = "windows",
+    link(name = "ntoskrnl.exe", kind = "raw-dylib", modifiers = "+verbatim")
+)]
+#[ddk_sys::ntapi]
+extern "ntapi" {
+    pub fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    pub fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+}
+
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")]
+#[ddk_sys::ntapi]
+extern "ntapi-fastcall" {
+    fn KfAcquireSpinLock(SpinLock: *mut KSPIN_LOCK) -> KIRQL;
+    fn KfReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL);
+}
+
+/// x86: `KfAcquireSpinLock`, as `wdm.h`'s macro.
+///
+/// # Safety
+/// As `KeAcquireSpinLockRaiseToDpc`: `SpinLock` initialised, caller at or below DISPATCH_LEVEL.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[inline]
+pub unsafe fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL {
+    // SAFETY: forwarded contract.
+    unsafe { KfAcquireSpinLock(SpinLock) }
+}
+
+/// x86: `KfReleaseSpinLock`, as `wdm.h`'s macro.
+///
+/// # Safety
+/// As `KeReleaseSpinLock`: the lock held by this processor, `NewIrql` what the acquire returned.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[inline]
+pub unsafe fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL) {
+    // SAFETY: forwarded contract.
+    unsafe { KfReleaseSpinLock(SpinLock, NewIrql) }
+}
+
 #[cfg_attr(
     target_os = "windows",
     link(name = "hal.dll", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     pub fn KeStallExecutionProcessor(MicroSeconds: ULONG);
     /// The HAL's counter; `PerformanceFrequency` (optional) receives its ticks per second.
     pub fn KeQueryPerformanceCounter(PerformanceFrequency: *mut LARGE_INTEGER) -> LARGE_INTEGER;
 }
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// The project's exception guard around `MmProbeAndLockPages`.
     ///
     /// Windows: a small C function of this project (compiled by clang for the msvc target and
@@ -322,12 +378,14 @@ extern "win64" {
 
 /// `ExAllocatePool2` (Windows 10 version 2004): never imported statically; see
 /// `MmGetSystemRoutineAddress`.
+#[ddk_sys::ntapi]
 pub type PFN_ExAllocatePool2 =
-    unsafe extern "win64" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
+    unsafe extern "ntapi" fn(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
 
 /// `HalGetBusDataByOffset` (`ntddk.h`): configuration space by bus and slot. Looked up at run
 /// time, since not every NT kernel's HAL exports it.
-pub type PFN_HalGetBusDataByOffset = unsafe extern "win64" fn(
+#[ddk_sys::ntapi]
+pub type PFN_HalGetBusDataByOffset = unsafe extern "ntapi" fn(
     BusDataType: BUS_DATA_TYPE,
     BusNumber: ULONG,
     SlotNumber: ULONG,

@@ -3,6 +3,7 @@
 
 use crate::basic::*;
 use crate::status::VP_STATUS;
+#[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
 /// `VP_DMA_ADAPTER`: opaque to miniports; only the port looks inside.
@@ -71,8 +72,9 @@ pub struct VP_SCATTER_GATHER_LIST {
 pub type PVP_SCATTER_GATHER_LIST = *mut VP_SCATTER_GATHER_LIST;
 
 /// `PEXECUTE_DMA` (`HwVidExecuteDma`): runs at DISPATCH_LEVEL.
+#[ddk_sys::ntapi]
 pub type PEXECUTE_DMA = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         VpDmaAdapter: PVP_DMA_ADAPTER,
         SGList: PVP_SCATTER_GATHER_LIST,
@@ -162,8 +164,9 @@ pub const VIDEO_MEMORY_SPACE_USER_MODE: ULONG = 0x02;
 pub const VIDEO_MEMORY_SPACE_DENSE: ULONG = 0x04;
 pub const VIDEO_MEMORY_SPACE_P6CACHE: ULONG = 0x08;
 
+#[ddk_sys::ntapi]
 pub type PVIDEO_PORT_GET_PROC_ADDRESS =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, FunctionName: *mut UCHAR) -> PVOID>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, FunctionName: *mut UCHAR) -> PVOID>;
 
 #[repr(C)]
 pub struct VIDEO_PORT_CONFIG_INFO {
@@ -199,8 +202,9 @@ pub struct VIDEO_PORT_CONFIG_INFO {
 }
 pub type PVIDEO_PORT_CONFIG_INFO = *mut VIDEO_PORT_CONFIG_INFO;
 
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_FIND_ADAPTER = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         HwContext: PVOID,
         ArgumentString: *mut WCHAR,
@@ -208,32 +212,40 @@ pub type PVIDEO_HW_FIND_ADAPTER = Option<
         Again: *mut UCHAR,
     ) -> VP_STATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_INITIALIZE =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_INTERRUPT =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_START_IO = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         RequestPacket: PVIDEO_REQUEST_PACKET,
     ) -> BOOLEAN,
 >;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_RESET_HW = Option<
-    unsafe extern "win64" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN,
+    unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, Columns: ULONG, Rows: ULONG) -> BOOLEAN,
 >;
-pub type PVIDEO_HW_TIMER = Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID)>;
+#[ddk_sys::ntapi]
+pub type PVIDEO_HW_TIMER = Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID)>;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_START_DMA =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, pDma: PDMA) -> HW_DMA_RETURN>;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_POWER_SET = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         HwId: ULONG,
         VideoPowerControl: PVOID,
     ) -> VP_STATUS,
 >;
 pub type PVIDEO_HW_POWER_GET = PVIDEO_HW_POWER_SET;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         ChildEnumInfo: PVOID,
         VideoChildType: *mut u32,
@@ -242,10 +254,12 @@ pub type PVIDEO_HW_GET_CHILD_DESCRIPTOR = Option<
         pUnused: *mut ULONG,
     ) -> VP_STATUS,
 >;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_QUERY_INTERFACE =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, QueryInterface: PVOID) -> VP_STATUS>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, QueryInterface: PVOID) -> VP_STATUS>;
+#[ddk_sys::ntapi]
 pub type PVIDEO_HW_LEGACYRESOURCES = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         VendorId: ULONG,
         DeviceId: ULONG,
         LegacyResourceList: *mut PVIDEO_ACCESS_RANGE,
@@ -253,12 +267,14 @@ pub type PVIDEO_HW_LEGACYRESOURCES = Option<
     ),
 >;
 /// `PMINIPORT_DPC_ROUTINE`, queued with `VideoPortQueueDpc`.
+#[ddk_sys::ntapi]
 pub type PMINIPORT_DPC_ROUTINE =
-    Option<unsafe extern "win64" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, Context: PVOID)>;
 /// `PMINIPORT_GET_REGISTRY_ROUTINE` (`HwVidQueryNamedValueCallback`), called by
 /// `VideoPortGetRegistryParameters` with the value's name and its data.
+#[ddk_sys::ntapi]
 pub type PMINIPORT_GET_REGISTRY_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         Context: PVOID,
         ValueName: *mut WCHAR,
@@ -268,8 +284,9 @@ pub type PMINIPORT_GET_REGISTRY_ROUTINE = Option<
 >;
 /// `PVIDEO_BUGCHECK_CALLBACK` (`HwVidBugcheckCallback`), registered with
 /// `VideoPortRegisterBugcheckCallback`; runs at HIGH_LEVEL during a bug check.
+#[ddk_sys::ntapi]
 pub type PVIDEO_BUGCHECK_CALLBACK = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         BugcheckCode: ULONG,
         Buffer: PUCHAR,
@@ -289,8 +306,9 @@ c_enum!(
 
 /// `PMINIPORT_QUERY_DEVICE_ROUTINE` (`HwVidQueryDeviceCallback`), called by
 /// `VideoPortGetDeviceData`.
+#[ddk_sys::ntapi]
 pub type PMINIPORT_QUERY_DEVICE_ROUTINE = Option<
-    unsafe extern "win64" fn(
+    unsafe extern "ntapi" fn(
         HwDeviceExtension: PVOID,
         Context: PVOID,
         DeviceDataType: VIDEO_DEVICE_DATA_TYPE,
@@ -304,8 +322,9 @@ pub type PMINIPORT_QUERY_DEVICE_ROUTINE = Option<
 >;
 
 /// `PMINIPORT_SYNCHRONIZE_ROUTINE`.
+#[ddk_sys::ntapi]
 pub type PMINIPORT_SYNCHRONIZE_ROUTINE =
-    Option<unsafe extern "win64" fn(Context: PVOID) -> BOOLEAN>;
+    Option<unsafe extern "ntapi" fn(Context: PVOID) -> BOOLEAN>;
 
 /// `VPOSVERSIONINFO`, filled by `VideoPortGetVersion`; the caller sets `Size` (20).
 #[repr(C)]
@@ -361,14 +380,16 @@ pub const SIZE_OF_NT4_VIDEO_PORT_CONFIG_INFO: ULONG =
 /// `SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO`.
 pub const SIZE_OF_WXP_VIDEO_PORT_CONFIG_INFO: ULONG = size_of::<VIDEO_PORT_CONFIG_INFO>() as ULONG;
 
-/// `VRB_SG`: the entry type legacy `PDMA` handles pointed at.
-#[repr(C)]
+/// `VRB_SG`: the entry type legacy `PDMA` handles pointed at. 8-aligned on x86 too (a
+/// `LONGLONG`, which Windows aligns to 8 where an i686 Linux host would not).
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Debug)]
 pub struct VRB_SG {
     pub PhysicalAddress: i64,
     pub Length: ULONG,
 }
 
+#[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(size_of::<VP_DEVICE_DESCRIPTION>() == 8 && align_of::<VP_DEVICE_DESCRIPTION>() == 4);
     assert!(offset_of!(VP_DEVICE_DESCRIPTION, Dma64BitAddresses) == 2);

@@ -1,6 +1,7 @@
 //! The second layout proof: every size, alignment, member offset, member size and constant value
 //! declared in `ddk-sys` is compiled as a C11 `_Static_assert` against mingw-w64's DDK headers
-//! with `x86_64-w64-mingw32-gcc -fsyntax-only`.
+//! with `x86_64-w64-mingw32-gcc -fsyntax-only`, or on a 32-bit host `i686-w64-mingw32-gcc`
+//! against mingw-w64's i686 headers.
 //!
 //! Two translation units, because `video.h` and `ntddk.h`/`wdm.h` cannot be included together:
 //! - `wdm`: `<ddk/ntddk.h>`, which includes `<ddk/wdm.h>` (NT, I/O manager, HAL DMA, resource
@@ -22,7 +23,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const GCC: &str = "x86_64-w64-mingw32-gcc";
+/// The compiler of the pointer width this test is built for: the x86_64 host checks the x64
+/// layouts, an i686 host (`cargo test --target i686-unknown-linux-gnu`) the x86 ones.
+const GCC: &str = if cfg!(target_pointer_width = "64") {
+    "x86_64-w64-mingw32-gcc"
+} else {
+    "i686-w64-mingw32-gcc"
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tu {
@@ -835,12 +842,13 @@ fn a_wrong_offset_is_rejected() {
         .find(|c| c.owner == "MDL" && c.what == What::Offset("ByteCount".into()))
         .expect("the table checks MDL.ByteCount");
     planted.rust += 4;
+    let expected = format!("MDL.ByteCount offset: rust says {}", planted.rust);
     let checks = checked(&all, Tu::Wdm);
     let (src, line_map) = render(Tu::Wdm, &checks);
     let r = gcc_syntax_check(&src, "wdm-planted");
     assert!(!r.ok, "gcc accepted a wrong MDL.ByteCount offset");
     assert!(
-        r.stderr.contains("MDL.ByteCount offset: rust says 44"),
+        r.stderr.contains(&expected),
         "gcc output does not name the field:\n{}",
         r.stderr
     );

@@ -197,7 +197,8 @@ struct Input {
 type Delivered = (usize, usize, Vec<(BusAddress, u32)>, usize);
 static DELIVERED: Mutex<Vec<Delivered>> = Mutex::new(Vec::new());
 
-unsafe extern "win64" fn execute(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn execute(
     _hw: PVOID,
     adapter: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,

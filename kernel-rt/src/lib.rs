@@ -1,4 +1,5 @@
-//! The C-runtime symbols a `#![no_std]` Rust kernel image needs on `x86_64-pc-windows-msvc`:
+//! The C-runtime symbols a `#![no_std]` Rust kernel image needs on `x86_64-pc-windows-msvc`
+//! (and their x86 counterparts on `i686-pc-windows-msvc`, see [`kernel_rt_routines_x86`]):
 //! `_fltused` (referenced whenever floating point appears), `__CxxFrameHandler3` (named by
 //! libcore's unwind tables, which a panic=abort image never runs), `__chkstk` (the stack probe
 //! for frames over a page) and `memcpy`, `memmove`, `memset`, `memcmp` (which the compiler
@@ -114,7 +115,7 @@ macro_rules! kernel_rt_routines {
     };
 }
 
-#[cfg(target_os = "windows")]
+#[cfg(all(target_os = "windows", target_arch = "x86_64"))]
 core::arch::global_asm!(
     ".section .rdata,\"dr\"",
     ".globl _fltused",
@@ -122,5 +123,134 @@ core::arch::global_asm!(
     ".text"
 );
 
-#[cfg(target_os = "windows")]
+#[cfg(all(target_os = "windows", target_arch = "x86_64"))]
 kernel_rt_routines!("");
+
+/// The x86 (i686) routines, with every global symbol prefixed by `$prefix`: C names carry
+/// the leading underscore of the x86 COFF convention (`_memcpy` is C's `memcpy`), so the
+/// Windows build passes `"_"`. `memcpy`, `memmove`, `memset` and `memcmp` are cdecl (arguments
+/// on the stack, the caller pops them); they save EDI/ESI, which cdecl makes callee-saved.
+/// `__chkstk` (C `_chkstk`, also known as `_alloca_probe`) takes the frame size in EAX, touches
+/// every page from the caller's ESP down, and returns with ESP lowered by that size (the x86
+/// contract, unlike x64's where the caller moves RSP).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! kernel_rt_routines_x86 {
+    ($prefix:literal) => {
+        core::arch::global_asm!(
+            ".text",
+            concat!(".globl ", $prefix, "_chkstk"),
+            concat!(".globl ", $prefix, "_alloca_probe"),
+            concat!($prefix, "_chkstk:"),
+            concat!($prefix, "_alloca_probe:"),
+            "  push ecx",
+            // ecx = the slot of our return address, then where it will be moved to.
+            "  lea ecx, [esp + 4]",
+            "  sub ecx, eax",
+            "  mov eax, esp",
+            "1:",
+            "  sub eax, 0x1000",
+            "  cmp eax, ecx",
+            "  jb 2f",
+            "  test dword ptr [eax], eax",
+            "  jmp 1b",
+            "2:",
+            "  test dword ptr [ecx], ecx",
+            "  mov eax, ecx",
+            "  pop ecx",
+            // esp = the new slot; eax = the old one, which holds the return address.
+            "  xchg eax, esp",
+            "  mov eax, dword ptr [eax]",
+            "  mov dword ptr [esp], eax",
+            "  ret",
+            // void *memcpy(void *dest, const void *src, size_t n)
+            concat!(".globl ", $prefix, "memcpy"),
+            concat!($prefix, "memcpy:"),
+            "  push edi",
+            "  push esi",
+            "  mov edi, dword ptr [esp + 12]",
+            "  mov esi, dword ptr [esp + 16]",
+            "  mov ecx, dword ptr [esp + 20]",
+            "  mov eax, edi",
+            "  rep movsb",
+            "  pop esi",
+            "  pop edi",
+            "  ret",
+            // void *memmove(void *dest, const void *src, size_t n): backwards when dest lies
+            // inside [src, src + n).
+            concat!(".globl ", $prefix, "memmove"),
+            concat!($prefix, "memmove:"),
+            "  push edi",
+            "  push esi",
+            "  mov edi, dword ptr [esp + 12]",
+            "  mov esi, dword ptr [esp + 16]",
+            "  mov ecx, dword ptr [esp + 20]",
+            "  mov eax, edi",
+            "  cmp edi, esi",
+            "  jbe 3f",
+            "  lea edx, [esi + ecx]",
+            "  cmp edi, edx",
+            "  jae 3f",
+            "  lea esi, [esi + ecx - 1]",
+            "  lea edi, [edi + ecx - 1]",
+            "  std",
+            "  rep movsb",
+            "  cld",
+            "  jmp 4f",
+            "3:",
+            "  rep movsb",
+            "4:",
+            "  pop esi",
+            "  pop edi",
+            "  ret",
+            // void *memset(void *dest, int c, size_t n)
+            concat!(".globl ", $prefix, "memset"),
+            concat!($prefix, "memset:"),
+            "  push edi",
+            "  mov edi, dword ptr [esp + 8]",
+            "  movzx eax, byte ptr [esp + 12]",
+            "  mov ecx, dword ptr [esp + 16]",
+            "  rep stosb",
+            "  mov eax, dword ptr [esp + 8]",
+            "  pop edi",
+            "  ret",
+            // int memcmp(const void *a, const void *b, size_t n)
+            concat!(".globl ", $prefix, "memcmp"),
+            concat!($prefix, "memcmp:"),
+            "  push esi",
+            "  push edi",
+            "  mov esi, dword ptr [esp + 12]",
+            "  mov edi, dword ptr [esp + 16]",
+            "  mov ecx, dword ptr [esp + 20]",
+            "  xor eax, eax",
+            "5:",
+            "  test ecx, ecx",
+            "  jz 6f",
+            "  movzx eax, byte ptr [esi]",
+            "  movzx edx, byte ptr [edi]",
+            "  sub eax, edx",
+            "  jnz 6f",
+            "  inc esi",
+            "  inc edi",
+            "  dec ecx",
+            "  jmp 5b",
+            "6:",
+            "  pop edi",
+            "  pop esi",
+            "  ret",
+        );
+    };
+}
+
+// x86: `_fltused` is the C name, so the symbol is `__fltused`. No frame handler is needed:
+// x86 unwind data is not table-based, and a panic=abort image registers no handlers.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+core::arch::global_asm!(
+    ".section .rdata,\"dr\"",
+    ".globl __fltused",
+    "__fltused: .long 0",
+    ".text"
+);
+
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+kernel_rt_routines_x86!("_");

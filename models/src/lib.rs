@@ -186,7 +186,8 @@ mod tests {
         use loom::sync::Arc;
         use loom::thread;
 
-        unsafe extern "win64" fn execute(
+        #[ddk_sys::ntapi]
+        unsafe extern "ntapi" fn execute(
             _: PVOID,
             _: PVP_DMA_ADAPTER,
             _: PVP_SCATTER_GATHER_LIST,

@@ -11,7 +11,8 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Notify};
 use loom::thread;
 
-unsafe extern "win64" fn execute(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn execute(
     _: PVOID,
     _: PVP_DMA_ADAPTER,
     _: PVP_SCATTER_GATHER_LIST,

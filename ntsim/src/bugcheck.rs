@@ -1,7 +1,7 @@
 //! `KeBugCheckEx`.
 //!
 //! A bug check stops the machine. It cannot panic: Rust aborts any unwind out of an
-//! `extern "win64"` function (and its callers are compiled assuming none). So ntsim records
+//! `extern "ntapi"` function (and its callers are compiled assuming none). So ntsim records
 //! it, prints the bug check and the violations recorded so far, and **aborts the process**.
 //! Test a deliberate bug check in a child process.
 
@@ -11,7 +11,8 @@ use ddk_sys::{ULONG, ULONG_PTR};
 
 /// `KeBugCheckEx`: prints and aborts the process.
 #[no_mangle]
-pub extern "win64" fn KeBugCheckEx(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn KeBugCheckEx(
     BugCheckCode: ULONG,
     BugCheckParameter1: ULONG_PTR,
     BugCheckParameter2: ULONG_PTR,
@@ -91,7 +92,8 @@ fn known_reason(reason: KBUGCHECK_CALLBACK_REASON, os: OsVersion) -> bool {
 /// `CallbackRecord` is NULL or a writable record that stays valid until deregistered;
 /// `Component` is NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "win64" fn KeRegisterBugCheckReasonCallback(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeRegisterBugCheckReasonCallback(
     CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD,
     CallbackRoutine: PKBUGCHECK_REASON_CALLBACK_ROUTINE,
     Reason: KBUGCHECK_CALLBACK_REASON,
@@ -140,7 +142,8 @@ pub unsafe extern "win64" fn KeRegisterBugCheckReasonCallback(
 /// # Safety
 /// `CallbackRecord` is NULL or a record passed to `KeRegisterBugCheckReasonCallback`.
 #[no_mangle]
-pub unsafe extern "win64" fn KeDeregisterBugCheckReasonCallback(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeDeregisterBugCheckReasonCallback(
     CallbackRecord: PKBUGCHECK_REASON_CALLBACK_RECORD,
 ) -> BOOLEAN {
     let cpu = cpu();

@@ -12,7 +12,8 @@ use ddk_sys::{DISPATCH_LEVEL, LARGE_INTEGER, PHYSICAL_ADDRESS, ULONG};
 
 /// `KeStallExecutionProcessor`: returns at once; [`crate::Machine::clock_us`] moves forward.
 #[no_mangle]
-pub extern "win64" fn KeStallExecutionProcessor(MicroSeconds: ULONG) {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn KeStallExecutionProcessor(MicroSeconds: ULONG) {
     let cpu = cpu();
     cpu.lock().clock_us += MicroSeconds as u64;
     if cpu.irql() < DISPATCH_LEVEL {
@@ -29,7 +30,8 @@ pub const PERFORMANCE_FREQUENCY: i64 = 10_000_000;
 /// The hook behind `ddk_sys::KeQuerySystemTime` (an inline read of shared user data on x64
 /// Windows): the boot time plus the simulated clock.
 #[no_mangle]
-pub extern "win64" fn NtsimQuerySystemTime() -> i64 {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimQuerySystemTime() -> i64 {
     SYSTEM_TIME_AT_BOOT + cpu().lock().clock_us as i64 * 10
 }
 
@@ -38,7 +40,8 @@ pub extern "win64" fn NtsimQuerySystemTime() -> i64 {
 /// # Safety
 /// `PerformanceFrequency` is NULL or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn KeQueryPerformanceCounter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeQueryPerformanceCounter(
     PerformanceFrequency: *mut LARGE_INTEGER,
 ) -> LARGE_INTEGER {
     if !PerformanceFrequency.is_null() {

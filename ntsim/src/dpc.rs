@@ -17,7 +17,8 @@ const DPC_OBJECT: u8 = 19;
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeInitializeDpc(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeInitializeDpc(
     Dpc: *mut KDPC,
     DeferredRoutine: PKDEFERRED_ROUTINE,
     DeferredContext: PVOID,
@@ -47,7 +48,8 @@ pub unsafe extern "win64" fn KeInitializeDpc(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeInsertQueueDpc(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeInsertQueueDpc(
     Dpc: *mut KDPC,
     SystemArgument1: PVOID,
     SystemArgument2: PVOID,
@@ -74,7 +76,8 @@ pub unsafe extern "win64" fn KeInsertQueueDpc(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeRemoveQueueDpc(Dpc: *mut KDPC) -> BOOLEAN {
     let cpu = cpu();
     let mut st = cpu.lock();
     let Some(pos) = st.dpcs.iter().position(|&d| d == Dpc as usize) else {

@@ -37,7 +37,8 @@ fn intern(name: String) -> &'static str {
 /// `routine` and `message` must be valid for reads of their lengths.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "win64" fn NtsimReportViolation(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn NtsimReportViolation(
     bugcheck: u32,
     code: u32,
     p2: usize,
@@ -68,7 +69,8 @@ pub unsafe extern "win64" fn NtsimReportViolation(
 
 /// TRUE unless `va` lies in kernel memory (pool, contiguous, common or bounce buffers).
 #[no_mangle]
-pub extern "win64" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
     let cpu = cpu();
     let st = cpu.lock();
     if st.pci.mapping_at(va).is_some() {
@@ -84,6 +86,7 @@ pub extern "win64" fn NtsimIsUserAddress(va: usize) -> BOOLEAN {
 /// A number that identifies the calling thread's machine for the life of the process (never
 /// reused, unlike an address).
 #[no_mangle]
-pub extern "win64" fn NtsimMachineSerial() -> u64 {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimMachineSerial() -> u64 {
     cpu().shared.serial
 }

@@ -31,7 +31,8 @@ unsafe fn signal<'a>(event: *mut KEVENT) -> &'a AtomicI32 {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeInitializeEvent(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeInitializeEvent(
     Event: *mut KEVENT,
     Type: EVENT_TYPE,
     State: BOOLEAN,
@@ -59,7 +60,8 @@ pub unsafe extern "win64" fn KeInitializeEvent(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeSetEvent(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeSetEvent(
     Event: *mut KEVENT,
     _Increment: LONG,
     _Wait: BOOLEAN,
@@ -74,7 +76,8 @@ pub unsafe extern "win64" fn KeSetEvent(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeClearEvent(Event: *mut KEVENT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeClearEvent(Event: *mut KEVENT) {
     // SAFETY: the event is valid by contract.
     unsafe { signal(Event) }.store(0, Ordering::Release);
 }
@@ -85,7 +88,8 @@ pub unsafe extern "win64" fn KeClearEvent(Event: *mut KEVENT) {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types.
 #[no_mangle]
-pub unsafe extern "win64" fn KeReadStateEvent(Event: *mut KEVENT) -> LONG {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeReadStateEvent(Event: *mut KEVENT) -> LONG {
     // SAFETY: the event is valid by contract.
     unsafe { signal(Event) }.load(Ordering::Acquire)
 }
@@ -108,7 +112,8 @@ fn try_take(event: *mut KEVENT) -> bool {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeWaitForSingleObject(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeWaitForSingleObject(
     Object: PVOID,
     _WaitReason: ULONG,
     _WaitMode: KPROCESSOR_MODE,

@@ -69,7 +69,8 @@ unsafe fn complete(iosb: *mut IO_STATUS_BLOCK, status: NTSTATUS, information: us
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwCreateFile(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwCreateFile(
     FileHandle: *mut HANDLE,
     _DesiredAccess: ACCESS_MASK,
     ObjectAttributes: POBJECT_ATTRIBUTES,
@@ -129,7 +130,8 @@ pub unsafe extern "win64" fn ZwCreateFile(
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use (`Buffer` for `Length` bytes).
 #[no_mangle]
-pub unsafe extern "win64" fn ZwReadFile(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwReadFile(
     FileHandle: HANDLE,
     Event: HANDLE,
     ApcRoutine: PVOID,
@@ -207,7 +209,8 @@ pub unsafe extern "win64" fn ZwReadFile(
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwQueryInformationFile(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwQueryInformationFile(
     FileHandle: HANDLE,
     IoStatusBlock: *mut IO_STATUS_BLOCK,
     FileInformation: PVOID,

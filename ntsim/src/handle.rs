@@ -46,8 +46,10 @@ pub(crate) struct HandleTable {
     count: usize,
 }
 
-/// Kernel handles have the top bit set; ntsim's also never collide with a host pointer.
-const KERNEL_HANDLE_BASE: usize = 0xFFFF_FFFF_8000_0000;
+/// Kernel handles have the top bit set (0xFFFFFFFF80000000 on x64, 0x80000000 on x86). On a
+/// 64-bit host they never collide with a host pointer; on a 32-bit host they may equal one, which
+/// is harmless: a handle is only ever looked up in this table, never dereferenced.
+const KERNEL_HANDLE_BASE: usize = -0x8000_0000_isize as usize;
 
 /// Which kind of object a routine expects behind a handle.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -150,7 +152,8 @@ pub(crate) fn require_passive(cpu: &Cpu, routine: &'static str) -> bool {
 /// # Safety
 /// None beyond the routine's contract: the handle is only looked up, never dereferenced.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwClose(Handle: HANDLE) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwClose(Handle: HANDLE) -> NTSTATUS {
     const R: &str = "ZwClose";
     let cpu = cpu();
     if !require_passive(&cpu, R) {

@@ -14,7 +14,8 @@ use ddk_sys::*;
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeSynchronizeExecution(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeSynchronizeExecution(
     _Interrupt: *mut KINTERRUPT,
     SynchronizeRoutine: PKSYNCHRONIZE_ROUTINE,
     SynchronizeContext: PVOID,

@@ -11,13 +11,15 @@ use ddk_sys::{HIGH_LEVEL, KIRQL};
 
 /// `KeGetCurrentIrql` on the calling processor.
 #[no_mangle]
-pub extern "win64" fn NtsimGetCurrentIrql() -> KIRQL {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimGetCurrentIrql() -> KIRQL {
     cpu().irql()
 }
 
 /// `KeRaiseIrql`: returns the previous IRQL.
 #[no_mangle]
-pub extern "win64" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
     let cpu = cpu();
     let old = cpu.irql();
     if new_irql < old || new_irql > HIGH_LEVEL {
@@ -37,7 +39,8 @@ pub extern "win64" fn NtsimRaiseIrql(new_irql: KIRQL) -> KIRQL {
 
 /// `KeLowerIrql`.
 #[no_mangle]
-pub extern "win64" fn NtsimLowerIrql(new_irql: KIRQL) {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimLowerIrql(new_irql: KIRQL) {
     let cpu = cpu();
     let old = cpu.irql();
     if new_irql > old {

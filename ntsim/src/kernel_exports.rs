@@ -13,7 +13,8 @@ use crate::version::OsVersion;
 macro_rules! export_table {
     ($($module:literal $name:ident ($major:literal, $minor:literal, $build:literal);)*) => {
         mod symbols {
-            extern "win64" {
+            #[ddk_sys::ntapi]
+            extern "ntapi" {
                 $(pub fn $name();)*
             }
         }

@@ -1,12 +1,12 @@
 //! ntsim: a user-mode simulation of the NT kernel and HAL DMA subset, the host stand-in for
 //! `ntoskrnl.exe` and `hal.dll`.
 //!
-//! C interface simulated: the `extern "win64"` routines declared in `ddk_sys::routines`
+//! C interface simulated: the `extern "ntapi"` routines declared in `ddk_sys::routines`
 //! (pool, MDLs, physical memory, DPCs, spin locks, events, `KeSynchronizeExecution`,
 //! `KeStallExecutionProcessor`, `KeBugCheckEx`, `IoGetDmaAdapter`), the IRQL hooks of
 //! `ddk_sys::irql` (`NtsimGetCurrentIrql`, `NtsimRaiseIrql`, `NtsimLowerIrql`), the project's
 //! SEH guard `VprtProbeAndLockPages`, and the `DMA_OPERATIONS` table behind every adapter. Each
-//! is a `#[no_mangle] extern "win64"` definition with the declared signature, so driver code
+//! is a `#[no_mangle] extern "ntapi"` definition with the declared signature, so driver code
 //! links against ntsim exactly as it links against the kernel on Windows.
 //!
 //! # Using it
@@ -48,7 +48,7 @@
 //! machine.assert_clean();
 //! ```
 //!
-//! * Violations are recorded, not raised (an `extern "win64"` routine cannot unwind):
+//! * Violations are recorded, not raised (an `extern "ntapi"` routine cannot unwind):
 //!   [`Machine::violations`], [`Machine::take_violations`]. Each [`Violation`] carries the bug
 //!   check code (0xE6 DMA, 0xC2 pool, 0x9/0xA IRQL, ... see [`verifier`]), its parameters and
 //!   a message naming the objects and where they were allocated. With

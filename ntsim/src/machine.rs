@@ -196,7 +196,7 @@ thread_local! {
 }
 
 /// The calling thread's processor. A routine called on a thread that never entered a machine
-/// has no kernel to run in: ntsim says so and aborts (it cannot unwind out of `extern "win64"`).
+/// has no kernel to run in: ntsim says so and aborts (it cannot unwind out of `extern "ntapi"`).
 pub(crate) fn cpu() -> Rc<Cpu> {
     match CURRENT.with(|c| c.borrow().clone()) {
         Some(cpu) => cpu,
@@ -218,14 +218,14 @@ fn current_shared() -> Option<Arc<Shared>> {
 /// verifier. Cheap to clone (an `Arc`); all clones are the same machine.
 ///
 /// # Strict mode
-/// NT routines are `extern "win64"` and cannot unwind, so a violation found inside one cannot
+/// NT routines are `extern "ntapi"` and cannot unwind, so a violation found inside one cannot
 /// fail the test there. With [`MachineConfig::strict`], the first violation is printed at once
 /// and the *next harness-side call* panics with it: [`Machine::run_until_idle`], a device view
 /// access, [`Machine::assert_clean`], dropping a `Machine` handle, or dropping an enter guard.
 pub struct Machine {
     pub(crate) shared: Arc<Shared>,
     /// False for the handles ntsim makes internally while driver code is on the stack, whose
-    /// drop must never panic (it would have to unwind through `extern "win64"`).
+    /// drop must never panic (it would have to unwind through `extern "ntapi"`).
     harness: bool,
 }
 

@@ -165,7 +165,8 @@ fn probe(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmProbeAndLockPages(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmProbeAndLockPages(
     MemoryDescriptorList: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     Operation: LOCK_OPERATION,
@@ -194,7 +195,8 @@ pub unsafe extern "win64" fn MmProbeAndLockPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn VprtProbeAndLockPages(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VprtProbeAndLockPages(
     Mdl: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     Operation: LOCK_OPERATION,
@@ -212,7 +214,8 @@ pub unsafe extern "win64" fn VprtProbeAndLockPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
     const R: &str = "MmUnlockPages";
     let mdl = MemoryDescriptorList;
     let cpu = cpu();
@@ -253,7 +256,8 @@ pub unsafe extern "win64" fn MmUnlockPages(MemoryDescriptorList: *mut MDL) {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn IoAllocateMdl(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoAllocateMdl(
     VirtualAddress: PVOID,
     Length: ULONG,
     SecondaryBuffer: BOOLEAN,
@@ -318,7 +322,8 @@ pub unsafe extern "win64" fn IoAllocateMdl(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn IoFreeMdl(Mdl: *mut MDL) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoFreeMdl(Mdl: *mut MDL) {
     const R: &str = "IoFreeMdl";
     let cpu = cpu();
     let mut st = cpu.lock();
@@ -360,7 +365,8 @@ pub unsafe extern "win64" fn IoFreeMdl(Mdl: *mut MDL) {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mut MDL) {
     const R: &str = "MmBuildMdlForNonPagedPool";
     let mdl = MemoryDescriptorList;
     let cpu = cpu();
@@ -413,7 +419,8 @@ pub unsafe extern "win64" fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: *mu
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmMapLockedPagesSpecifyCache(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmMapLockedPagesSpecifyCache(
     MemoryDescriptorList: *mut MDL,
     AccessMode: KPROCESSOR_MODE,
     _CacheType: MEMORY_CACHING_TYPE,
@@ -501,7 +508,8 @@ pub unsafe extern "win64" fn MmMapLockedPagesSpecifyCache(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmUnmapLockedPages(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmUnmapLockedPages(
     BaseAddress: PVOID,
     MemoryDescriptorList: *mut MDL,
 ) {
@@ -539,7 +547,8 @@ pub unsafe extern "win64" fn MmUnmapLockedPages(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICAL_ADDRESS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICAL_ADDRESS {
     let va = BaseAddress as usize;
     let st = cpu();
     let st = st.lock();
@@ -552,7 +561,8 @@ pub unsafe extern "win64" fn MmGetPhysicalAddress(BaseAddress: PVOID) -> PHYSICA
 /// `MmAllocateContiguousMemorySpecifyCache`: physically contiguous, within the bounds, never
 /// crossing `BoundaryAddressMultiple` (if non-zero) or 4 GiB.
 #[no_mangle]
-pub extern "win64" fn MmAllocateContiguousMemorySpecifyCache(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn MmAllocateContiguousMemorySpecifyCache(
     NumberOfBytes: SIZE_T,
     LowestAcceptableAddress: PHYSICAL_ADDRESS,
     HighestAcceptableAddress: PHYSICAL_ADDRESS,
@@ -599,7 +609,8 @@ pub extern "win64" fn MmAllocateContiguousMemorySpecifyCache(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn MmFreeContiguousMemory(BaseAddress: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmFreeContiguousMemory(BaseAddress: PVOID) {
     let cpu = cpu();
     let mut st = cpu.lock();
     match st.contiguous.remove(&(BaseAddress as usize)) {

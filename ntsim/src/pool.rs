@@ -187,7 +187,8 @@ fn allocate(
 /// reporting it, as Windows bug checks), for flags naming neither or both of paged and
 /// non-paged, or when out of memory / failed by injection.
 #[no_mangle]
-pub extern "win64" fn ExAllocatePool2(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn ExAllocatePool2(
     Flags: POOL_FLAGS,
     NumberOfBytes: SIZE_T,
     Tag: ULONG,
@@ -214,7 +215,8 @@ pub extern "win64" fn ExAllocatePool2(
 /// `ExAllocatePoolWithTag`: contents are not zeroed (ntsim fills them with 0xCD).
 /// `NonPagedPoolNx` before Windows 8 is reported and fails.
 #[no_mangle]
-pub extern "win64" fn ExAllocatePoolWithTag(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn ExAllocatePoolWithTag(
     PoolType: POOL_TYPE,
     NumberOfBytes: SIZE_T,
     Tag: ULONG,
@@ -255,7 +257,8 @@ pub extern "win64" fn ExAllocatePoolWithTag(
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     const R: &str = "ExFreePoolWithTag";
     let cpu = cpu();
     let irql = cpu.irql();

@@ -128,7 +128,8 @@ impl Drop for ProcessScope {
 /// client's while its CREATE/DEVICE_CONTROL/CLEANUP/CLOSE is dispatched, the System process
 /// otherwise.
 #[no_mangle]
-pub extern "win64" fn PsGetCurrentProcess() -> PEPROCESS {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn PsGetCurrentProcess() -> PEPROCESS {
     let cpu = cpu();
     let st = cpu.lock();
     current(&cpu, &st) as PEPROCESS
@@ -136,6 +137,7 @@ pub extern "win64" fn PsGetCurrentProcess() -> PEPROCESS {
 
 /// `IoGetCurrentProcess` (what `wdm.h` maps `PsGetCurrentProcess` to): the same answer.
 #[no_mangle]
-pub extern "win64" fn IoGetCurrentProcess() -> PEPROCESS {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn IoGetCurrentProcess() -> PEPROCESS {
     PsGetCurrentProcess()
 }

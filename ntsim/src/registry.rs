@@ -223,7 +223,8 @@ fn key_handle(
 /// # Safety
 /// `DeviceRegKey` is NULL or valid for a write of a handle.
 #[no_mangle]
-pub unsafe extern "win64" fn IoOpenDeviceRegistryKey(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoOpenDeviceRegistryKey(
     DeviceObject: *mut DEVICE_OBJECT,
     DevInstKeyType: ULONG,
     DesiredAccess: ACCESS_MASK,
@@ -266,7 +267,8 @@ pub unsafe extern "win64" fn IoOpenDeviceRegistryKey(
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwCreateKey(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwCreateKey(
     KeyHandle: *mut HANDLE,
     DesiredAccess: ACCESS_MASK,
     ObjectAttributes: POBJECT_ATTRIBUTES,
@@ -293,7 +295,8 @@ pub unsafe extern "win64" fn ZwCreateKey(
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwOpenKey(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwOpenKey(
     KeyHandle: *mut HANDLE,
     DesiredAccess: ACCESS_MASK,
     ObjectAttributes: POBJECT_ATTRIBUTES,
@@ -409,7 +412,8 @@ const PARTIAL_HEADER: usize = core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATIO
 /// Pointer arguments are NULL or valid for their WDK use (`KeyValueInformation` for `Length`
 /// bytes).
 #[no_mangle]
-pub unsafe extern "win64" fn ZwQueryValueKey(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwQueryValueKey(
     KeyHandle: HANDLE,
     ValueName: PUNICODE_STRING,
     KeyValueInformationClass: KEY_VALUE_INFORMATION_CLASS,
@@ -486,7 +490,8 @@ pub unsafe extern "win64" fn ZwQueryValueKey(
 /// # Safety
 /// Pointer arguments are NULL or valid for their WDK use (`Data` for `DataSize` bytes).
 #[no_mangle]
-pub unsafe extern "win64" fn ZwSetValueKey(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwSetValueKey(
     KeyHandle: HANDLE,
     ValueName: PUNICODE_STRING,
     _TitleIndex: ULONG,
@@ -527,7 +532,8 @@ pub unsafe extern "win64" fn ZwSetValueKey(
 /// # Safety
 /// None beyond the routine's contract.
 #[no_mangle]
-pub unsafe extern "win64" fn ZwFlushKey(KeyHandle: HANDLE) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn ZwFlushKey(KeyHandle: HANDLE) -> NTSTATUS {
     const R: &str = "ZwFlushKey";
     let cpu = cpu();
     if !require_passive(&cpu, R) {

@@ -88,7 +88,8 @@ fn irql_above(cpu: &Cpu, max: KIRQL, routine: &'static str) -> bool {
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LOCK) -> KIRQL {
     const R: &str = "KeAcquireSpinLockRaiseToDpc";
     let cpu = cpu();
     let old = cpu.irql();
@@ -106,7 +107,8 @@ pub unsafe extern "win64" fn KeAcquireSpinLockRaiseToDpc(SpinLock: *mut KSPIN_LO
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrql: KIRQL) {
     const R: &str = "KeReleaseSpinLock";
     let cpu = cpu();
     if cpu.irql() != DISPATCH_LEVEL {
@@ -141,7 +143,8 @@ pub unsafe extern "win64" fn KeReleaseSpinLock(SpinLock: *mut KSPIN_LOCK, NewIrq
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LOCK) {
     const R: &str = "KeAcquireSpinLockAtDpcLevel";
     let cpu = cpu();
     let irql = cpu.irql();
@@ -164,6 +167,7 @@ pub unsafe extern "win64" fn KeAcquireSpinLockAtDpcLevel(SpinLock: *mut KSPIN_LO
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn KeReleaseSpinLockFromDpcLevel(SpinLock: *mut KSPIN_LOCK) {
     release(&cpu(), SpinLock, "KeReleaseSpinLockFromDpcLevel");
 }

@@ -217,7 +217,8 @@ pub(crate) fn mdl_has_user_view(st: &State, mdl: usize) -> bool {
 /// `Mdl` must be a valid MDL (or NULL, reported); `UserVa` valid for a write (or NULL,
 /// reported).
 #[no_mangle]
-pub unsafe extern "win64" fn VprtMapLockedPagesUser(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VprtMapLockedPagesUser(
     Mdl: *mut MDL,
     _CacheType: MEMORY_CACHING_TYPE,
     _Priority: MM_PAGE_PRIORITY,

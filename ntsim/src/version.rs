@@ -56,7 +56,8 @@ pub(crate) fn current() -> OsVersion {
 /// # Safety
 /// `lpVersionInformation` must point to a structure whose `dwOSVersionInfoSize` it sets.
 #[no_mangle]
-pub unsafe extern "win64" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONINFOW) -> NTSTATUS {
     if lpVersionInformation.is_null() {
         return STATUS_INVALID_PARAMETER;
     }
@@ -108,7 +109,8 @@ pub unsafe extern "win64" fn RtlGetVersion(lpVersionInformation: PRTL_OSVERSIONI
 /// # Safety
 /// `SystemRoutineName` must be a valid `UNICODE_STRING`.
 #[no_mangle]
-pub unsafe extern "win64" fn MmGetSystemRoutineAddress(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmGetSystemRoutineAddress(
     SystemRoutineName: PUNICODE_STRING,
 ) -> PVOID {
     const R: &str = "MmGetSystemRoutineAddress";

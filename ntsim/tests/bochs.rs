@@ -7,7 +7,8 @@ use ntsim::devices::bochs::{self, enable, index, mmio, Bochs, BochsConfig};
 use ntsim::verifier::{bugcheck, ntsim_code};
 use ntsim::{FaultKind, LeakKind, Machine, MachineConfig, Pdo, PAGE};
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     fn NtsimReadRegister(address: usize, size: u8) -> u64;
     fn NtsimWriteRegister(address: usize, size: u8, value: u64);
     fn NtsimReadPort(port: usize, size: u8) -> u64;
@@ -483,7 +484,8 @@ struct Ext {
     maps: [Map; 4],
 }
 
-unsafe extern "win64" fn driver_entry(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
     _path: *mut UNICODE_STRING,
 ) -> NTSTATUS {
@@ -504,9 +506,11 @@ unsafe extern "win64" fn driver_entry(
     STATUS_SUCCESS
 }
 
-unsafe extern "win64" fn unload(_driver: *mut DRIVER_OBJECT) {}
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn unload(_driver: *mut DRIVER_OBJECT) {}
 
-unsafe extern "win64" fn add_device(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn add_device(
     driver: *mut DRIVER_OBJECT,
     pdo: *mut DEVICE_OBJECT,
 ) -> NTSTATUS {
@@ -532,7 +536,8 @@ unsafe extern "win64" fn add_device(
     STATUS_SUCCESS
 }
 
-unsafe extern "win64" fn pnp(fdo: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn pnp(fdo: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
     // SAFETY: a live IRP for our FDO.
     unsafe {
         let ext = (*fdo).DeviceExtension.cast::<Ext>();
@@ -572,7 +577,8 @@ unsafe fn unmap_one(m: &mut Map) {
     m.uva = 0;
 }
 
-unsafe extern "win64" fn dispatch(fdo: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn dispatch(fdo: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
     // SAFETY: a live IRP for our FDO; buffered I/O.
     unsafe {
         let ext = &mut *(*fdo).DeviceExtension.cast::<Ext>();

@@ -6,7 +6,8 @@ use ntsim::devices::edu::{self, Edu};
 use ntsim::verifier::bugcheck;
 use ntsim::{Machine, MachineConfig, Pdo, Placement};
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     // ntsim's host stand-ins for READ_REGISTER_* / WRITE_REGISTER_*.
     fn NtsimReadRegister(address: usize, size: u8) -> u64;
     fn NtsimWriteRegister(address: usize, size: u8, value: u64);

@@ -319,7 +319,8 @@ fn contiguous_memory_respects_bounds() {
     m.assert_clean();
 }
 
-unsafe extern "win64" fn dpc_routine(_dpc: *mut KDPC, ctx: PVOID, a1: PVOID, _a2: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn dpc_routine(_dpc: *mut KDPC, ctx: PVOID, a1: PVOID, _a2: PVOID) {
     // SAFETY: tests pass a live Log.
     let log = unsafe { &*(ctx as *const Log) };
     log.0.lock().unwrap().push(Call {
@@ -380,7 +381,8 @@ fn dpcs_run_fifo_at_dispatch_from_run_until_idle() {
     m.assert_clean();
 }
 
-unsafe extern "win64" fn set_event_dpc(_dpc: *mut KDPC, ctx: PVOID, _a1: PVOID, _a2: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn set_event_dpc(_dpc: *mut KDPC, ctx: PVOID, _a1: PVOID, _a2: PVOID) {
     // SAFETY: tests pass a live KEVENT.
     unsafe { KeSetEvent(ctx.cast(), 0, FALSE) };
 }

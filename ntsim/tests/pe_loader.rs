@@ -1,6 +1,11 @@
 //! The AMD64 kernel image loader (`ntsim::pe`): synthetic images built here, one per test,
 //! each stating what it changes from a valid one; a table of malformed images, each refused
 //! with a message naming the file and the fault; and the real driver images when built.
+//!
+//! 64-bit hosts only: the loader maps AMD64 images and their code runs in the test process,
+//! which a 32-bit (i686) host cannot execute. (Loading the x86 images on an i686 host is not
+//! implemented; see README "32-bit Windows".)
+#![cfg(target_pointer_width = "64")]
 
 use ntsim::pe::{self, ErrorKind, ExportTarget, ImagePlacement, ImportName, Protection};
 use std::collections::HashMap;

@@ -420,7 +420,8 @@ fn malformed_arguments_are_reported() {
     };
     assert_eq!(status, STATUS_INVALID_PARAMETER);
     let mut oa = OBJECT_ATTRIBUTES::new(&mut n.s, 0, key);
-    oa.Length = 24;
+    // Half the real size (48 on x64, 24 on x86).
+    oa.Length = (core::mem::size_of::<OBJECT_ATTRIBUTES>() / 2) as u32;
     let mut sub: HANDLE = null_mut();
     assert_eq!(
         // SAFETY: the test's own live buffers, names and handles (or the bad value under test, which the routine only looks up).

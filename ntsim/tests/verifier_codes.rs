@@ -398,8 +398,9 @@ fn unsimulated_operations_report_and_fail() {
         )
     });
     assert_eq!(st, STATUS_NOT_IMPLEMENTED);
+    #[ddk_sys::ntapi]
     type GetInfo =
-        unsafe extern "win64" fn(*mut DMA_ADAPTER, *mut MDL, u64, u32, BOOLEAN, PVOID) -> NTSTATUS;
+        unsafe extern "ntapi" fn(*mut DMA_ADAPTER, *mut MDL, u64, u32, BOOLEAN, PVOID) -> NTSTATUS;
     // SAFETY: calling the v3 entry through its real prototype, as a driver would.
     let get_transfer_info: GetInfo = unsafe { core::mem::transmute(f.GetDmaTransferInfo.unwrap()) };
     // SAFETY: as above.

@@ -20,7 +20,8 @@ use ddk_sys::*;
 const TIMEOUT_US: u32 = 1_000_000;
 
 /// HwVidExecuteDma (DISPATCH_LEVEL): keeps the list and starts its first element.
-unsafe extern "win64" fn execute_dma(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn execute_dma(
     _hw: PVOID,
     _adapter: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,

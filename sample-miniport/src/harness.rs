@@ -16,8 +16,9 @@ use ntsim::{
 use std::path::PathBuf;
 
 /// A miniport's DriverEntry, as the harness loads it.
+#[ddk_sys::ntapi]
 pub type DriverEntry =
-    unsafe extern "win64" fn(*mut ddk_sys::DRIVER_OBJECT, *mut ddk_sys::UNICODE_STRING) -> NTSTATUS;
+    unsafe extern "ntapi" fn(*mut ddk_sys::DRIVER_OBJECT, *mut ddk_sys::UNICODE_STRING) -> NTSTATUS;
 
 pub struct Session {
     pub machine: Machine,

@@ -13,7 +13,8 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the port with this miniport's extension and a valid ConfigInfo.
-pub unsafe extern "win64" fn find_adapter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn find_adapter(
     hw: PVOID,
     _context: PVOID,
     _arguments: *mut u16,
@@ -98,7 +99,8 @@ pub unsafe extern "win64" fn find_adapter(
 ///
 /// # Safety
 /// Called by the port.
-pub unsafe extern "win64" fn initialize(_hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn initialize(_hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
@@ -107,7 +109,8 @@ pub unsafe extern "win64" fn initialize(_hw: PVOID) -> BOOLEAN {
 ///
 /// # Safety
 /// Called by the port with this miniport's extension.
-pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn interrupt(hw: PVOID) -> BOOLEAN {
     // SAFETY: the port passes our extension.
     let ext = unsafe { DeviceExtension::from_hw(hw) };
     if ext.registers.is_null() {
@@ -127,7 +130,8 @@ pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
 }
 
 /// The DPC (DISPATCH_LEVEL) for a finished engine run: continue or finish the operation.
-unsafe extern "win64" fn dma_done(hw: PVOID, _context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn dma_done(hw: PVOID, _context: PVOID) {
     // SAFETY: the port passes our extension.
     let ext = unsafe { DeviceExtension::from_hw(hw) };
     match ext.dma.operation.load(Ordering::Acquire) {

@@ -158,7 +158,8 @@ fn read_common(ext: &DeviceExtension, vrp: &VIDEO_REQUEST_PACKET) -> Outcome {
 ///
 /// # Safety
 /// Called by the port with this miniport's extension and a valid request packet.
-pub unsafe extern "win64" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
     // SAFETY: the port passes our extension and a valid packet with a status block.
     let (ext, vrp) = unsafe { (DeviceExtension::from_hw(hw), &*vrp) };
     let (status, information) = match vrp.IoControlCode {

@@ -57,7 +57,8 @@ use ddk_sys::*;
 #[allow(non_snake_case)] // The WDK name, kept on every host.
 #[cfg_attr(target_os = "windows", no_mangle)]
 #[cfg_attr(target_os = "windows", link_section = "INIT")]
-pub unsafe extern "win64" fn DriverEntry(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn DriverEntry(
     driver_object: PDRIVER_OBJECT,
     registry_path: PUNICODE_STRING,
 ) -> NTSTATUS {

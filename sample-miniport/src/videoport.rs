@@ -9,7 +9,8 @@ use ddk_sys::*;
     target_os = "windows",
     link(name = "videoprt_rs.sys", kind = "raw-dylib", modifiers = "+verbatim")
 )]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     pub fn VideoPortInitialize(
         Argument1: PVOID,
         Argument2: PVOID,

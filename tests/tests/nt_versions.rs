@@ -1,7 +1,8 @@
 //! The import table of every image against `tests/nt_routines.txt`: nothing newer than NT 5.2
 //! (Windows XP x64 / Server 2003 x64) may be imported, because the kernel loader refuses an
 //! image with one unresolved import, so a single newer routine keeps the driver off every
-//! older Windows. Newer routines are looked up at run time instead.
+//! older Windows. Newer routines are looked up at run time instead. The x64 images and the x86
+//! ones (`target/drivers/x86/`) are checked against the same table.
 
 use std::collections::BTreeMap;
 use workspace_tests::pe::PeFacts;
@@ -70,7 +71,10 @@ fn table() -> BTreeMap<(String, String), Routine> {
 fn no_image_imports_a_kernel_routine_newer_than_nt_5_2() {
     let table = table();
     let mut problems = Vec::new();
-    for image in workspace_tests::built_images() {
+    let images = workspace_tests::built_images()
+        .into_iter()
+        .chain(workspace_tests::built_images_x86());
+    for image in images {
         let facts = PeFacts::read(&image).expect("PE image");
         for (module, routines) in &facts.imports {
             let module = module.to_ascii_lowercase();

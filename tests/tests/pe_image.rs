@@ -3,7 +3,9 @@
 
 use object::pe;
 use std::path::Path;
-use workspace_tests::pe::{def_exports, def_public_exports, import_library_symbols, PeFacts};
+use workspace_tests::pe::{
+    def_exports, def_public_exports, import_library_symbols, map_file_rva, PeFacts,
+};
 use workspace_tests::{built_images, drivers_dir, workspace_root};
 
 /// DLLs an image may import from: the export driver binds to the kernel and HAL only; a
@@ -14,41 +16,6 @@ fn allowed_imports(image: &Path) -> &'static [&'static str] {
     } else {
         &["videoprt_rs.sys"]
     }
-}
-
-/// RVA of `symbol` according to the linker's map file next to the image: lld-link's `/MAP`
-/// ("Preferred load address is ...", then `section:offset symbol va object` lines) or GNU
-/// ld's `-Map` (`0x<va>  symbol` lines, relative to the image's ImageBase).
-fn map_file_rva(image: &Path, symbol: &str) -> Option<u64> {
-    let map = std::fs::read_to_string(image.with_extension("map")).ok()?;
-    let lld_base = map
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Preferred load address is "));
-    let Some(base) = lld_base else {
-        let base = PeFacts::read(image).ok()?.image_base;
-        return map.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            match fields[..] {
-                [va, name] if name == symbol => va
-                    .strip_prefix("0x")
-                    .and_then(|va| u64::from_str_radix(va, 16).ok())
-                    .map(|va| va - base),
-                _ => None,
-            }
-        });
-    };
-    let base = u64::from_str_radix(base.trim(), 16).ok()?;
-    map.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(1) == Some(&symbol))
-            .then(|| {
-                fields
-                    .get(2)
-                    .and_then(|va| u64::from_str_radix(va, 16).ok())
-            })
-            .flatten()
-            .map(|va| va - base)
-    })
 }
 
 #[test]

@@ -26,9 +26,10 @@ static unsigned int vprt_debug_level(int video_level)
 
 #ifdef _WIN32
 
-long vDbgPrintEx(unsigned long ComponentId, unsigned long Level, const char *Format, va_list arglist);
+/* NTAPI: stdcall on x86 (`_vDbgPrintEx@16`), ignored on x64. */
+long __stdcall vDbgPrintEx(unsigned long ComponentId, unsigned long Level, const char *Format, va_list arglist);
 
-void VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
+void __cdecl VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
 {
     va_list args;
     if (DebugMessage == 0) {
@@ -51,16 +52,31 @@ void VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
  * in the Windows layout, which glibc's vsnprintf cannot read. So the format is walked here and
  * each conversion is formatted alone by snprintf, with its argument taken from the Windows
  * list at the size Windows gives it (LLP64: %ld and %lx are 32-bit; %I64x, %llx, %Ix, %zx,
- * %p are 64-bit).
+ * %p are 64-bit). A 32-bit x86 host speaks Windows x86's convention instead (see below).
  */
-#define VPRT_WIN64 __attribute__((ms_abi))
+#if defined(__x86_64__)
+#define VPRT_NTAPI __attribute__((ms_abi))
+#define VPRT_CDECL __attribute__((ms_abi))
+#define vprt_va_list __builtin_ms_va_list
+#define vprt_va_start __builtin_ms_va_start
+#define vprt_va_end __builtin_ms_va_end
+#else
+/* 32-bit x86 host: NTAPI is stdcall, VideoPortDebugPrint cdecl, and the variadic list is the
+ * host's own, which is Windows x86's too (every argument on the stack, 4-byte slots). */
+#include <stdarg.h>
+#define VPRT_NTAPI __attribute__((stdcall))
+#define VPRT_CDECL
+#define vprt_va_list va_list
+#define vprt_va_start va_start
+#define vprt_va_end va_end
+#endif
 
 /* Bytes of one formatted message, terminator included (as DbgPrint's 512-byte limit). */
 #define VPRT_DEBUG_PRINT_MAX 512
 
-void VPRT_WIN64 NtsimDebugPrint(unsigned int level, const unsigned char *text, size_t len);
+void VPRT_NTAPI NtsimDebugPrint(unsigned int level, const unsigned char *text, size_t len);
 
-/* The counted UTF-16 string of %wZ (UNICODE_STRING, Windows x64 layout). */
+/* The counted UTF-16 string of %wZ (UNICODE_STRING, the Windows layout of the host width). */
 struct vprt_unicode_string {
     uint16_t Length;
     uint16_t MaximumLength;
@@ -93,16 +109,16 @@ static void vprt_put_wide(struct vprt_out *out, const uint16_t *s, size_t max_ch
     }
 }
 
-void VPRT_WIN64 VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
+void VPRT_CDECL VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...)
 {
     char text[VPRT_DEBUG_PRINT_MAX];
     struct vprt_out out = { text, 0 };
-    __builtin_ms_va_list args;
+    vprt_va_list args;
     const char *f = DebugMessage;
     if (DebugMessage == NULL) {
         return;
     }
-    __builtin_ms_va_start(args, DebugMessage);
+    vprt_va_start(args, DebugMessage);
     while (*f != '\0') {
         if (*f != '%') {
             vprt_put(&out, f, 1);
@@ -158,8 +174,11 @@ void VPRT_WIN64 VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...
             f += 2;
         } else if (f[0] == 'h' && f[1] == 'h') {
             f += 2;
-        } else if (*f == 'I' || *f == 'z' || *f == 't' || *f == 'j') {
+        } else if (*f == 'j') {
             size = 8;
+            f++;
+        } else if (*f == 'I' || *f == 'z' || *f == 't') {
+            size = (int)sizeof(void *);
             f++;
         } else if (*f == 'l' || *f == 'w') {
             wide = 1; /* %ls, %lc, %ws, %wZ are wide; %ld, %lx stay 32-bit */
@@ -213,8 +232,8 @@ void VPRT_WIN64 VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...
             }
             break;
         case 'p':
-            /* Windows prints a pointer as 16 uppercase hex digits. */
-            written = snprintf(piece, sizeof piece, "%016llX",
+            /* Windows prints a pointer as uppercase hex digits, two a byte (16 on x64, 8 on x86). */
+            written = snprintf(piece, sizeof piece, "%0*llX", (int)(2 * sizeof(void *)),
                                (unsigned long long)(uintptr_t)__builtin_va_arg(args, void *));
             break;
         case 's':
@@ -257,7 +276,7 @@ void VPRT_WIN64 VideoPortDebugPrint(int DebugPrintLevel, char *DebugMessage, ...
             vprt_put(&out, piece, (size_t)written < sizeof piece ? (size_t)written : sizeof piece - 1);
         }
     }
-    __builtin_ms_va_end(args);
+    vprt_va_end(args);
     NtsimDebugPrint(vprt_debug_level(DebugPrintLevel), (const unsigned char *)text, out.used);
 }
 

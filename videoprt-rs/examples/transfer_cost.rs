@@ -34,7 +34,8 @@ struct Kept {
 }
 
 /// HwVidExecuteDma: keeps the list for the completion.
-unsafe extern "win64" fn keep_list(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn keep_list(
     _: PVOID,
     _: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,
@@ -106,6 +107,7 @@ fn window(machine: &Machine, user: *const u8, pages: usize, elements: u32) -> (u
     (0, pages as u32)
 }
 
+#[ddk_sys::ntapi]
 fn pairs(transfers: u32, elements: Option<u32>) {
     let machine = Machine::new(MachineConfig {
         max_map_registers_per_adapter: 1024,
@@ -147,7 +149,7 @@ fn pairs(transfers: u32, elements: Option<u32>) {
         assert!(!mdl.is_null());
         let context = (&mut kept as *mut Kept).cast();
         // Called through pointers, as a miniport image calls its imports.
-        let start: unsafe extern "win64" fn(
+        let start: unsafe extern "ntapi" fn(
             PVOID,
             PVP_DMA_ADAPTER,
             PVOID,
@@ -157,7 +159,7 @@ fn pairs(transfers: u32, elements: Option<u32>) {
             PVOID,
             BOOLEAN,
         ) -> VP_STATUS = std::hint::black_box(VideoPortStartDma);
-        let complete: unsafe extern "win64" fn(
+        let complete: unsafe extern "ntapi" fn(
             PVOID,
             PVP_DMA_ADAPTER,
             PVP_SCATTER_GATHER_LIST,
@@ -234,11 +236,13 @@ impl PciDeviceModel for Status {
 }
 
 /// The miniport's DPC callback.
-unsafe extern "win64" fn count_dpc(_: PVOID, context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn count_dpc(_: PVOID, context: PVOID) {
     // SAFETY: the context is the loop's counter.
     unsafe { *(context as *mut u64) += 1 };
 }
 
+#[ddk_sys::ntapi]
 fn isr(interrupts: u32) {
     const DIRQL: KIRQL = 5;
     let machine = Machine::new(MachineConfig::default());
@@ -260,11 +264,11 @@ fn isr(interrupts: u32) {
     let status = base.cast::<u32>();
     // Called through pointers, as a miniport image calls its imports: the compiler may not
     // inline an export into the workload.
-    let read: unsafe extern "win64" fn(*mut u32) -> u32 =
+    let read: unsafe extern "ntapi" fn(*mut u32) -> u32 =
         std::hint::black_box(VideoPortReadRegisterUlong);
-    let write: unsafe extern "win64" fn(*mut u32, u32) =
+    let write: unsafe extern "ntapi" fn(*mut u32, u32) =
         std::hint::black_box(VideoPortWriteRegisterUlong);
-    let queue_dpc: unsafe extern "win64" fn(PVOID, PMINIPORT_DPC_ROUTINE, PVOID) -> BOOLEAN =
+    let queue_dpc: unsafe extern "ntapi" fn(PVOID, PMINIPORT_DPC_ROUTINE, PVOID) -> BOOLEAN =
         std::hint::black_box(VideoPortQueueDpc);
     let mut interrupt = || {
         // SAFETY: what an ISR does at DIRQL with a register from its BAR; then back to

@@ -189,10 +189,11 @@ impl PortDevice {
     }
 
     /// The registry walk under its lock, for when more devices are live than [`LIVE`] holds.
-    /// (Cold paths of entry points are `extern "win64"`: see [`report::misuse`].)
+    /// (Cold paths of entry points are `extern "ntapi"`: see [`report::misuse`].)
     #[cold]
     #[inline(never)]
-    extern "win64" fn from_hw_extension_locked(candidate: *mut PortDevice) -> *mut PortDevice {
+    #[ddk_sys::ntapi]
+    extern "ntapi" fn from_hw_extension_locked(candidate: *mut PortDevice) -> *mut PortDevice {
         let registry = DEVICES.lock();
         let mut cursor = registry.head;
         while !cursor.is_null() {
@@ -208,7 +209,8 @@ impl PortDevice {
     /// Reports an `HwDeviceExtension` that is no live device's.
     #[cold]
     #[inline(never)]
-    extern "win64" fn unknown(routine: &&'static str, hw_extension: PVOID) {
+    #[ddk_sys::ntapi]
+    extern "ntapi" fn unknown(routine: &&'static str, hw_extension: PVOID) {
         report::misuse(
             routine,
             Misuse::Port {

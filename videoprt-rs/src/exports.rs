@@ -9,7 +9,8 @@
 macro_rules! export_table {
     ($($name:ident),* $(,)?) => {
         mod symbols {
-            extern "win64" {
+            #[ddk_sys::ntapi]
+            extern "ntapi" {
                 $(pub fn $name();)*
             }
         }

@@ -1,6 +1,6 @@
 //! videoprt-rs: the video port driver library behind `videoprt_rs.sys`.
 //!
-//! C interface: the `VideoPort*` exports of `video.h`. Every export is a thin `extern "win64"`
+//! C interface: the `VideoPort*` exports of `video.h`. Every export is a thin `extern "ntapi"`
 //! shim that validates what it can (IRQL, the device extension, handles, pointers, lengths) and
 //! maps the result to the documented return value; the decisions live in safe Rust underneath.
 //! The same code runs in the Windows kernel and, on any other host, against ntsim.

@@ -276,7 +276,8 @@ impl Write for MessageBuffer {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// ntsim records a driver-detected violation in its verifier.
     fn NtsimReportViolation(
         bugcheck: u32,
@@ -292,7 +293,8 @@ extern "win64" {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// ntsim keeps the debugger's output.
     fn NtsimDebugPrint(level: u32, text: *const u8, len: usize);
 }
@@ -318,7 +320,7 @@ pub fn null_argument(routine: &'static str, position: usize) {
 /// Reports `misuse` detected in `routine`.
 ///
 /// Reports are the cold path of every entry point, so they are made through a function of the
-/// Windows x64 convention: an entry point (itself `extern "win64"`) then keeps no registers
+/// Windows x64 convention: an entry point (itself `extern "ntapi"`) then keeps no registers
 /// live for a report it does not make. On a non-Windows host, any call from a win64 function
 /// to a Rust-convention function makes the caller save and restore xmm6-xmm15 (callee-saved
 /// in one convention, not in the other) on every call, reported or not. On Windows both
@@ -330,7 +332,8 @@ pub fn misuse(routine: &'static str, misuse: Misuse) {
 
 #[cold]
 #[inline(never)]
-extern "win64" fn misuse_cold(routine: &&'static str, misuse: &Misuse) {
+#[ddk_sys::ntapi]
+extern "ntapi" fn misuse_cold(routine: &&'static str, misuse: &Misuse) {
     report(routine, *misuse)
 }
 

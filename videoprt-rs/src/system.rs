@@ -79,7 +79,8 @@ mod store {
     use super::KernelFacts;
     use std::sync::Mutex;
 
-    extern "win64" {
+    #[ddk_sys::ntapi]
+    extern "ntapi" {
         fn NtsimMachineSerial() -> u64;
     }
 

@@ -83,6 +83,13 @@ fn round_trip(
     list
 }
 
+/// An address no host process maps: above 47 bits on x86_64, in the first 64 KiB on x86
+/// (Linux's `mmap_min_addr`).
+#[cfg(target_pointer_width = "64")]
+const UNMAPPED: usize = 0xdead_0000_0000;
+#[cfg(target_pointer_width = "32")]
+const UNMAPPED: usize = 0xdead;
+
 #[test]
 fn made_up_device_extensions_are_refused_without_being_read() {
     let rig = Rig::new(MachineConfig::default());
@@ -92,7 +99,7 @@ fn made_up_device_extensions_are_refused_without_being_read() {
         // Nothing is mapped there: reading the "port extension" before it would fault.
         0x10,
         0x1000,
-        0xdead_0000_0000,
+        UNMAPPED,
         usize::MAX & !0xf,
         on_stack.as_ptr() as usize + 256,
         rig.hw() as usize + 16,

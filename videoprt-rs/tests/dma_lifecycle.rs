@@ -342,7 +342,7 @@ fn lock_pages_locks_the_request_buffer_only_for_dma_init_only() {
     };
     assert_eq!(locked, TRUE);
     let handle: PDMA = vrp.OutputBuffer.cast();
-    assert!(!handle.is_null() && vrp.OutputBufferLength >= 48);
+    assert!(!handle.is_null() && vrp.OutputBufferLength as usize >= core::mem::size_of::<MDL>());
     // The handle is the MDL: GetMdl returns it, and StartDma accepts it.
     assert_eq!(VideoPortGetMdl(rig.hw(), handle), handle.cast());
     let mdl = handle.cast::<MDL>();

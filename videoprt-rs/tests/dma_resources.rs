@@ -104,7 +104,8 @@ fn steady_state_transfers_allocate_nothing_beyond_the_hals_own_list() {
 /// Pool allocations of `transfers` GetScatterGatherList/PutScatterGatherList pairs made
 /// directly on a HAL adapter of the same kind.
 fn hal_allocations_for(machine: &Machine, user: &ntsim::UserBuffer, transfers: u64) -> u64 {
-    unsafe extern "win64" fn ignore(
+    #[ddk_sys::ntapi]
+    unsafe extern "ntapi" fn ignore(
         _: PDEVICE_OBJECT,
         _: PIRP,
         list: PSCATTER_GATHER_LIST,

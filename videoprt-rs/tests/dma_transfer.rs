@@ -196,9 +196,9 @@ fn lengths_and_offsets(seed: u64, count: usize) -> Vec<(usize, usize)> {
             let r = u64::from_le_bytes(noise[i * 8..i * 8 + 8].try_into().unwrap());
             // Sizes spread over 1 B .. 1 MiB on a log scale; offsets anywhere in a page.
             let length = 1usize << (r % 21);
-            let length = length + (r as usize >> 8) % length;
+            let length = length + ((r >> 8) as usize) % length;
             let length = length.min(LONGEST);
-            (length, (r as usize >> 32) % PAGE_SIZE)
+            (length, ((r >> 32) as usize) % PAGE_SIZE)
         })
         .collect()
 }

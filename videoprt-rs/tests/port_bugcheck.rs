@@ -17,7 +17,8 @@ static LAST_CODE: AtomicU32 = AtomicU32::new(0);
 static LAST_SIZE: AtomicU32 = AtomicU32::new(0);
 
 /// The test miniport's HwVidBugcheckCallback: "MINI" then 0, 1, 2, ... up to BufferSize.
-unsafe extern "win64" fn hw_bugcheck(_hw: PVOID, code: ULONG, buffer: PUCHAR, size: ULONG) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn hw_bugcheck(_hw: PVOID, code: ULONG, buffer: PUCHAR, size: ULONG) {
     CALLS.fetch_add(1, Ordering::SeqCst);
     LAST_CODE.store(code, Ordering::SeqCst);
     LAST_SIZE.store(size, Ordering::SeqCst);
@@ -125,6 +126,7 @@ fn bugcheck_0xea_puts_the_miniport_data_in_the_dump_and_other_codes_do_not() {
 }
 
 #[test]
+#[ddk_sys::ntapi]
 fn bad_codes_sizes_irql_and_extensions_are_refused_and_reported() {
     let _s = serial();
     let (machine, _g, driver, node, hw) = start(OsVersion::WINDOWS_10_2004);
@@ -132,7 +134,7 @@ fn bad_codes_sizes_irql_and_extensions_are_refused_and_reported() {
     let foreign = (&mut local as *mut u64).cast::<core::ffi::c_void>();
     // SAFETY: every call is refused before anything is registered.
     unsafe {
-        let cb = Some(hw_bugcheck as unsafe extern "win64" fn(PVOID, ULONG, PUCHAR, ULONG));
+        let cb = Some(hw_bugcheck as unsafe extern "ntapi" fn(PVOID, ULONG, PUCHAR, ULONG));
         assert_eq!(
             VideoPortRegisterBugcheckCallback(hw, 0x50, cb, 100),
             ERROR_INVALID_PARAMETER
@@ -214,7 +216,8 @@ fn ntsim_reports_a_record_never_deregistered_as_a_leak() {
     let _s = serial();
     let machine = Machine::new(MachineConfig::default());
     let _g = machine.enter();
-    unsafe extern "win64" fn nothing(
+    #[ddk_sys::ntapi]
+    unsafe extern "ntapi" fn nothing(
         _r: KBUGCHECK_CALLBACK_REASON,
         _rec: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
         _d: PVOID,

@@ -19,7 +19,8 @@ static HW: AtomicUsize = AtomicUsize::new(0);
 static GET_PROC: AtomicUsize = AtomicUsize::new(0);
 static SERIAL: Mutex<()> = Mutex::new(());
 
-unsafe extern "win64" fn find_adapter(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn find_adapter(
     hw: PVOID,
     _context: PVOID,
     _argument: *mut WCHAR,
@@ -36,17 +37,20 @@ unsafe extern "win64" fn find_adapter(
     NO_ERROR
 }
 
-unsafe extern "win64" fn initialize(_hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn initialize(_hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
-unsafe extern "win64" fn start_io(_hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn start_io(_hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
     // SAFETY: the port's packet.
     unsafe { (*(*vrp).StatusBlock).Status = ERROR_INVALID_FUNCTION };
     TRUE
 }
 
-unsafe extern "win64" fn driver_entry(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {
@@ -621,7 +625,8 @@ fn a_block_held_at_removal_goes_back_to_the_hal() {
     rig.finish();
 }
 
-type GetProc = unsafe extern "win64" fn(PVOID, *mut UCHAR) -> PVOID;
+#[ddk_sys::ntapi]
+type GetProc = unsafe extern "ntapi" fn(PVOID, *mut UCHAR) -> PVOID;
 
 #[test]
 #[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]

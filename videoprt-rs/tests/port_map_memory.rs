@@ -30,7 +30,8 @@ struct Extension {
 static LAST_HW: AtomicUsize = AtomicUsize::new(0);
 static SERIAL: Mutex<()> = Mutex::new(());
 
-unsafe extern "win64" fn find_adapter(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn find_adapter(
     hw: PVOID,
     _context: PVOID,
     _argument: *mut WCHAR,
@@ -65,7 +66,8 @@ unsafe extern "win64" fn find_adapter(
     NO_ERROR
 }
 
-unsafe extern "win64" fn initialize(_hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn initialize(_hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
@@ -73,7 +75,8 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 
-unsafe extern "win64" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
     // SAFETY: the port's packet and our extension.
     let (vrp, ext) = unsafe { (&mut *vrp, &*hw.cast::<Extension>()) };
     // SAFETY: buffered I/O: the input buffer holds InputBufferLength bytes.
@@ -130,7 +133,8 @@ unsafe extern "win64" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOL
     TRUE
 }
 
-unsafe extern "win64" fn driver_entry(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

@@ -19,7 +19,8 @@ fn port(code: u32) -> (u32, u32) {
     (VIDEOPRT_RS_CHECK, code)
 }
 
-unsafe extern "win64" fn entry_with(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn entry_with(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

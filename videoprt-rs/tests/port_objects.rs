@@ -429,13 +429,15 @@ fn zero_device_memory_writes_zeros_as_registers() {
 static TICKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// HwTimer: counts, and checks it runs at DISPATCH_LEVEL.
-unsafe extern "win64" fn count_tick(_hw: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn count_tick(_hw: PVOID) {
     assert_eq!(KeGetCurrentIrql(), DISPATCH_LEVEL);
     TICKS.fetch_add(1, Ordering::SeqCst);
 }
 
 /// The test miniport with an HwTimer.
-unsafe extern "win64" fn driver_entry_with_timer(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn driver_entry_with_timer(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

@@ -33,7 +33,8 @@ static CALLS: Mutex<Vec<Call>> = Mutex::new(Vec::new());
 static CALLBACK_STATUS: AtomicI32 = AtomicI32::new(0);
 static CALLBACK_COUNT: AtomicUsize = AtomicUsize::new(0);
 
-unsafe extern "win64" fn record(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn record(
     hw: PVOID,
     context: PVOID,
     name: *mut WCHAR,
@@ -581,7 +582,8 @@ type DeviceData = (
 
 static DEVICE_DATA: Mutex<Vec<DeviceData>> = Mutex::new(Vec::new());
 
-unsafe extern "win64" fn record_device_data(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn record_device_data(
     hw: PVOID,
     context: PVOID,
     data_type: VIDEO_DEVICE_DATA_TYPE,

@@ -1,5 +1,6 @@
 //! Builds the Windows kernel images with rust-lld and the import libraries C miniports link
-//! against, into `target/drivers/`, and reports what each image contains.
+//! against, into `target/drivers/` (x64) and `target/drivers/x86/` (see `build_x86.rs`), and
+//! reports what each image contains.
 
 use crate::shell::{self, workspace_root};
 use std::path::{Path, PathBuf};
@@ -93,6 +94,7 @@ pub fn drivers() -> Result<Vec<PathBuf>, String> {
     )?;
 
     images.extend(c_miniport(&out)?);
+    images.extend(crate::build_x86::drivers(&out.join("x86"))?);
 
     for sys in &images {
         let facts = PeFacts::read(sys)?;
@@ -122,7 +124,7 @@ fn import_list(def: &str) -> String {
 /// Compiler flags of the C miniports (c-miniport/*.c) for Windows: freestanding
 /// kernel code with no C runtime and no stack probes (nothing may become an import other
 /// than videoprt_rs.sys), against mingw-w64's DDK headers through c-miniport/include.
-fn c_flags(root: &Path) -> Vec<String> {
+pub(crate) fn c_flags(root: &Path) -> Vec<String> {
     let include = |dir: &str| format!("-I{}", root.join(dir).display());
     [
         "-O2",
@@ -264,7 +266,7 @@ fn lld_link_c_miniport(
 }
 
 /// rust-lld of the active toolchain (next to its host target-libdir).
-fn rust_lld() -> Result<PathBuf, String> {
+pub(crate) fn rust_lld() -> Result<PathBuf, String> {
     let libdir = shell::output("rustc", &["--print", "target-libdir"])
         .ok_or("rustc --print target-libdir failed")?;
     let lld = Path::new(libdir.trim())
@@ -281,13 +283,13 @@ fn rust_lld() -> Result<PathBuf, String> {
     }
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
         .map(drop)
         .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))

@@ -12,6 +12,7 @@
 
 mod bench;
 mod build;
+mod build_x86;
 mod callgrind;
 mod fuzz;
 mod miri;
@@ -168,15 +169,60 @@ fn test(extra: &[String]) -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    shell::step("lints, 32-bit kernel target (cargo clippy -D warnings)");
+    shell::cargo(&[
+        "clippy",
+        "--target",
+        build_x86::X86_TARGET,
+        "--quiet",
+        "-p",
+        "videoprt-rs-driver",
+        "-p",
+        "videoprt-rs",
+        "-p",
+        "ddk-sys",
+        "-p",
+        "sample-miniport",
+        "-p",
+        "kernel-rt",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     shell::step("tests (cargo test --workspace)");
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     let totals = shell::cargo_test(&args)?;
+    // The port's logic at 32 bits: ddk-sys (its layouts against mingw-w64's i686 headers),
+    // kernel-rt (the x86 assembly the i686 images ship), ntsim and videoprt-rs built for a
+    // 32-bit host, so nothing assumes 64-bit pointers.
+    shell::step(&format!(
+        "tests at 32 bits (cargo test --target {} -p ddk-sys -p kernel-rt -p ntsim -p videoprt-rs)",
+        setup::HOST_32
+    ));
+    let mut args = vec![
+        "test",
+        "--target",
+        setup::HOST_32,
+        "-p",
+        "ddk-sys",
+        "-p",
+        "kernel-rt",
+        "-p",
+        "ntsim",
+        "-p",
+        "videoprt-rs",
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    let totals_32 = shell::cargo_test(&args)?;
     // A filtered run is someone chasing one test: no fuzzing then.
     if extra.is_empty() {
         fuzz::run(fuzz::CI_SECONDS, &[])?;
     }
     // One closing line for the whole run (cargo prints one per test binary).
-    println!("tests: {} passed, {} failed", totals.passed, totals.failed);
+    println!(
+        "tests: {} passed, {} failed; at 32 bits: {} passed, {} failed",
+        totals.passed, totals.failed, totals_32.passed, totals_32.failed
+    );
     Ok(())
 }

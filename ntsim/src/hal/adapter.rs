@@ -20,7 +20,8 @@ use ddk_sys::*;
 /// Pointer arguments must meet the routine's WDK contract: valid, initialised objects of the
 /// declared types (ntsim checks what it can, and reports rather than trusts handles it owns).
 #[no_mangle]
-pub unsafe extern "win64" fn IoGetDmaAdapter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoGetDmaAdapter(
     PhysicalDeviceObject: *mut DEVICE_OBJECT,
     DeviceDescription: *mut DEVICE_DESCRIPTION,
     NumberOfMapRegisters: *mut ULONG,
@@ -138,7 +139,8 @@ pub unsafe extern "win64" fn IoGetDmaAdapter(
 
 /// `PutDmaAdapter`: reports what the driver left outstanding (common buffers 0x07, queued
 /// requests 0x08, scatter/gather lists 0x0A), then reclaims it so nothing is reported twice.
-pub(crate) unsafe extern "win64" fn put_dma_adapter(DmaAdapter: *mut DMA_ADAPTER) {
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn put_dma_adapter(DmaAdapter: *mut DMA_ADAPTER) {
     const R: &str = "PutDmaAdapter";
     let cpu = cpu();
     let irql = cpu.irql();
@@ -213,7 +215,8 @@ pub(crate) unsafe extern "win64" fn put_dma_adapter(DmaAdapter: *mut DMA_ADAPTER
 }
 
 /// `GetDmaAlignment`: 1 (no alignment requirement).
-pub(crate) unsafe extern "win64" fn get_dma_alignment(DmaAdapter: *mut DMA_ADAPTER) -> ULONG {
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn get_dma_alignment(DmaAdapter: *mut DMA_ADAPTER) -> ULONG {
     let cpu = cpu();
     let mut st = cpu.lock();
     live_adapter(&mut st, DmaAdapter, "GetDmaAlignment");
@@ -221,7 +224,8 @@ pub(crate) unsafe extern "win64" fn get_dma_alignment(DmaAdapter: *mut DMA_ADAPT
 }
 
 /// `GetDmaAdapterInfo` (version 1 only).
-pub(crate) unsafe extern "win64" fn get_dma_adapter_info(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn get_dma_adapter_info(
     DmaAdapter: *mut DMA_ADAPTER,
     AdapterInfo: *mut DMA_ADAPTER_INFO,
 ) -> NTSTATUS {

@@ -31,7 +31,8 @@ pub(crate) fn release(st: &mut State, va: usize) {
 
 /// `AllocateCommonBuffer` (PASSIVE_LEVEL). NULL for a zero length or when out of memory below
 /// the adapter's limit.
-pub(crate) unsafe extern "win64" fn allocate_common_buffer(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn allocate_common_buffer(
     DmaAdapter: *mut DMA_ADAPTER,
     Length: ULONG,
     LogicalAddress: *mut PHYSICAL_ADDRESS,
@@ -95,7 +96,8 @@ pub(crate) unsafe extern "win64" fn allocate_common_buffer(
 
 /// `FreeCommonBuffer` (PASSIVE_LEVEL). Adapter, length, logical and virtual address must match
 /// one allocation exactly; otherwise 0xE6/0x03 and nothing is freed.
-pub(crate) unsafe extern "win64" fn free_common_buffer(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn free_common_buffer(
     DmaAdapter: *mut DMA_ADAPTER,
     Length: ULONG,
     LogicalAddress: PHYSICAL_ADDRESS,

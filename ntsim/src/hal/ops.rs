@@ -14,7 +14,8 @@ fn not_implemented(name: &'static str) {
     cpu().lock().not_implemented(name);
 }
 
-unsafe extern "win64" fn allocate_adapter_channel(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn allocate_adapter_channel(
     _: *mut DMA_ADAPTER,
     _: *mut DEVICE_OBJECT,
     _: ULONG,
@@ -25,15 +26,18 @@ unsafe extern "win64" fn allocate_adapter_channel(
     STATUS_NOT_IMPLEMENTED
 }
 
-unsafe extern "win64" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn free_adapter_channel(_: *mut DMA_ADAPTER) {
     not_implemented("FreeAdapterChannel");
 }
 
-unsafe extern "win64" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn free_map_registers(_: *mut DMA_ADAPTER, _: PVOID, _: ULONG) {
     not_implemented("FreeMapRegisters");
 }
 
-unsafe extern "win64" fn map_transfer(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn map_transfer(
     _: *mut DMA_ADAPTER,
     _: *mut MDL,
     _: PVOID,
@@ -45,12 +49,14 @@ unsafe extern "win64" fn map_transfer(
     PHYSICAL_ADDRESS::new(0)
 }
 
-unsafe extern "win64" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn read_dma_counter(_: *mut DMA_ADAPTER) -> ULONG {
     not_implemented("ReadDmaCounter");
     0
 }
 
-unsafe extern "win64" fn build_mdl_from_scatter_gather_list(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn build_mdl_from_scatter_gather_list(
     _: *mut DMA_ADAPTER,
     _: *mut SCATTER_GATHER_LIST,
     _: *mut MDL,
@@ -60,18 +66,30 @@ unsafe extern "win64" fn build_mdl_from_scatter_gather_list(
     STATUS_NOT_IMPLEMENTED
 }
 
-/// Defines stubs for entries ddk-sys types as `fn()` (never called by this project). Each
-/// returns, in RAX, what its real prototype's caller reads as failure: an NTSTATUS error, or 0
-/// for NULL/FALSE/VOID returns. On x64 (both the Microsoft and the System V convention)
-/// arguments are caller-cleaned and passed in registers, so a stub that ignores them is safe
-/// to call with the real prototype.
+/// Defines stubs for entries ddk-sys types as `fn()` (never called by this project), each with
+/// the table entry (`$entry`) that holds it. Each returns, in RAX/EAX, what its real prototype's
+/// caller reads as failure: an NTSTATUS error, or 0 for NULL/FALSE/VOID returns. The parameters
+/// are the real prototype's stack slots on x86 (pointers and ULONGs 4 bytes, ULONGLONG and
+/// PHYSICAL_ADDRESS 8), because there stdcall makes the callee pop them; on x64 arguments are
+/// caller-cleaned, so the slots only have to be no more than the caller passes.
 macro_rules! stubs {
-    ($($fn_name:ident => $name:literal returns $ret:expr;)*) => {
+    ($($fn_name:ident, $entry:ident ($($slot:ty),*) => $name:literal returns $ret:expr;)*) => {
         $(
-            unsafe extern "win64" fn $fn_name() -> usize {
+            #[ddk_sys::ntapi]
+            unsafe extern "ntapi" fn $fn_name($(_: $slot),*) -> usize {
                 not_implemented($name);
                 $ret
             }
+
+            #[ddk_sys::ntapi]
+            // SAFETY: both are `extern "ntapi"` function pointers of the same size; the entry is
+            // only ever called through its real prototype, whose slots `$fn_name` takes.
+            const $entry: PDMA_OPERATION_UNUSED = Some(unsafe {
+                core::mem::transmute::<
+                    unsafe extern "ntapi" fn($($slot),*) -> usize,
+                    unsafe extern "ntapi" fn(),
+                >($fn_name)
+            });
         )*
     };
 }
@@ -79,40 +97,65 @@ macro_rules! stubs {
 const FAIL: usize = STATUS_NOT_IMPLEMENTED.0 as u32 as usize;
 const NULL: usize = 0;
 
+// Slots per the WDK's prototypes (wdm.h, DMA_OPERATIONS version 3): `usize` a pointer or
+// handle, `u32` a ULONG, BOOLEAN or enum, `u64` a ULONGLONG or PHYSICAL_ADDRESS by value.
 stubs! {
-    get_dma_transfer_info => "GetDmaTransferInfo" returns FAIL;
-    initialize_dma_transfer_context => "InitializeDmaTransferContext" returns FAIL;
-    allocate_common_buffer_ex => "AllocateCommonBufferEx" returns NULL;
-    allocate_adapter_channel_ex => "AllocateAdapterChannelEx" returns FAIL;
-    configure_adapter_channel => "ConfigureAdapterChannel" returns FAIL;
-    cancel_adapter_channel => "CancelAdapterChannel" returns NULL;
-    map_transfer_ex => "MapTransferEx" returns FAIL;
-    get_scatter_gather_list_ex => "GetScatterGatherListEx" returns FAIL;
-    build_scatter_gather_list_ex => "BuildScatterGatherListEx" returns FAIL;
-    flush_adapter_buffers_ex => "FlushAdapterBuffersEx" returns FAIL;
-    free_adapter_object => "FreeAdapterObject" returns NULL;
-    cancel_mapped_transfer => "CancelMappedTransfer" returns FAIL;
-    allocate_domain_common_buffer => "AllocateDomainCommonBuffer" returns FAIL;
-    flush_dma_buffer => "FlushDmaBuffer" returns FAIL;
-    join_dma_domain => "JoinDmaDomain" returns FAIL;
-    leave_dma_domain => "LeaveDmaDomain" returns FAIL;
-    get_dma_domain => "GetDmaDomain" returns NULL;
-    allocate_common_buffer_with_bounds => "AllocateCommonBufferWithBounds" returns NULL;
-    allocate_common_buffer_vector => "AllocateCommonBufferVector" returns FAIL;
-    get_common_buffer_from_vector_by_index => "GetCommonBufferFromVectorByIndex" returns NULL;
-    free_common_buffer_from_vector => "FreeCommonBufferFromVector" returns NULL;
-    free_common_buffer_vector => "FreeCommonBufferVector" returns NULL;
-    create_common_buffer_from_mdl => "CreateCommonBufferFromMdl" returns FAIL;
-}
-
-/// Casts a stub to the table's placeholder type.
-const fn unused(f: unsafe extern "win64" fn() -> usize) -> PDMA_OPERATION_UNUSED {
-    // SAFETY: both are `extern "win64"` function pointers of the same size. The entry is only
-    // ever called through its real prototype by C-ABI callers; see `stubs!` for why ignoring
-    // the arguments and returning a register-sized value is sound on x64.
-    Some(unsafe {
-        core::mem::transmute::<unsafe extern "win64" fn() -> usize, unsafe extern "win64" fn()>(f)
-    })
+    get_dma_transfer_info, GET_DMA_TRANSFER_INFO (usize, usize, u64, u32, u32, usize)
+        => "GetDmaTransferInfo" returns FAIL;
+    initialize_dma_transfer_context, INITIALIZE_DMA_TRANSFER_CONTEXT (usize, usize)
+        => "InitializeDmaTransferContext" returns FAIL;
+    allocate_common_buffer_ex, ALLOCATE_COMMON_BUFFER_EX (usize, usize, u32, usize, u32, u32)
+        => "AllocateCommonBufferEx" returns NULL;
+    allocate_adapter_channel_ex, ALLOCATE_ADAPTER_CHANNEL_EX
+        (usize, usize, usize, u32, u32, usize, usize, usize)
+        => "AllocateAdapterChannelEx" returns FAIL;
+    configure_adapter_channel, CONFIGURE_ADAPTER_CHANNEL (usize, u32, usize)
+        => "ConfigureAdapterChannel" returns FAIL;
+    cancel_adapter_channel, CANCEL_ADAPTER_CHANNEL (usize, usize, usize)
+        => "CancelAdapterChannel" returns NULL;
+    map_transfer_ex, MAP_TRANSFER_EX
+        (usize, usize, usize, u64, u32, usize, u32, usize, u32, usize, usize)
+        => "MapTransferEx" returns FAIL;
+    get_scatter_gather_list_ex, GET_SCATTER_GATHER_LIST_EX
+        (usize, usize, usize, usize, u64, u32, u32, usize, usize, u32, usize, usize, usize)
+        => "GetScatterGatherListEx" returns FAIL;
+    build_scatter_gather_list_ex, BUILD_SCATTER_GATHER_LIST_EX
+        (usize, usize, usize, usize, u64, u32, u32, usize, usize, u32, usize, u32, usize, usize,
+         usize)
+        => "BuildScatterGatherListEx" returns FAIL;
+    flush_adapter_buffers_ex, FLUSH_ADAPTER_BUFFERS_EX (usize, usize, usize, u64, u32, u32)
+        => "FlushAdapterBuffersEx" returns FAIL;
+    free_adapter_object, FREE_ADAPTER_OBJECT (usize, u32)
+        => "FreeAdapterObject" returns NULL;
+    cancel_mapped_transfer, CANCEL_MAPPED_TRANSFER (usize, usize)
+        => "CancelMappedTransfer" returns FAIL;
+    allocate_domain_common_buffer, ALLOCATE_DOMAIN_COMMON_BUFFER
+        (usize, usize, usize, u32, u32, usize, u32, usize, usize)
+        => "AllocateDomainCommonBuffer" returns FAIL;
+    flush_dma_buffer, FLUSH_DMA_BUFFER (usize, usize, u32)
+        => "FlushDmaBuffer" returns FAIL;
+    join_dma_domain, JOIN_DMA_DOMAIN (usize, usize)
+        => "JoinDmaDomain" returns FAIL;
+    leave_dma_domain, LEAVE_DMA_DOMAIN (usize)
+        => "LeaveDmaDomain" returns FAIL;
+    get_dma_domain, GET_DMA_DOMAIN (usize)
+        => "GetDmaDomain" returns NULL;
+    allocate_common_buffer_with_bounds, ALLOCATE_COMMON_BUFFER_WITH_BOUNDS
+        (usize, usize, usize, u32, u32, usize, u32, usize)
+        => "AllocateCommonBufferWithBounds" returns NULL;
+    allocate_common_buffer_vector, ALLOCATE_COMMON_BUFFER_VECTOR
+        (usize, u64, u64, u32, u32, u32, u32, u64, usize)
+        => "AllocateCommonBufferVector" returns FAIL;
+    get_common_buffer_from_vector_by_index, GET_COMMON_BUFFER_FROM_VECTOR_BY_INDEX
+        (usize, usize, u32, usize, usize)
+        => "GetCommonBufferFromVectorByIndex" returns NULL;
+    free_common_buffer_from_vector, FREE_COMMON_BUFFER_FROM_VECTOR (usize, usize, u32)
+        => "FreeCommonBufferFromVector" returns NULL;
+    free_common_buffer_vector, FREE_COMMON_BUFFER_VECTOR (usize, usize)
+        => "FreeCommonBufferVector" returns NULL;
+    create_common_buffer_from_mdl, CREATE_COMMON_BUFFER_FROM_MDL
+        (usize, usize, usize, u32, usize, usize)
+        => "CreateCommonBufferFromMdl" returns FAIL;
 }
 
 /// The table. `Size` is the full version-3 size whatever version the driver asked for.
@@ -134,27 +177,27 @@ pub(crate) static DMA_OPS: DMA_OPERATIONS = DMA_OPERATIONS {
     BuildScatterGatherList: Some(sg::build_scatter_gather_list),
     BuildMdlFromScatterGatherList: Some(build_mdl_from_scatter_gather_list),
     GetDmaAdapterInfo: Some(adapter::get_dma_adapter_info),
-    GetDmaTransferInfo: unused(get_dma_transfer_info),
-    InitializeDmaTransferContext: unused(initialize_dma_transfer_context),
-    AllocateCommonBufferEx: unused(allocate_common_buffer_ex),
-    AllocateAdapterChannelEx: unused(allocate_adapter_channel_ex),
-    ConfigureAdapterChannel: unused(configure_adapter_channel),
-    CancelAdapterChannel: unused(cancel_adapter_channel),
-    MapTransferEx: unused(map_transfer_ex),
-    GetScatterGatherListEx: unused(get_scatter_gather_list_ex),
-    BuildScatterGatherListEx: unused(build_scatter_gather_list_ex),
-    FlushAdapterBuffersEx: unused(flush_adapter_buffers_ex),
-    FreeAdapterObject: unused(free_adapter_object),
-    CancelMappedTransfer: unused(cancel_mapped_transfer),
-    AllocateDomainCommonBuffer: unused(allocate_domain_common_buffer),
-    FlushDmaBuffer: unused(flush_dma_buffer),
-    JoinDmaDomain: unused(join_dma_domain),
-    LeaveDmaDomain: unused(leave_dma_domain),
-    GetDmaDomain: unused(get_dma_domain),
-    AllocateCommonBufferWithBounds: unused(allocate_common_buffer_with_bounds),
-    AllocateCommonBufferVector: unused(allocate_common_buffer_vector),
-    GetCommonBufferFromVectorByIndex: unused(get_common_buffer_from_vector_by_index),
-    FreeCommonBufferFromVector: unused(free_common_buffer_from_vector),
-    FreeCommonBufferVector: unused(free_common_buffer_vector),
-    CreateCommonBufferFromMdl: unused(create_common_buffer_from_mdl),
+    GetDmaTransferInfo: GET_DMA_TRANSFER_INFO,
+    InitializeDmaTransferContext: INITIALIZE_DMA_TRANSFER_CONTEXT,
+    AllocateCommonBufferEx: ALLOCATE_COMMON_BUFFER_EX,
+    AllocateAdapterChannelEx: ALLOCATE_ADAPTER_CHANNEL_EX,
+    ConfigureAdapterChannel: CONFIGURE_ADAPTER_CHANNEL,
+    CancelAdapterChannel: CANCEL_ADAPTER_CHANNEL,
+    MapTransferEx: MAP_TRANSFER_EX,
+    GetScatterGatherListEx: GET_SCATTER_GATHER_LIST_EX,
+    BuildScatterGatherListEx: BUILD_SCATTER_GATHER_LIST_EX,
+    FlushAdapterBuffersEx: FLUSH_ADAPTER_BUFFERS_EX,
+    FreeAdapterObject: FREE_ADAPTER_OBJECT,
+    CancelMappedTransfer: CANCEL_MAPPED_TRANSFER,
+    AllocateDomainCommonBuffer: ALLOCATE_DOMAIN_COMMON_BUFFER,
+    FlushDmaBuffer: FLUSH_DMA_BUFFER,
+    JoinDmaDomain: JOIN_DMA_DOMAIN,
+    LeaveDmaDomain: LEAVE_DMA_DOMAIN,
+    GetDmaDomain: GET_DMA_DOMAIN,
+    AllocateCommonBufferWithBounds: ALLOCATE_COMMON_BUFFER_WITH_BOUNDS,
+    AllocateCommonBufferVector: ALLOCATE_COMMON_BUFFER_VECTOR,
+    GetCommonBufferFromVectorByIndex: GET_COMMON_BUFFER_FROM_VECTOR_BY_INDEX,
+    FreeCommonBufferFromVector: FREE_COMMON_BUFFER_FROM_VECTOR,
+    FreeCommonBufferVector: FREE_COMMON_BUFFER_VECTOR,
+    CreateCommonBufferFromMdl: CREATE_COMMON_BUFFER_FROM_MDL,
 };

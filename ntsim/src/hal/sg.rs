@@ -37,6 +37,7 @@ pub(crate) struct PageRef {
 }
 
 /// A validated request whose list storage exists but whose list is not built yet.
+#[ddk_sys::ntapi]
 pub(crate) struct Request {
     pub adapter: usize,
     pub serial: u64,
@@ -45,7 +46,7 @@ pub(crate) struct Request {
     current_va: usize,
     length: u32,
     routine:
-        unsafe extern "win64" fn(*mut DEVICE_OBJECT, *mut IRP, *mut SCATTER_GATHER_LIST, PVOID),
+        unsafe extern "ntapi" fn(*mut DEVICE_OBJECT, *mut IRP, *mut SCATTER_GATHER_LIST, PVOID),
     context: usize,
     write: bool,
     pages: Vec<PageRef>,
@@ -72,9 +73,10 @@ pub(crate) struct SgRecord {
 }
 
 /// A callback ready to run.
+#[ddk_sys::ntapi]
 struct Callback {
     routine:
-        unsafe extern "win64" fn(*mut DEVICE_OBJECT, *mut IRP, *mut SCATTER_GATHER_LIST, PVOID),
+        unsafe extern "ntapi" fn(*mut DEVICE_OBJECT, *mut IRP, *mut SCATTER_GATHER_LIST, PVOID),
     device: usize,
     list: usize,
     context: usize,
@@ -597,7 +599,8 @@ pub(crate) fn service_one_waiter(cpu: &Cpu) -> bool {
 
 /// `GetScatterGatherList`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe extern "win64" fn get_scatter_gather_list(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn get_scatter_gather_list(
     DmaAdapter: *mut DMA_ADAPTER,
     DeviceObject: *mut DEVICE_OBJECT,
     Mdl: *mut MDL,
@@ -625,7 +628,8 @@ pub(crate) unsafe extern "win64" fn get_scatter_gather_list(
 /// `BuildScatterGatherList`: as Get, with the list in the caller's buffer (which Put does not
 /// free). STATUS_BUFFER_TOO_SMALL if it cannot hold the worst-case list.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe extern "win64" fn build_scatter_gather_list(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn build_scatter_gather_list(
     DmaAdapter: *mut DMA_ADAPTER,
     DeviceObject: *mut DEVICE_OBJECT,
     Mdl: *mut MDL,
@@ -680,7 +684,8 @@ fn direction_check(st: &mut State, list: usize, write: BOOLEAN, routine: &'stati
 
 /// `PutScatterGatherList`: copy-back (device-to-memory bounce), unmap, free registers and the
 /// list. An unknown, foreign or already put list is reported (0x06) and never touched.
-pub(crate) unsafe extern "win64" fn put_scatter_gather_list(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn put_scatter_gather_list(
     DmaAdapter: *mut DMA_ADAPTER,
     ScatterGather: *mut SCATTER_GATHER_LIST,
     WriteToDevice: BOOLEAN,
@@ -726,7 +731,8 @@ pub(crate) unsafe extern "win64" fn put_scatter_gather_list(
 
 /// `FlushAdapterBuffers`: copies device-written bounce data back. FALSE (and 0xE6/0x16) if no
 /// outstanding list of the adapter matches (Mdl, CurrentVa, Length).
-pub(crate) unsafe extern "win64" fn flush_adapter_buffers(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn flush_adapter_buffers(
     DmaAdapter: *mut DMA_ADAPTER,
     Mdl: *mut MDL,
     _MapRegisterBase: PVOID,
@@ -770,7 +776,8 @@ pub(crate) unsafe extern "win64" fn flush_adapter_buffers(
 
 /// `CalculateScatterGatherList`: worst-case list size and map registers for (CurrentVa,
 /// Length); with an MDL, the range must lie inside it (else STATUS_BUFFER_TOO_SMALL).
-pub(crate) unsafe extern "win64" fn calculate_scatter_gather_list(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn calculate_scatter_gather_list(
     DmaAdapter: *mut DMA_ADAPTER,
     Mdl: *mut MDL,
     CurrentVa: PVOID,

@@ -168,7 +168,8 @@ fn null_argument(st: &mut State, routine: &'static str, position: u64, name: &st
 /// # Safety
 /// Each pointer is NULL or valid for its access.
 #[no_mangle]
-pub unsafe extern "win64" fn x86BiosAllocateBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn x86BiosAllocateBuffer(
     Size: *mut ULONG,
     Segment: *mut USHORT,
     Offset: *mut USHORT,
@@ -215,7 +216,8 @@ pub unsafe extern "win64" fn x86BiosAllocateBuffer(
 
 /// `x86BiosFreeBuffer`: frees the buffer that starts at `Segment:Offset`.
 #[no_mangle]
-pub extern "win64" fn x86BiosFreeBuffer(Segment: USHORT, Offset: USHORT) -> NTSTATUS {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn x86BiosFreeBuffer(Segment: USHORT, Offset: USHORT) -> NTSTATUS {
     const R: &str = "x86BiosFreeBuffer";
     let cpu = cpu();
     let mut st = cpu.lock();
@@ -281,7 +283,8 @@ unsafe fn copy(
 /// # Safety
 /// `Buffer` is valid for writes of `Size` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn x86BiosReadMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn x86BiosReadMemory(
     Segment: USHORT,
     Offset: USHORT,
     Buffer: PVOID,
@@ -296,7 +299,8 @@ pub unsafe extern "win64" fn x86BiosReadMemory(
 /// # Safety
 /// `Buffer` is valid for reads of `Size` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn x86BiosWriteMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn x86BiosWriteMemory(
     Segment: USHORT,
     Offset: USHORT,
     Buffer: PVOID,
@@ -312,7 +316,8 @@ pub unsafe extern "win64" fn x86BiosWriteMemory(
 /// # Safety
 /// `Registers` is NULL or a valid `X86_BIOS_REGISTERS`.
 #[no_mangle]
-pub unsafe extern "win64" fn x86BiosCall(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn x86BiosCall(
     InterruptNumber: ULONG,
     Registers: PX86_BIOS_REGISTERS,
 ) -> BOOLEAN {

@@ -9,7 +9,8 @@ use crate::machine::{cpu, Machine};
 /// # Safety
 /// `text` must be valid for reads of `len` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn NtsimDebugPrint(level: u32, text: *const u8, len: usize) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn NtsimDebugPrint(level: u32, text: *const u8, len: usize) {
     // SAFETY: contract.
     let text =
         String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(text, len) }).into_owned();

@@ -88,7 +88,8 @@ unsafe fn read_unicode(s: *const UNICODE_STRING) -> Option<String> {
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "win64" fn IoCreateDevice(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoCreateDevice(
     DriverObject: *mut DRIVER_OBJECT,
     DeviceExtensionSize: ULONG,
     DeviceName: PUNICODE_STRING,
@@ -165,7 +166,8 @@ pub unsafe extern "win64" fn IoCreateDevice(
 /// # Safety
 /// `DeviceObject` must be a device object made by `IoCreateDevice`, not used afterwards.
 #[no_mangle]
-pub unsafe extern "win64" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
     const R: &str = "IoDeleteDevice";
     let cpu = cpu();
     let record = {
@@ -234,7 +236,8 @@ pub unsafe extern "win64" fn IoDeleteDevice(DeviceObject: *mut DEVICE_OBJECT) {
 /// # Safety
 /// Both must be live device objects.
 #[no_mangle]
-pub unsafe extern "win64" fn IoAttachDeviceToDeviceStack(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoAttachDeviceToDeviceStack(
     SourceDevice: *mut DEVICE_OBJECT,
     TargetDevice: *mut DEVICE_OBJECT,
 ) -> *mut DEVICE_OBJECT {
@@ -257,7 +260,8 @@ pub unsafe extern "win64" fn IoAttachDeviceToDeviceStack(
 /// # Safety
 /// `TargetDevice` must be a live device object.
 #[no_mangle]
-pub unsafe extern "win64" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
     let cpu = cpu();
     // SAFETY: live device object (contract).
     let above = unsafe { (*TargetDevice).AttachedDevice };
@@ -283,7 +287,8 @@ pub unsafe extern "win64" fn IoDetachDevice(TargetDevice: *mut DEVICE_OBJECT) {
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "win64" fn IoAllocateDriverObjectExtension(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoAllocateDriverObjectExtension(
     DriverObject: *mut DRIVER_OBJECT,
     ClientIdentificationAddress: PVOID,
     DriverObjectExtensionSize: ULONG,
@@ -332,7 +337,8 @@ pub unsafe extern "win64" fn IoAllocateDriverObjectExtension(
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "win64" fn IoGetDriverObjectExtension(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoGetDriverObjectExtension(
     DriverObject: *mut DRIVER_OBJECT,
     ClientIdentificationAddress: PVOID,
 ) -> PVOID {
@@ -350,8 +356,9 @@ pub unsafe extern "win64" fn IoGetDriverObjectExtension(
 }
 
 /// The signature of a driver's entry point.
+#[ddk_sys::ntapi]
 pub type DriverEntry =
-    unsafe extern "win64" fn(*mut DRIVER_OBJECT, *mut UNICODE_STRING) -> NTSTATUS;
+    unsafe extern "ntapi" fn(*mut DRIVER_OBJECT, *mut UNICODE_STRING) -> NTSTATUS;
 
 impl Machine {
     /// Calls `driver_entry` like the I/O manager loading a driver: with a new DRIVER_OBJECT

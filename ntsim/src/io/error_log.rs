@@ -61,7 +61,8 @@ fn irql_ok(routine: &'static str) -> bool {
 /// # Safety
 /// `IoObject` must be a device or driver object.
 #[no_mangle]
-pub unsafe extern "win64" fn IoAllocateErrorLogEntry(IoObject: PVOID, EntrySize: UCHAR) -> PVOID {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoAllocateErrorLogEntry(IoObject: PVOID, EntrySize: UCHAR) -> PVOID {
     const R: &str = "IoAllocateErrorLogEntry";
     if !irql_ok(R) {
         return core::ptr::null_mut();
@@ -115,7 +116,8 @@ pub unsafe extern "win64" fn IoAllocateErrorLogEntry(IoObject: PVOID, EntrySize:
 /// # Safety
 /// `ElEntry` must come from `IoAllocateErrorLogEntry` (anything else is reported).
 #[no_mangle]
-pub unsafe extern "win64" fn IoWriteErrorLogEntry(ElEntry: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoWriteErrorLogEntry(ElEntry: PVOID) {
     const R: &str = "IoWriteErrorLogEntry";
     if !irql_ok(R) {
         return;

@@ -16,11 +16,12 @@ use ddk_sys::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The simulated `KINTERRUPT`.
+#[ddk_sys::ntapi]
 pub(crate) struct InterruptObject {
     pub vector: u32,
     pub irql: KIRQL,
     pub sync_irql: KIRQL,
-    pub routine: unsafe extern "win64" fn(*mut KINTERRUPT, PVOID) -> BOOLEAN,
+    pub routine: unsafe extern "ntapi" fn(*mut KINTERRUPT, PVOID) -> BOOLEAN,
     pub context: usize,
     /// The interrupt spin lock: 0 when free, else the owning processor's token.
     pub lock: std::sync::Arc<AtomicUsize>,
@@ -33,7 +34,8 @@ const STORM_LIMIT: u32 = 1000;
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "win64" fn IoConnectInterrupt(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoConnectInterrupt(
     InterruptObject: *mut *mut KINTERRUPT,
     ServiceRoutine: PKSERVICE_ROUTINE,
     ServiceContext: PVOID,
@@ -95,7 +97,8 @@ pub unsafe extern "win64" fn IoConnectInterrupt(
 /// # Safety
 /// `InterruptObject` must come from `IoConnectInterrupt` and not be used afterwards.
 #[no_mangle]
-pub unsafe extern "win64" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERRUPT) {
     let cpu = cpu();
     let mut st = cpu.lock();
     if st
@@ -123,7 +126,8 @@ pub unsafe extern "win64" fn IoDisconnectInterrupt(InterruptObject: *mut KINTERR
 
 /// `KeFlushQueuedDpcs`: runs every queued DPC on the calling processor.
 #[no_mangle]
-pub extern "win64" fn KeFlushQueuedDpcs() {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn KeFlushQueuedDpcs() {
     let cpu = cpu();
     while crate::dpc::run_one(&cpu) {}
 }
@@ -150,10 +154,11 @@ fn acquire(cpu: &Cpu, lock: &AtomicUsize, object: usize, routine: &'static str) 
 }
 
 /// `KeSynchronizeExecution` on a connected interrupt object: `None` if `interrupt` is not one.
+#[ddk_sys::ntapi]
 pub(crate) fn synchronize(
     cpu: &Cpu,
     interrupt: *mut KINTERRUPT,
-    routine: unsafe extern "win64" fn(PVOID) -> BOOLEAN,
+    routine: unsafe extern "ntapi" fn(PVOID) -> BOOLEAN,
     context: PVOID,
 ) -> Option<BOOLEAN> {
     let (sync_irql, lock) = {

@@ -64,7 +64,8 @@ pub(crate) fn free(cpu: &Cpu, irp: *mut IRP) {
 /// # Safety
 /// Call on a thread bound to a machine.
 #[no_mangle]
-pub unsafe extern "win64" fn IoAllocateIrp(StackSize: CCHAR, _ChargeQuota: BOOLEAN) -> *mut IRP {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoAllocateIrp(StackSize: CCHAR, _ChargeQuota: BOOLEAN) -> *mut IRP {
     allocate(&cpu(), StackSize, "IoAllocateIrp")
 }
 
@@ -74,7 +75,8 @@ pub unsafe extern "win64" fn IoAllocateIrp(StackSize: CCHAR, _ChargeQuota: BOOLE
 /// # Safety
 /// `Irp` is an IRP the caller owns; it must not be touched afterwards.
 #[no_mangle]
-pub unsafe extern "win64" fn IoFreeIrp(Irp: *mut IRP) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoFreeIrp(Irp: *mut IRP) {
     let cpu = cpu();
     let mut st = cpu.lock();
     match st.io.irps.remove(&(Irp as usize)) {
@@ -195,7 +197,8 @@ pub(crate) fn call(
 /// `DeviceObject` must be a live device object and `Irp` a live IRP whose next location is
 /// set up for it.
 #[no_mangle]
-pub unsafe extern "win64" fn IofCallDriver(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi-fastcall" fn IofCallDriver(
     DeviceObject: *mut DEVICE_OBJECT,
     Irp: *mut IRP,
 ) -> NTSTATUS {
@@ -280,7 +283,8 @@ unsafe fn bus_dispatch(irp: *mut IRP, stack: *mut IO_STACK_LOCATION) -> NTSTATUS
 /// # Safety
 /// `Irp` must be an IRP the caller owns (it must not be touched afterwards).
 #[no_mangle]
-pub unsafe extern "win64" fn IofCompleteRequest(Irp: *mut IRP, _PriorityBoost: CCHAR) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi-fastcall" fn IofCompleteRequest(Irp: *mut IRP, _PriorityBoost: CCHAR) {
     let cpu = cpu();
     {
         let mut st = cpu.lock();

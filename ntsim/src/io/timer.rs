@@ -14,9 +14,10 @@ use ddk_sys::*;
 /// Microseconds between two ticks of an I/O timer.
 pub const TICK_US: u64 = 1_000_000;
 
+#[ddk_sys::ntapi]
 pub(crate) struct IoTimer {
     pub device: usize,
-    routine: unsafe extern "win64" fn(*mut DEVICE_OBJECT, PVOID),
+    routine: unsafe extern "ntapi" fn(*mut DEVICE_OBJECT, PVOID),
     context: usize,
     running: bool,
     /// Clock value of the next tick while running.
@@ -39,7 +40,8 @@ fn misuse(routine: &'static str, device: usize, message: String) {
 /// # Safety
 /// Pointer arguments must meet the routine's WDK contract.
 #[no_mangle]
-pub unsafe extern "win64" fn IoInitializeTimer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoInitializeTimer(
     DeviceObject: *mut DEVICE_OBJECT,
     TimerRoutine: PIO_TIMER_ROUTINE,
     Context: PVOID,
@@ -108,7 +110,8 @@ fn set_running(routine: &'static str, device: *mut DEVICE_OBJECT, running: bool)
 /// # Safety
 /// `DeviceObject` must be a device object with an initialised timer.
 #[no_mangle]
-pub unsafe extern "win64" fn IoStartTimer(DeviceObject: *mut DEVICE_OBJECT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoStartTimer(DeviceObject: *mut DEVICE_OBJECT) {
     set_running("IoStartTimer", DeviceObject, true);
 }
 
@@ -117,7 +120,8 @@ pub unsafe extern "win64" fn IoStartTimer(DeviceObject: *mut DEVICE_OBJECT) {
 /// # Safety
 /// `DeviceObject` must be a device object with an initialised timer.
 #[no_mangle]
-pub unsafe extern "win64" fn IoStopTimer(DeviceObject: *mut DEVICE_OBJECT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn IoStopTimer(DeviceObject: *mut DEVICE_OBJECT) {
     set_running("IoStopTimer", DeviceObject, false);
 }
 

@@ -20,9 +20,10 @@ const MAPPING_FILL: u8 = 0xDB;
 /// work, and the model, other kernel views and user views see the same bytes.
 ///
 /// # Safety
-/// No pointer arguments; `extern "win64"` for the kernel ABI only.
+/// No pointer arguments; `extern "ntapi"` for the kernel ABI only.
 #[no_mangle]
-pub unsafe extern "win64" fn MmMapIoSpace(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmMapIoSpace(
     PhysicalAddress: PHYSICAL_ADDRESS,
     NumberOfBytes: SIZE_T,
     _CacheType: MEMORY_CACHING_TYPE,
@@ -93,7 +94,8 @@ pub unsafe extern "win64" fn MmMapIoSpace(
 /// # Safety
 /// `BaseAddress` must not be used afterwards.
 #[no_mangle]
-pub unsafe extern "win64" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn MmUnmapIoSpace(BaseAddress: PVOID, NumberOfBytes: SIZE_T) {
     let cpu = cpu();
     let mut st = cpu.lock();
     let va = BaseAddress as usize;
@@ -223,7 +225,8 @@ fn machine() -> Machine {
 /// A register read (`READ_REGISTER_*` on a host): from the model behind the mapping, from
 /// kernel memory, or all ones and a report.
 #[no_mangle]
-pub extern "win64" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
     if !valid_size(size) {
         unmapped("NtsimReadRegister", address, size, "read of invalid size");
         return 0;
@@ -255,7 +258,8 @@ pub extern "win64" fn NtsimReadRegister(address: usize, size: u8) -> u64 {
 
 /// A register write (`WRITE_REGISTER_*` on a host).
 #[no_mangle]
-pub extern "win64" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
     if !valid_size(size) {
         unmapped("NtsimWriteRegister", address, size, "write of invalid size");
         return;
@@ -286,7 +290,8 @@ pub extern "win64" fn NtsimWriteRegister(address: usize, size: u8, value: u64) {
 
 /// A port read (`READ_PORT_*`): from the I/O BAR that decodes `port`, or all ones.
 #[no_mangle]
-pub extern "win64" fn NtsimReadPort(port: usize, size: u8) -> u64 {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimReadPort(port: usize, size: u8) -> u64 {
     match port_target(port, size).filter(|_| valid_size(size)) {
         Some(PortTarget::Bar(device, bar, offset)) => {
             let m = machine();
@@ -305,7 +310,8 @@ pub extern "win64" fn NtsimReadPort(port: usize, size: u8) -> u64 {
 
 /// A port write (`WRITE_PORT_*`).
 #[no_mangle]
-pub extern "win64" fn NtsimWritePort(port: usize, size: u8, value: u64) {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn NtsimWritePort(port: usize, size: u8, value: u64) {
     match port_target(port, size).filter(|_| valid_size(size)) {
         Some(PortTarget::Bar(device, bar, offset)) => {
             let m = machine();

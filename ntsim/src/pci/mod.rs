@@ -606,7 +606,7 @@ pub(crate) fn resources(machine: &Machine, pdo: Pdo) -> (Vec<u32>, Vec<u32>) {
                 Flags: flags,
                 u: CM_PARTIAL_RESOURCE_DESCRIPTOR_U {
                     Generic: CM_RANGE {
-                        Start: PHYSICAL_ADDRESS::new(b.base),
+                        Start: PACKED_PHYSICAL_ADDRESS::new(b.base),
                         Length: b.size as u32,
                     },
                 },
@@ -721,11 +721,13 @@ fn with_device<R>(context: PVOID, f: impl FnOnce(&mut PciDevice) -> R) -> Option
     Some(f(&mut st.pci.devices[index]))
 }
 
-unsafe extern "win64" fn bus_interface_reference(context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_interface_reference(context: PVOID) {
     with_device(context, |d| d.interface_refs += 1);
 }
 
-unsafe extern "win64" fn bus_interface_dereference(context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_interface_dereference(context: PVOID) {
     let underflow = with_device(context, |d| match d.interface_refs.checked_sub(1) {
         Some(n) => {
             d.interface_refs = n;
@@ -744,7 +746,8 @@ unsafe extern "win64" fn bus_interface_dereference(context: PVOID) {
     }
 }
 
-unsafe extern "win64" fn bus_translate_address(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_translate_address(
     _context: PVOID,
     bus_address: PHYSICAL_ADDRESS,
     _length: ULONG,
@@ -760,7 +763,8 @@ unsafe extern "win64" fn bus_translate_address(
     TRUE
 }
 
-unsafe extern "win64" fn bus_get_dma_adapter(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_get_dma_adapter(
     context: PVOID,
     description: *mut DEVICE_DESCRIPTION,
     map_registers: *mut ULONG,
@@ -778,7 +782,8 @@ fn config_span(data_type: ULONG, offset: ULONG, length: ULONG) -> Option<std::op
     Some(offset..offset + (length as usize).min(256 - offset))
 }
 
-unsafe extern "win64" fn bus_get_data(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_get_data(
     context: PVOID,
     data_type: ULONG,
     buffer: PVOID,
@@ -813,7 +818,8 @@ unsafe extern "win64" fn bus_get_data(
     .unwrap_or(0)
 }
 
-unsafe extern "win64" fn bus_set_data(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn bus_set_data(
     context: PVOID,
     data_type: ULONG,
     buffer: PVOID,
@@ -847,7 +853,8 @@ unsafe extern "win64" fn bus_set_data(
 /// # Safety
 /// `Buffer` is valid for writes of `Length` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn HalGetBusDataByOffset(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn HalGetBusDataByOffset(
     BusDataType: ddk_sys::BUS_DATA_TYPE,
     BusNumber: ULONG,
     SlotNumber: ULONG,

@@ -33,7 +33,8 @@ pub struct Ctx {
     pub tag: usize,
 }
 
-pub unsafe extern "win64" fn on_list(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn on_list(
     _dev: *mut DEVICE_OBJECT,
     _irp: *mut IRP,
     sg: *mut SCATTER_GATHER_LIST,

@@ -216,11 +216,12 @@ impl PortDevice {
     }
 
     /// The list walk under the lock, for when more adapters are live than `live_adapters`
-    /// holds: the adapter, or NULL. (Cold paths of entry points are `extern "win64"`: see
+    /// holds: the adapter, or NULL. (Cold paths of entry points are `extern "ntapi"`: see
     /// [`report::misuse`].)
     #[cold]
     #[inline(never)]
-    extern "win64" fn adapter_locked(&self, handle: PVP_DMA_ADAPTER) -> *mut Adapter {
+    #[ddk_sys::ntapi]
+    extern "ntapi" fn adapter_locked(&self, handle: PVP_DMA_ADAPTER) -> *mut Adapter {
         self.dma
             .adapters
             .lock()
@@ -339,7 +340,8 @@ fn wdm_description(desc: &VP_DEVICE_DESCRIPTION) -> DEVICE_DESCRIPTION {
 /// # Safety
 /// `vp_device_description`, when not NULL, must point to a readable `VP_DEVICE_DESCRIPTION`.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetDmaAdapter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetDmaAdapter(
     hw_device_extension: PVOID,
     vp_device_description: PVP_DEVICE_DESCRIPTION,
 ) -> PVP_DMA_ADAPTER {
@@ -370,7 +372,8 @@ pub unsafe extern "win64" fn VideoPortGetDmaAdapter(
 /// # Safety
 /// Callable with any arguments; no other call may use the adapter concurrently or afterwards.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortPutDmaAdapter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortPutDmaAdapter(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
 ) {

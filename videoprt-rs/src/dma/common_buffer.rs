@@ -125,7 +125,8 @@ impl Adapter {
 /// # Safety
 /// `logical_address`, when not NULL, must be valid for writes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAllocateCommonBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAllocateCommonBuffer(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     desired_length: ULONG,
@@ -171,7 +172,8 @@ pub unsafe extern "win64" fn VideoPortAllocateCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReleaseCommonBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReleaseCommonBuffer(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     length: ULONG,

@@ -24,7 +24,8 @@ use ddk_sys::*;
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCompleteDma(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCompleteDma(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     vp_scatter_gather: PVP_SCATTER_GATHER_LIST,

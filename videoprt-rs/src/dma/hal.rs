@@ -7,7 +7,8 @@ use core::ptr::NonNull;
 use ddk_sys::*;
 
 /// The HAL's `GetScatterGatherList`.
-type GetScatterGatherList = unsafe extern "win64" fn(
+#[ddk_sys::ntapi]
+type GetScatterGatherList = unsafe extern "ntapi" fn(
     *mut DMA_ADAPTER,
     *mut DEVICE_OBJECT,
     *mut MDL,
@@ -19,8 +20,9 @@ type GetScatterGatherList = unsafe extern "win64" fn(
 ) -> NTSTATUS;
 
 /// The HAL's `PutScatterGatherList`.
+#[ddk_sys::ntapi]
 type PutScatterGatherList =
-    unsafe extern "win64" fn(*mut DMA_ADAPTER, *mut SCATTER_GATHER_LIST, BOOLEAN);
+    unsafe extern "ntapi" fn(*mut DMA_ADAPTER, *mut SCATTER_GATHER_LIST, BOOLEAN);
 
 /// A live HAL adapter from `IoGetDmaAdapter`, with the two per-transfer entries of its
 /// `DMA_OPERATIONS` read once (the table belongs to the adapter and does not change while it
@@ -36,7 +38,8 @@ pub(crate) struct HalAdapter {
 }
 
 /// Stands in for a NULL `GetScatterGatherList`: the HAL refuses every request.
-unsafe extern "win64" fn no_get_scatter_gather_list(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn no_get_scatter_gather_list(
     _: *mut DMA_ADAPTER,
     _: *mut DEVICE_OBJECT,
     _: *mut MDL,
@@ -50,7 +53,8 @@ unsafe extern "win64" fn no_get_scatter_gather_list(
 }
 
 /// Stands in for a NULL `PutScatterGatherList` (no list can exist without a Get).
-unsafe extern "win64" fn no_put_scatter_gather_list(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn no_put_scatter_gather_list(
     _: *mut DMA_ADAPTER,
     _: *mut SCATTER_GATHER_LIST,
     _: BOOLEAN,

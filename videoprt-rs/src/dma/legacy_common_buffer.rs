@@ -93,7 +93,8 @@ impl PortDevice {
 /// # Safety
 /// `logical_address` and `p_actual_length`, when not NULL, must be valid for writes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetCommonBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetCommonBuffer(
     hw_device_extension: PVOID,
     desired_length: ULONG,
     _alignment: ULONG,
@@ -145,7 +146,8 @@ pub unsafe extern "win64" fn VideoPortGetCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortFreeCommonBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortFreeCommonBuffer(
     hw_device_extension: PVOID,
     length: ULONG,
     virtual_address: PVOID,
@@ -182,7 +184,8 @@ pub unsafe extern "win64" fn VideoPortFreeCommonBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAllocateContiguousMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAllocateContiguousMemory(
     hw_device_extension: PVOID,
     number_of_bytes: ULONG,
     highest_acceptable_address: PHYSICAL_ADDRESS,

@@ -25,7 +25,8 @@ use crate::slist::{Link, Linked, SList};
 use core::ptr::{null_mut, NonNull};
 use ddk_sys::*;
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// `MmProbeAndLockPages` under an exception guard: STATUS_SUCCESS with the pages locked, or
     /// the exception code with the MDL untouched. (C on Windows; ntsim on other hosts.)
     fn VprtProbeAndLockPages(
@@ -36,16 +37,35 @@ extern "win64" {
 }
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     /// ntsim's answer to "is this a user-space address" (host addresses have no fixed split).
     fn NtsimIsUserAddress(va: usize) -> BOOLEAN;
 }
 
-/// Whether `va` lies in user space: below the x64 canonical split on Windows.
+#[cfg(all(target_os = "windows", target_arch = "x86"))]
+#[link(
+    name = "ntoskrnl.exe",
+    kind = "raw-dylib",
+    modifiers = "+verbatim",
+    import_name_type = "undecorated"
+)]
+extern "C" {
+    /// The first address above user space: 0x7FFF0000, or 0xBFFF0000 on a /3GB system.
+    static MmUserProbeAddress: usize;
+}
+
+/// Whether `va` lies in user space: below the x64 canonical split on Windows x64, below the
+/// kernel's `MmUserProbeAddress` on Windows x86 (where /3GB moves the split).
 fn is_user_address(va: usize) -> bool {
-    #[cfg(target_os = "windows")]
+    #[cfg(all(target_os = "windows", target_arch = "x86_64"))]
     {
         va < 0x0000_8000_0000_0000
+    }
+    #[cfg(all(target_os = "windows", target_arch = "x86"))]
+    {
+        // SAFETY: an exported kernel variable set at boot and never written again.
+        va < unsafe { MmUserProbeAddress }
     }
     #[cfg(not(target_os = "windows"))]
     // SAFETY: a pure query of the simulated address spaces.
@@ -80,11 +100,12 @@ impl PortDevice {
         }
     }
 
-    /// The list walk under the lock. (Cold paths of entry points are `extern "win64"`: see
+    /// The list walk under the lock. (Cold paths of entry points are `extern "ntapi"`: see
     /// [`report::misuse`].)
     #[cold]
     #[inline(never)]
-    extern "win64" fn is_locked_mdl_locked(&self, mdl: PMDL) -> BOOLEAN {
+    #[ddk_sys::ntapi]
+    extern "ntapi" fn is_locked_mdl_locked(&self, mdl: PMDL) -> BOOLEAN {
         (!mdl.is_null() && self.dma.locked.lock().iter().any(|r| r.mdl == mdl)) as BOOLEAN
     }
 
@@ -220,7 +241,8 @@ impl PortDevice {
 /// # Safety
 /// Callable with any arguments; the range is probed before use.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortLockBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortLockBuffer(
     hw_device_extension: PVOID,
     base_address: PVOID,
     length: ULONG,
@@ -257,7 +279,8 @@ pub unsafe extern "win64" fn VideoPortLockBuffer(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, mdl: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, mdl: PVOID) {
     const ROUTINE: &str = "VideoPortUnlockBuffer";
     if let Some(device) = super::entry(ROUTINE, hw_device_extension, Irql::DISPATCH) {
         device.unlock_buffer(ROUTINE, mdl.cast());
@@ -272,7 +295,8 @@ pub unsafe extern "win64" fn VideoPortUnlockBuffer(hw_device_extension: PVOID, m
 /// # Safety
 /// `vrp`, when not NULL, must point to a valid request packet.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortLockPages(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortLockPages(
     hw_device_extension: PVOID,
     vrp: PVIDEO_REQUEST_PACKET,
     _user_event: PEVENT,
@@ -323,7 +347,8 @@ pub unsafe extern "win64" fn VideoPortLockPages(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortUnlockPages(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortUnlockPages(
     hw_device_extension: PVOID,
     dma: PDMA,
 ) -> BOOLEAN {

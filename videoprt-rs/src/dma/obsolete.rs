@@ -18,7 +18,8 @@ use ddk_sys::{
 
 /// `VideoPortDoDma`: always returns NULL (documented; the miniport's HwStartDma is never called).
 #[no_mangle]
-pub extern "win64" fn VideoPortDoDma(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortDoDma(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _flags: DMA_FLAGS,
@@ -28,14 +29,16 @@ pub extern "win64" fn VideoPortDoDma(
 
 /// `VideoPortGetDmaContext`: always returns NULL (documented).
 #[no_mangle]
-pub extern "win64" fn VideoPortGetDmaContext(_hw_device_extension: PVOID, _dma: PDMA) -> PVOID {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortGetDmaContext(_hw_device_extension: PVOID, _dma: PDMA) -> PVOID {
     null_mut()
 }
 
 /// `VideoPortSetDmaContext`: does nothing (documented as obsolete; GetDmaContext never returns
 /// what was set).
 #[no_mangle]
-pub extern "win64" fn VideoPortSetDmaContext(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortSetDmaContext(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _instance_context: PVOID,
@@ -44,13 +47,15 @@ pub extern "win64" fn VideoPortSetDmaContext(
 
 /// `VideoPortGetBytesUsed`: always returns 0 (documented).
 #[no_mangle]
-pub extern "win64" fn VideoPortGetBytesUsed(_hw_device_extension: PVOID, _dma: PDMA) -> ULONG {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortGetBytesUsed(_hw_device_extension: PVOID, _dma: PDMA) -> ULONG {
     0
 }
 
 /// `VideoPortSetBytesUsed`: does nothing (documented as obsolete; GetBytesUsed always returns 0).
 #[no_mangle]
-pub extern "win64" fn VideoPortSetBytesUsed(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortSetBytesUsed(
     _hw_device_extension: PVOID,
     _dma: PDMA,
     _bytes_used: ULONG,
@@ -59,7 +64,8 @@ pub extern "win64" fn VideoPortSetBytesUsed(
 
 /// `VideoPortSignalDmaComplete`: always returns FALSE (documented).
 #[no_mangle]
-pub extern "win64" fn VideoPortSignalDmaComplete(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortSignalDmaComplete(
     _hw_device_extension: PVOID,
     _dma_handle: PDMA,
 ) -> BOOLEAN {
@@ -68,7 +74,8 @@ pub extern "win64" fn VideoPortSignalDmaComplete(
 
 /// `VideoPortAssociateEventsWithDmaHandle`: always returns NULL (documented).
 #[no_mangle]
-pub extern "win64" fn VideoPortAssociateEventsWithDmaHandle(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortAssociateEventsWithDmaHandle(
     _hw_device_extension: PVOID,
     _vrp: PVIDEO_REQUEST_PACKET,
     _mapped_user_event: PVOID,
@@ -81,7 +88,8 @@ pub extern "win64" fn VideoPortAssociateEventsWithDmaHandle(
 /// `*InIoSpace` are left untouched.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "win64" fn VideoPortMapDmaMemory(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortMapDmaMemory(
     _hw_device_extension: PVOID,
     _vrp: PVIDEO_REQUEST_PACKET,
     _board_address: PHYSICAL_ADDRESS,
@@ -96,7 +104,8 @@ pub extern "win64" fn VideoPortMapDmaMemory(
 
 /// `VideoPortUnmapDmaMemory`: always returns FALSE (documented).
 #[no_mangle]
-pub extern "win64" fn VideoPortUnmapDmaMemory(
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortUnmapDmaMemory(
     _hw_device_extension: PVOID,
     _virtual_address: PVOID,
     _process_handle: HANDLE,
@@ -108,6 +117,7 @@ pub extern "win64" fn VideoPortUnmapDmaMemory(
 /// `VideoPortGetMdl`: returns `pDma` itself, "for compatibility" (documented). The handle of
 /// this family is the MDL.
 #[no_mangle]
-pub extern "win64" fn VideoPortGetMdl(_hw_device_extension: PVOID, dma: PDMA) -> PVOID {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortGetMdl(_hw_device_extension: PVOID, dma: PDMA) -> PVOID {
     dma.cast()
 }

@@ -40,7 +40,8 @@ pub(crate) fn chunk_length(
 /// straight back to the HAL instead. The adapter's pending count covers the miniport's routine
 /// too: a release (device removal included) waits until it has returned, so neither the
 /// record nor the list it was handed is freed under it.
-unsafe extern "win64" fn execute_trampoline(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn execute_trampoline(
     _device_object: PDEVICE_OBJECT,
     _irp: PIRP,
     list: PSCATTER_GATHER_LIST,
@@ -88,7 +89,8 @@ unsafe extern "win64" fn execute_trampoline(
 /// `p_length`, when not NULL, must be valid for reads and writes until HwVidExecuteDma has run.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "win64" fn VideoPortStartDma(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortStartDma(
     hw_device_extension: PVOID,
     vp_dma_adapter: PVP_DMA_ADAPTER,
     mdl: PVOID,

@@ -37,8 +37,9 @@ pub(crate) const PENDING: u8 = 1;
 pub(crate) const ACTIVE: u8 = 2;
 
 /// A miniport's `HwVidExecuteDma` (the non-NULL `PEXECUTE_DMA`).
+#[ddk_sys::ntapi]
 pub(crate) type ExecuteDma =
-    unsafe extern "win64" fn(PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST, PVOID);
+    unsafe extern "ntapi" fn(PVOID, PVP_DMA_ADAPTER, PVP_SCATTER_GATHER_LIST, PVOID);
 
 /// What StartDma recorded for the callback and for CompleteDma.
 #[derive(Clone, Copy)]
@@ -50,7 +51,8 @@ pub(crate) struct TransferParams {
 
 /// The placeholder of a slot that never held a transfer; never called (a slot's parameters are
 /// read only after a StartDma wrote them).
-unsafe extern "win64" fn no_execute(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn no_execute(
     _: PVOID,
     _: PVP_DMA_ADAPTER,
     _: PVP_SCATTER_GATHER_LIST,

@@ -72,7 +72,8 @@ pub struct DumpHeader {
     pub signature: ULONG,
     /// The bug check code, or 0 where the kernel does not say (NT 5.2).
     pub bugcheck_code: ULONG,
-    pub parameters: [ULONG_PTR; 4],
+    /// The bug check parameters, widened to 64 bits so the header is 48 bytes on x86 too.
+    pub parameters: [u64; 4],
     /// Bytes of miniport data after the header.
     pub data_size: ULONG,
     pub reserved: ULONG,
@@ -140,7 +141,8 @@ impl Hook {
 /// # Safety
 /// Called by the kernel with the record this module registered and the structure its reason
 /// names.
-unsafe extern "win64" fn reason_callback(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn reason_callback(
     Reason: KBUGCHECK_CALLBACK_REASON,
     Record: *mut KBUGCHECK_REASON_CALLBACK_RECORD,
     ReasonSpecificData: PVOID,
@@ -157,7 +159,7 @@ unsafe extern "win64" fn reason_callback(
     }
     // SAFETY: stored from a non-NULL PVIDEO_BUGCHECK_CALLBACK. (Back to a pointer before the
     // transmute: an integer transmuted to a function pointer has no provenance.)
-    let callback: unsafe extern "win64" fn(PVOID, ULONG, PUCHAR, ULONG) =
+    let callback: unsafe extern "ntapi" fn(PVOID, ULONG, PUCHAR, ULONG) =
         unsafe { core::mem::transmute(callback as *const ()) };
     // SAFETY: registered devices live until removal deregisters this record.
     let hw = unsafe { (*device).hw_extension() };
@@ -165,7 +167,7 @@ unsafe extern "win64" fn reason_callback(
         let header = DumpHeader {
             signature: SIGNATURE,
             bugcheck_code: code,
-            parameters,
+            parameters: parameters.map(|p| p as u64),
             data_size: size - BUGCHECK_DATA_SIZE_RESERVED,
             reserved: 0,
         };
@@ -227,7 +229,8 @@ unsafe extern "win64" fn reason_callback(
 /// # Safety
 /// `Callback` is NULL or a non-paged HwVidBugcheckCallback that stays loaded while hooked.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortRegisterBugcheckCallback(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortRegisterBugcheckCallback(
     HwDeviceExtension: PVOID,
     BugcheckCode: ULONG,
     Callback: PVIDEO_BUGCHECK_CALLBACK,

@@ -96,7 +96,8 @@ fn bus_data(
 /// # Safety
 /// `Buffer` is NULL or valid for writes of `Length` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetBusData(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetBusData(
     HwDeviceExtension: PVOID,
     BusDataType: BUS_DATA_TYPE,
     SlotNumber: ULONG,
@@ -123,7 +124,8 @@ pub unsafe extern "win64" fn VideoPortGetBusData(
 /// # Safety
 /// `Buffer` is NULL or valid for reads of `Length` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortSetBusData(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortSetBusData(
     HwDeviceExtension: PVOID,
     BusDataType: BUS_DATA_TYPE,
     SlotNumber: ULONG,
@@ -155,7 +157,8 @@ pub unsafe extern "win64" fn VideoPortSetBusData(
 /// # Safety
 /// `VgaStatus` is NULL (reported) or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetVgaStatus(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetVgaStatus(
     HwDeviceExtension: PVOID,
     VgaStatus: PULONG,
 ) -> VP_STATUS {

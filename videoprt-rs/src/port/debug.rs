@@ -6,13 +6,14 @@
 //! DbgPrintEx levels 0..3 of the same names; any other level prints at the Info level. A NULL
 //! `DebugMessage` prints nothing.
 //!
-//! This declaration lets Rust callers (and the tests) reach it through the Windows x64 ABI
-//! (`__cdecl` on Windows x64 is that convention).
+//! This declaration lets Rust callers (and the tests) reach it as `__cdecl`: the Windows x64
+//! convention on x86_64 (what `__cdecl` means there), cdecl on x86.
 
 use core::ffi::c_char;
 use ddk_sys::VIDEO_DEBUG_LEVEL;
 
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi-cdecl" {
     /// `VideoPortDebugPrint(VIDEO_DEBUG_LEVEL DebugPrintLevel, PSTR DebugMessage, ...)`.
     ///
     /// # Safety

@@ -134,11 +134,12 @@ fn bus_identifier(interface: INTERFACE_TYPE) -> Option<&'static str> {
 }
 
 /// Calls the miniport back with the three values of `key`.
+#[ddk_sys::ntapi]
 fn call_back(
     device: &PortDevice,
     key: &Handle,
     data_type: VIDEO_DEVICE_DATA_TYPE,
-    callback: unsafe extern "win64" fn(
+    callback: unsafe extern "ntapi" fn(
         PVOID,
         PVOID,
         VIDEO_DEVICE_DATA_TYPE,
@@ -209,7 +210,8 @@ fn find(device: &PortDevice, data_type: VIDEO_DEVICE_DATA_TYPE) -> Option<Handle
 /// # Safety
 /// `CallbackRoutine` is NULL (reported) or the miniport's `HwVidQueryDeviceCallback`.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetDeviceData(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetDeviceData(
     HwDeviceExtension: PVOID,
     DeviceDataType: VIDEO_DEVICE_DATA_TYPE,
     CallbackRoutine: PMINIPORT_QUERY_DEVICE_ROUTINE,

@@ -138,7 +138,8 @@ fn wanted(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCheckForDeviceExistence(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCheckForDeviceExistence(
     HwDeviceExtension: PVOID,
     VendorId: USHORT,
     DeviceId: USHORT,
@@ -168,7 +169,8 @@ pub unsafe extern "win64" fn VideoPortCheckForDeviceExistence(
 /// # Safety
 /// Callable with any arguments.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCheckForDeviceExistance(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCheckForDeviceExistance(
     HwDeviceExtension: PVOID,
     VendorId: USHORT,
     DeviceId: USHORT,

@@ -20,7 +20,8 @@ use ddk_sys::*;
 /// # Safety
 /// `HwDeviceExtension` may be anything (it is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAcquireDeviceLock(HwDeviceExtension: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAcquireDeviceLock(HwDeviceExtension: PVOID) {
     const ROUTINE: &str = "VideoPortAcquireDeviceLock";
     if !require_at_most(ROUTINE, Irql::PASSIVE) {
         return;
@@ -46,7 +47,8 @@ pub unsafe extern "win64" fn VideoPortAcquireDeviceLock(HwDeviceExtension: PVOID
 /// # Safety
 /// `HwDeviceExtension` may be anything (it is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReleaseDeviceLock(HwDeviceExtension: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReleaseDeviceLock(HwDeviceExtension: PVOID) {
     const ROUTINE: &str = "VideoPortReleaseDeviceLock";
     if !require_at_most(ROUTINE, Irql::PASSIVE) {
         return;

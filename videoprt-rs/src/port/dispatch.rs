@@ -24,7 +24,8 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "win64" fn dispatch_create_close(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn dispatch_create_close(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -75,7 +76,8 @@ unsafe fn system_address(mdl: *mut MDL) -> PVOID {
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "win64" fn dispatch_device_control(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn dispatch_device_control(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {

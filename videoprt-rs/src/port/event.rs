@@ -71,7 +71,8 @@ fn with_event<R>(
 /// # Safety
 /// `ppEvent` is NULL (reported) or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCreateEvent(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCreateEvent(
     HwDeviceExtension: PVOID,
     EventFlag: ULONG,
     _Unused: PVOID,
@@ -123,7 +124,8 @@ pub unsafe extern "win64" fn VideoPortCreateEvent(
 /// # Safety
 /// `pEvent` may be anything (it is looked up among the device's events).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortDeleteEvent(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortDeleteEvent(
     HwDeviceExtension: PVOID,
     pEvent: PEVENT,
 ) -> VP_STATUS {
@@ -171,7 +173,8 @@ pub unsafe extern "win64" fn VideoPortDeleteEvent(
 /// # Safety
 /// `pEvent` may be anything (it is looked up among the device's events).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortSetEvent(HwDeviceExtension: PVOID, pEvent: PEVENT) -> LONG {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortSetEvent(HwDeviceExtension: PVOID, pEvent: PEVENT) -> LONG {
     const ROUTINE: &str = "VideoPortSetEvent";
     let Some(device) = device_for(ROUTINE, Irql::DISPATCH, HwDeviceExtension, pEvent.cast()) else {
         return 0;
@@ -188,7 +191,8 @@ pub unsafe extern "win64" fn VideoPortSetEvent(HwDeviceExtension: PVOID, pEvent:
 /// # Safety
 /// `pEvent` may be anything (it is looked up among the device's events).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortClearEvent(HwDeviceExtension: PVOID, pEvent: PEVENT) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortClearEvent(HwDeviceExtension: PVOID, pEvent: PEVENT) {
     const ROUTINE: &str = "VideoPortClearEvent";
     let Some(device) = device_for(ROUTINE, Irql::DISPATCH, HwDeviceExtension, pEvent.cast()) else {
         return;
@@ -204,7 +208,8 @@ pub unsafe extern "win64" fn VideoPortClearEvent(HwDeviceExtension: PVOID, pEven
 /// # Safety
 /// `pEvent` may be anything (it is looked up among the device's events).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReadStateEvent(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReadStateEvent(
     HwDeviceExtension: PVOID,
     pEvent: PEVENT,
 ) -> LONG {
@@ -225,7 +230,8 @@ pub unsafe extern "win64" fn VideoPortReadStateEvent(
 /// `Object` may be anything (it is looked up among the device's events); `Timeout` is NULL or
 /// readable.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortWaitForSingleObject(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortWaitForSingleObject(
     HwDeviceExtension: PVOID,
     Object: PVOID,
     Timeout: PLARGE_INTEGER,

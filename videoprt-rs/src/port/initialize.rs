@@ -90,7 +90,8 @@ pub fn validate_init_data(init: &VIDEO_HW_INITIALIZATION_DATA) -> Result<(), (NT
 /// `Argument1` must be the DRIVER_OBJECT and `Argument2` the UNICODE_STRING registry path that
 /// DriverEntry received; `HwInitializationData` NULL or readable for its `HwInitDataSize`.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortInitialize(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortInitialize(
     Argument1: PVOID,
     Argument2: PVOID,
     HwInitializationData: PVIDEO_HW_INITIALIZATION_DATA,
@@ -193,7 +194,8 @@ pub unsafe extern "win64" fn VideoPortInitialize(
 
 /// DriverUnload: every device was deleted at REMOVE; the registration is released (a
 /// driver-object extension goes with the driver object by itself).
-unsafe extern "win64" fn driver_unload(driver: *mut DRIVER_OBJECT) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn driver_unload(driver: *mut DRIVER_OBJECT) {
     driver_data::release(driver);
     crate::report::trace(format_args!("miniport driver unloaded"));
 }

@@ -109,7 +109,8 @@ fn service(
 ///
 /// # Safety
 /// None beyond the call itself: `Context` is checked.
-pub unsafe extern "win64" fn int10_reference(Context: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_reference(Context: PVOID) {
     const R: &str = "Int10 InterfaceReference";
     if let Some(device) = PortDevice::from_hw_extension(R, Context) {
         device.port.int10.reference();
@@ -120,7 +121,8 @@ pub unsafe extern "win64" fn int10_reference(Context: PVOID) {
 ///
 /// # Safety
 /// None beyond the call itself: `Context` is checked.
-pub unsafe extern "win64" fn int10_dereference(Context: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_dereference(Context: PVOID) {
     const R: &str = "Int10 InterfaceDereference";
     if let Some(device) = PortDevice::from_hw_extension(R, Context) {
         if !device.port.int10.dereference() {
@@ -140,7 +142,8 @@ pub unsafe extern "win64" fn int10_dereference(Context: PVOID) {
 ///
 /// # Safety
 /// `Seg`, `Off` and `Length` are NULL or valid for their accesses.
-pub unsafe extern "win64" fn int10_allocate_buffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_allocate_buffer(
     Context: PVOID,
     Seg: *mut USHORT,
     Off: *mut USHORT,
@@ -195,7 +198,8 @@ pub unsafe extern "win64" fn int10_allocate_buffer(
 ///
 /// # Safety
 /// None beyond the call itself: every argument is checked.
-pub unsafe extern "win64" fn int10_free_buffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_free_buffer(
     Context: PVOID,
     Seg: USHORT,
     Off: USHORT,
@@ -264,7 +268,8 @@ unsafe fn copy(
 ///
 /// # Safety
 /// `Buffer` is NULL or valid for writes of `Length` bytes.
-pub unsafe extern "win64" fn int10_read_memory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_read_memory(
     Context: PVOID,
     Seg: USHORT,
     Off: USHORT,
@@ -279,7 +284,8 @@ pub unsafe extern "win64" fn int10_read_memory(
 ///
 /// # Safety
 /// `Buffer` is NULL or valid for reads of `Length` bytes.
-pub unsafe extern "win64" fn int10_write_memory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_write_memory(
     Context: PVOID,
     Seg: USHORT,
     Off: USHORT,
@@ -304,7 +310,8 @@ fn call(bios: &X86Bios, regs: &mut X86_BIOS_REGISTERS) -> VP_STATUS {
 ///
 /// # Safety
 /// `BiosArguments` is NULL or a valid, writable `INT10_BIOS_ARGUMENTS`.
-pub unsafe extern "win64" fn int10_call_bios(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn int10_call_bios(
     Context: PVOID,
     BiosArguments: PINT10_BIOS_ARGUMENTS,
 ) -> VP_STATUS {
@@ -353,7 +360,8 @@ pub unsafe extern "win64" fn int10_call_bios(
 /// # Safety
 /// `BiosArguments` is NULL or a valid, writable `VIDEO_X86_BIOS_ARGUMENTS`.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortInt10(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortInt10(
     HwDeviceExtension: PVOID,
     BiosArguments: PVIDEO_X86_BIOS_ARGUMENTS,
 ) -> VP_STATUS {

@@ -22,7 +22,8 @@ use ddk_sys::*;
 ///
 /// # Safety
 /// Called by the kernel with the context given to IoConnectInterrupt (a live PortDevice).
-pub(crate) unsafe extern "win64" fn isr_trampoline(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn isr_trampoline(
     _interrupt: *mut KINTERRUPT,
     context: PVOID,
 ) -> BOOLEAN {
@@ -39,7 +40,8 @@ pub(crate) unsafe extern "win64" fn isr_trampoline(
 ///
 /// # Safety
 /// Called by the kernel for the device's DPC, queued by VideoPortQueueDpc.
-pub(crate) unsafe extern "win64" fn dpc_trampoline(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn dpc_trampoline(
     _dpc: *mut KDPC,
     context: PVOID,
     callback: PVOID,
@@ -52,7 +54,7 @@ pub(crate) unsafe extern "win64" fn dpc_trampoline(
     // PMINIPORT_DPC_ROUTINE VideoPortQueueDpc stored.
     unsafe {
         let device = &*(context as *const PortDevice);
-        let f: unsafe extern "win64" fn(PVOID, PVOID) = core::mem::transmute(callback);
+        let f: unsafe extern "ntapi" fn(PVOID, PVOID) = core::mem::transmute(callback);
         f(device.hw_extension(), callback_context);
     }
 }
@@ -62,7 +64,8 @@ pub(crate) unsafe extern "win64" fn dpc_trampoline(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortQueueDpc(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortQueueDpc(
     HwDeviceExtension: PVOID,
     CallbackRoutine: PMINIPORT_DPC_ROUTINE,
     Context: PVOID,
@@ -86,12 +89,14 @@ pub unsafe extern "win64" fn VideoPortQueueDpc(
     unsafe { KeInsertQueueDpc(device.port.dpc.get(), callback as PVOID, Context) }
 }
 
+#[ddk_sys::ntapi]
 struct Sync {
-    routine: unsafe extern "win64" fn(PVOID) -> BOOLEAN,
+    routine: unsafe extern "ntapi" fn(PVOID) -> BOOLEAN,
     context: PVOID,
 }
 
-unsafe extern "win64" fn sync_trampoline(context: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn sync_trampoline(context: PVOID) -> BOOLEAN {
     // SAFETY: points at the `Sync` on VideoPortSynchronizeExecution's stack.
     unsafe {
         let s = &*(context as *const Sync);
@@ -107,7 +112,8 @@ unsafe extern "win64" fn sync_trampoline(context: PVOID) -> BOOLEAN {
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortSynchronizeExecution(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortSynchronizeExecution(
     HwDeviceExtension: PVOID,
     Priority: VIDEO_SYNCHRONIZE_PRIORITY,
     SynchronizeRoutine: PMINIPORT_SYNCHRONIZE_ROUTINE,

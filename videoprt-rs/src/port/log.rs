@@ -72,7 +72,8 @@ fn write(device: &PortDevice, e: Pending) {
 ///
 /// # Safety
 /// Called by the kernel with the DPC initialised for `context`, a live PortDevice.
-pub(crate) unsafe extern "win64" fn log_dpc(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn log_dpc(
     _dpc: *mut KDPC,
     context: PVOID,
     _a1: PVOID,
@@ -101,7 +102,8 @@ pub(crate) unsafe extern "win64" fn log_dpc(
 /// # Safety
 /// `Vrp` is NULL or a readable VIDEO_REQUEST_PACKET.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortLogError(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortLogError(
     HwDeviceExtension: PVOID,
     Vrp: PVIDEO_REQUEST_PACKET,
     ErrorCode: VP_STATUS,

@@ -98,7 +98,8 @@ unsafe fn undo(m: &MemoryMapping) {
 /// `Length`, `InIoSpace` and `VirtualAddress` are NULL (reported) or valid for reads and
 /// writes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortMapMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortMapMemory(
     HwDeviceExtension: PVOID,
     PhysicalAddress: PHYSICAL_ADDRESS,
     Length: PULONG,
@@ -248,7 +249,8 @@ fn map_user(
 /// # Safety
 /// `VirtualAddress` may be anything (it is looked up among the device's mappings).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortUnmapMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortUnmapMemory(
     HwDeviceExtension: PVOID,
     VirtualAddress: PVOID,
     ProcessHandle: HANDLE,

@@ -10,8 +10,8 @@
 //! `VOID VideoPortMoveMemory(PVOID Destination, PVOID Source, ULONG Length)` (overlap allowed),
 //! `ULONG VideoPortCompareMemory(PVOID Source1, PVOID Source2, SIZE_T Length)` (the number of
 //! leading bytes that match, as RtlCompareMemory), `VOID VideoPortStallExecution(ULONG
-//! Microseconds)`, `LONG FASTCALL VideoPortInterlockedExchange(PLONG Target, LONG Value)` (x64
-//! has one calling convention), `LONG FASTCALL VideoPortInterlockedIncrement(PLONG Addend)`,
+//! Microseconds)`, `LONG FASTCALL VideoPortInterlockedExchange(PLONG Target, LONG Value)` (`extern "ntapi-fastcall"`:
+//! ECX, EDX on x86), `LONG FASTCALL VideoPortInterlockedIncrement(PLONG Addend)`,
 //! `LONG FASTCALL VideoPortInterlockedDecrement(PLONG Addend)`. A NULL pointer with a non-zero
 //! length is reported and nothing is touched.
 
@@ -35,7 +35,8 @@ fn null(routine: &'static str, position: usize) {
 /// # Safety
 /// `Destination` NULL or writable for `Length` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortZeroMemory(Destination: PVOID, Length: ULONG) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortZeroMemory(Destination: PVOID, Length: ULONG) {
     if Length == 0 {
         return;
     }
@@ -51,7 +52,8 @@ pub unsafe extern "win64" fn VideoPortZeroMemory(Destination: PVOID, Length: ULO
 /// # Safety
 /// `Destination` writable and `Source` readable for `Length` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortMoveMemory(Destination: PVOID, Source: PVOID, Length: ULONG) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortMoveMemory(Destination: PVOID, Source: PVOID, Length: ULONG) {
     if Length == 0 {
         return;
     }
@@ -76,7 +78,8 @@ pub unsafe extern "win64" fn VideoPortMoveMemory(Destination: PVOID, Source: PVO
 /// # Safety
 /// Both readable for `Length` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCompareMemory(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCompareMemory(
     Source1: PVOID,
     Source2: PVOID,
     Length: SIZE_T,
@@ -106,7 +109,8 @@ pub unsafe extern "win64" fn VideoPortCompareMemory(
 /// # Safety
 /// `Destination` is NULL or device memory mapped for `Length` bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortZeroDeviceMemory(Destination: PVOID, Length: ULONG) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortZeroDeviceMemory(Destination: PVOID, Length: ULONG) {
     if Length == 0 {
         return;
     }
@@ -136,7 +140,8 @@ pub unsafe extern "win64" fn VideoPortZeroDeviceMemory(Destination: PVOID, Lengt
 
 /// `VideoPortStallExecution`: busy-waits (KeStallExecutionProcessor).
 #[no_mangle]
-pub extern "win64" fn VideoPortStallExecution(Microseconds: ULONG) {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortStallExecution(Microseconds: ULONG) {
     // SAFETY: no pointers.
     unsafe { KeStallExecutionProcessor(Microseconds) };
 }
@@ -153,7 +158,11 @@ unsafe fn atomic<'a>(target: *mut LONG) -> &'a AtomicI32 {
 /// # Safety
 /// `Target` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortInterlockedExchange(Target: *mut LONG, Value: LONG) -> LONG {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedExchange(
+    Target: *mut LONG,
+    Value: LONG,
+) -> LONG {
     if Target.is_null() {
         null("VideoPortInterlockedExchange", 1);
         return 0;
@@ -167,7 +176,8 @@ pub unsafe extern "win64" fn VideoPortInterlockedExchange(Target: *mut LONG, Val
 /// # Safety
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedIncrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedIncrement", 1);
         return 0;
@@ -183,7 +193,8 @@ pub unsafe extern "win64" fn VideoPortInterlockedIncrement(Addend: *mut LONG) ->
 /// # Safety
 /// `Addend` NULL or a valid, 4-aligned LONG.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi-fastcall" fn VideoPortInterlockedDecrement(Addend: *mut LONG) -> LONG {
     if Addend.is_null() {
         null("VideoPortInterlockedDecrement", 1);
         return 0;

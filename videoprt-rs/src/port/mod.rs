@@ -34,7 +34,7 @@
 //! Per device, [`PortState`] (a field of [`PortDevice`]) holds the lower device, the
 //! resources of the last START, the device-memory mappings handed out, the connected
 //! interrupt and the miniport DPC. Decisions (resource parsing, range checks, status mapping)
-//! are plain Rust that runs on the host against ntsim; the `extern "win64"` exports only
+//! are plain Rust that runs on the host against ntsim; the `extern "ntapi"` exports only
 //! validate and call them.
 
 // Parameter names follow the video.h prototypes, so each export reads like its documentation.

@@ -53,7 +53,8 @@ fn device_name(n: u32, buf: &mut [u16; 32]) -> usize {
 ///
 /// # Safety
 /// Called by the PnP manager with a live driver object and PDO.
-pub(crate) unsafe extern "win64" fn add_device(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn add_device(
     driver: *mut DRIVER_OBJECT,
     pdo: *mut DEVICE_OBJECT,
 ) -> NTSTATUS {
@@ -118,7 +119,8 @@ pub(crate) unsafe extern "win64" fn add_device(
     STATUS_SUCCESS
 }
 
-unsafe extern "win64" fn signal_completion(
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn signal_completion(
     _device: *mut DEVICE_OBJECT,
     _irp: *mut IRP,
     context: PVOID,
@@ -191,7 +193,8 @@ pub(crate) unsafe fn complete(irp: *mut IRP, status: NTSTATUS, information: usiz
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "win64" fn dispatch_pass_down(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn dispatch_pass_down(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -207,7 +210,8 @@ pub(crate) unsafe extern "win64" fn dispatch_pass_down(
 ///
 /// # Safety
 /// Called by the I/O manager.
-pub(crate) unsafe extern "win64" fn dispatch_pnp(
+#[ddk_sys::ntapi]
+pub(crate) unsafe extern "ntapi" fn dispatch_pnp(
     fdo: *mut DEVICE_OBJECT,
     irp: *mut IRP,
 ) -> NTSTATUS {
@@ -462,7 +466,8 @@ impl PortDevice {
 /// # Safety
 /// Any value is accepted; it is looked up, never dereferenced.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetAssociatedDeviceExtension(DeviceObject: PVOID) -> PVOID {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetAssociatedDeviceExtension(DeviceObject: PVOID) -> PVOID {
     match PortDevice::from_fdo(DeviceObject.cast()) {
         Some(d) => d.hw_extension(),
         None => {

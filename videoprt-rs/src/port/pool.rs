@@ -88,7 +88,8 @@ fn free(routine: &'static str, device: &PortDevice, address: PVOID, buffer: bool
 /// # Safety
 /// `HwDeviceExtension` may be anything (it is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAllocatePool(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAllocatePool(
     HwDeviceExtension: PVOID,
     PoolType: VP_POOL_TYPE,
     NumberOfBytes: SIZE_T,
@@ -131,7 +132,8 @@ pub unsafe extern "win64" fn VideoPortAllocatePool(
 /// `Ptr` may be anything (it is looked up among the device's blocks, never dereferenced
 /// otherwise).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortFreePool(HwDeviceExtension: PVOID, Ptr: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortFreePool(HwDeviceExtension: PVOID, Ptr: PVOID) {
     const ROUTINE: &str = "VideoPortFreePool";
     if !require_at_most(ROUTINE, Irql::DISPATCH) {
         return;
@@ -151,7 +153,8 @@ pub unsafe extern "win64" fn VideoPortFreePool(HwDeviceExtension: PVOID, Ptr: PV
 /// # Safety
 /// `Buffer` is NULL (reported) or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAllocateBuffer(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAllocateBuffer(
     HwDeviceExtension: PVOID,
     Size: ULONG,
     Buffer: *mut PVOID,
@@ -186,7 +189,8 @@ pub unsafe extern "win64" fn VideoPortAllocateBuffer(
 /// # Safety
 /// `Buffer` may be anything (it is looked up among the device's blocks).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReleaseBuffer(HwDeviceExtension: PVOID, Buffer: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReleaseBuffer(HwDeviceExtension: PVOID, Buffer: PVOID) {
     const ROUTINE: &str = "VideoPortReleaseBuffer";
     if !require_at_most(ROUTINE, Irql::PASSIVE) {
         return;

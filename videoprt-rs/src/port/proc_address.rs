@@ -25,7 +25,8 @@ const MAX_NAME: usize = 64;
 /// # Safety
 /// `FunctionName` is NULL or a NUL-terminated string (read up to its NUL or [`MAX_NAME`]
 /// bytes, whichever comes first).
-pub unsafe extern "win64" fn get_proc_address(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn get_proc_address(
     HwDeviceExtension: PVOID,
     FunctionName: *mut UCHAR,
 ) -> PVOID {

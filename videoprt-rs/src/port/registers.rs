@@ -17,7 +17,8 @@ use crate::report::{self, port_code, Misuse};
 use ddk_sys::*;
 
 #[cfg(not(target_os = "windows"))]
-extern "win64" {
+#[ddk_sys::ntapi]
+extern "ntapi" {
     fn NtsimReadRegister(address: usize, size: u8) -> u64;
     fn NtsimWriteRegister(address: usize, size: u8, value: u64);
     fn NtsimReadPort(port: usize, size: u8) -> u64;
@@ -127,6 +128,7 @@ unsafe fn write_port<T: Copy + Into<u64>>(port: *mut T, value: T) {
     }
 }
 
+#[ddk_sys::ntapi]
 fn null_buffer(routine: &'static str, count: u32) -> bool {
     report::misuse(
         routine,
@@ -146,7 +148,8 @@ macro_rules! single {
         /// # Safety
         /// The address must come from VideoPortGetDeviceBase for this kind of space.
         #[no_mangle]
-        pub unsafe extern "win64" fn $read(Register: *mut $t) -> $t {
+        #[ddk_sys::ntapi]
+        pub unsafe extern "ntapi" fn $read(Register: *mut $t) -> $t {
             // SAFETY: forwarded contract.
             unsafe { $rd(Register) }
         }
@@ -156,7 +159,8 @@ macro_rules! single {
         /// # Safety
         /// The address must come from VideoPortGetDeviceBase for this kind of space.
         #[no_mangle]
-        pub unsafe extern "win64" fn $write(Register: *mut $t, Value: $t) {
+        #[ddk_sys::ntapi]
+        pub unsafe extern "ntapi" fn $write(Register: *mut $t, Value: $t) {
             // SAFETY: forwarded contract.
             unsafe { $wr(Register, Value) }
         }
@@ -171,7 +175,8 @@ macro_rules! buffer {
         /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or writable for
         /// `Count` elements.
         #[no_mangle]
-        pub unsafe extern "win64" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+        #[ddk_sys::ntapi]
+        pub unsafe extern "ntapi" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
             if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($read), Count) {
                 return;
             }
@@ -187,7 +192,8 @@ macro_rules! buffer {
         /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or readable for
         /// `Count` elements.
         #[no_mangle]
-        pub unsafe extern "win64" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
+        #[ddk_sys::ntapi]
+        pub unsafe extern "ntapi" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
             if Buffer.is_null() && Count != 0 && !null_buffer(stringify!($write), Count) {
                 return;
             }

@@ -335,7 +335,8 @@ fn read_file(path: &[u16]) -> Option<(PoolBuffer, usize)> {
 /// `ParameterName` is NULL or NUL-terminated; `GetRegistryRoutine` is NULL or a callback
 /// with the documented prototype.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetRegistryParameters(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetRegistryParameters(
     HwDeviceExtension: PVOID,
     ParameterName: *mut WCHAR,
     IsParameterFileName: UCHAR,
@@ -411,7 +412,8 @@ pub unsafe extern "win64" fn VideoPortGetRegistryParameters(
 /// `ValueName` is NULL or NUL-terminated; `ValueData` is NULL or readable for `ValueLength`
 /// bytes.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortSetRegistryParameters(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortSetRegistryParameters(
     HwDeviceExtension: PVOID,
     ValueName: *mut WCHAR,
     ValueData: PVOID,
@@ -458,7 +460,8 @@ fn starts_with_ignore_case(s: &[u16], prefix: &[u8]) -> bool {
 /// # Safety
 /// None beyond the export's contract (the extension is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortFlushRegistry(HwDeviceExtension: PVOID) -> VP_STATUS {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortFlushRegistry(HwDeviceExtension: PVOID) -> VP_STATUS {
     const R: &str = "VideoPortFlushRegistry";
     if !require_at_most(R, Irql::PASSIVE) {
         return ERROR_INVALID_PARAMETER;

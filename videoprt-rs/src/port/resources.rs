@@ -354,7 +354,8 @@ fn in_find_adapter(routine: &'static str, device: &PortDevice) -> bool {
 /// # Safety
 /// `AccessRanges` NULL or writable for `NumAccessRanges` entries.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetAccessRanges(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetAccessRanges(
     HwDeviceExtension: PVOID,
     _NumRequestedResources: ULONG,
     _RequestedResources: PVOID,
@@ -416,7 +417,8 @@ pub unsafe extern "win64" fn VideoPortGetAccessRanges(
 /// # Safety
 /// `AccessRanges` NULL or readable for `NumAccessRanges` entries.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortVerifyAccessRanges(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortVerifyAccessRanges(
     HwDeviceExtension: PVOID,
     NumAccessRanges: ULONG,
     AccessRanges: PVIDEO_ACCESS_RANGE,
@@ -478,7 +480,8 @@ pub unsafe extern "win64" fn VideoPortVerifyAccessRanges(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetDeviceBase(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetDeviceBase(
     HwDeviceExtension: PVOID,
     IoAddress: PHYSICAL_ADDRESS,
     NumberOfUchars: ULONG,
@@ -576,7 +579,8 @@ pub unsafe extern "win64" fn VideoPortGetDeviceBase(
 /// # Safety
 /// Any arguments are accepted.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortFreeDeviceBase(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortFreeDeviceBase(
     HwDeviceExtension: PVOID,
     MappedAddress: PVOID,
 ) {

@@ -38,7 +38,8 @@ pub(crate) fn free_rom_image(device: &PortDevice) {
 /// # Safety
 /// Callable with any arguments; `Unused1` and `Unused2` are ignored, as documented.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetRomImage(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetRomImage(
     HwDeviceExtension: PVOID,
     Unused1: PVOID,
     Unused2: ULONG,
@@ -91,7 +92,8 @@ pub unsafe extern "win64" fn VideoPortGetRomImage(
 /// `String` is NULL (reported) or NUL-terminated; `RomBase` may be anything (it is checked
 /// against the device's mappings).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortScanRom(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortScanRom(
     HwDeviceExtension: PVOID,
     RomBase: PUCHAR,
     RomLength: ULONG,

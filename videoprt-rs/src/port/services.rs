@@ -29,7 +29,8 @@ use ddk_sys::*;
 /// # Safety
 /// `Interface` is NULL or points to a writable structure of at least the `Size` it states.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortQueryServices(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortQueryServices(
     HwDeviceExtension: PVOID,
     ServicesType: VIDEO_PORT_SERVICES,
     Interface: *mut INTERFACE,

@@ -73,7 +73,8 @@ fn require_dispatch(routine: &'static str) -> bool {
 /// # Safety
 /// `SpinLock` is NULL (reported) or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortCreateSpinLock(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortCreateSpinLock(
     HwDeviceExtension: PVOID,
     SpinLock: *mut PSPIN_LOCK,
 ) -> VP_STATUS {
@@ -106,7 +107,8 @@ pub unsafe extern "win64" fn VideoPortCreateSpinLock(
 /// # Safety
 /// `SpinLock` may be anything (it is looked up among the device's locks).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortDeleteSpinLock(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortDeleteSpinLock(
     HwDeviceExtension: PVOID,
     SpinLock: PSPIN_LOCK,
 ) -> VP_STATUS {
@@ -142,7 +144,8 @@ pub unsafe extern "win64" fn VideoPortDeleteSpinLock(
 /// `OldIrql` is NULL (reported) or valid for a write; the caller releases with
 /// VideoPortReleaseSpinLock and the IRQL written here.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAcquireSpinLock(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAcquireSpinLock(
     HwDeviceExtension: PVOID,
     SpinLock: PSPIN_LOCK,
     OldIrql: PUCHAR,
@@ -168,7 +171,8 @@ pub unsafe extern "win64" fn VideoPortAcquireSpinLock(
 /// # Safety
 /// The caller runs at DISPATCH_LEVEL and releases with VideoPortReleaseSpinLockFromDpcLevel.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortAcquireSpinLockAtDpcLevel(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortAcquireSpinLockAtDpcLevel(
     HwDeviceExtension: PVOID,
     SpinLock: PSPIN_LOCK,
 ) {
@@ -187,7 +191,8 @@ pub unsafe extern "win64" fn VideoPortAcquireSpinLockAtDpcLevel(
 /// # Safety
 /// `NewIrql` is what the matching VideoPortAcquireSpinLock wrote.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReleaseSpinLock(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReleaseSpinLock(
     HwDeviceExtension: PVOID,
     SpinLock: PSPIN_LOCK,
     NewIrql: UCHAR,
@@ -208,7 +213,8 @@ pub unsafe extern "win64" fn VideoPortReleaseSpinLock(
 /// # Safety
 /// The caller holds the lock, acquired at DISPATCH_LEVEL.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortReleaseSpinLockFromDpcLevel(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortReleaseSpinLockFromDpcLevel(
     HwDeviceExtension: PVOID,
     SpinLock: PSPIN_LOCK,
 ) {

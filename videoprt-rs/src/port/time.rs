@@ -15,7 +15,8 @@ use ddk_sys::*;
 
 /// `VideoPortGetCurrentIrql`.
 #[no_mangle]
-pub extern "win64" fn VideoPortGetCurrentIrql() -> UCHAR {
+#[ddk_sys::ntapi]
+pub extern "ntapi" fn VideoPortGetCurrentIrql() -> UCHAR {
     KeGetCurrentIrql()
 }
 
@@ -24,7 +25,8 @@ pub extern "win64" fn VideoPortGetCurrentIrql() -> UCHAR {
 /// # Safety
 /// `CurrentTime` is NULL (reported) or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortQuerySystemTime(CurrentTime: PLARGE_INTEGER) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortQuerySystemTime(CurrentTime: PLARGE_INTEGER) {
     if CurrentTime.is_null() {
         report::null_argument("VideoPortQuerySystemTime", 1);
         return;
@@ -38,7 +40,8 @@ pub unsafe extern "win64" fn VideoPortQuerySystemTime(CurrentTime: PLARGE_INTEGE
 /// # Safety
 /// `PerformanceFrequency` is NULL or valid for a write.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortQueryPerformanceCounter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortQueryPerformanceCounter(
     HwDeviceExtension: PVOID,
     PerformanceFrequency: PLONGLONG,
 ) -> LONGLONG {

@@ -33,7 +33,8 @@ pub(crate) unsafe fn attach(device: &PortDevice, fdo: PDEVICE_OBJECT) {
 }
 
 /// The FDO's timer routine: HwTimer, if the device is still one of ours and started.
-unsafe extern "win64" fn tick(fdo: PDEVICE_OBJECT, _context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn tick(fdo: PDEVICE_OBJECT, _context: PVOID) {
     let Some(device) = PortDevice::from_fdo(fdo) else {
         return;
     };
@@ -89,7 +90,8 @@ fn timer_call(routine: &'static str, hw_extension: PVOID, start: bool) {
 /// # Safety
 /// `HwDeviceExtension` may be anything (it is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortStartTimer(HwDeviceExtension: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortStartTimer(HwDeviceExtension: PVOID) {
     timer_call("VideoPortStartTimer", HwDeviceExtension, true);
 }
 
@@ -98,6 +100,7 @@ pub unsafe extern "win64" fn VideoPortStartTimer(HwDeviceExtension: PVOID) {
 /// # Safety
 /// `HwDeviceExtension` may be anything (it is validated).
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortStopTimer(HwDeviceExtension: PVOID) {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortStopTimer(HwDeviceExtension: PVOID) {
     timer_call("VideoPortStopTimer", HwDeviceExtension, false);
 }

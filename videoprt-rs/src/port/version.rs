@@ -19,7 +19,8 @@ use ddk_sys::*;
 /// `pVpOsVersionInfo` is NULL or points to a `VPOSVERSIONINFO` of at least the `Size` it
 /// states.
 #[no_mangle]
-pub unsafe extern "win64" fn VideoPortGetVersion(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetVersion(
     HwDeviceExtension: PVOID,
     pVpOsVersionInfo: PVPOSVERSIONINFO,
 ) -> VP_STATUS {

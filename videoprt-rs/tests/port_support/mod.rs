@@ -148,7 +148,8 @@ unsafe fn ext<'a>(hw: PVOID) -> &'a mut Extension {
     unsafe { &mut *(hw as *mut Extension) }
 }
 
-pub unsafe extern "win64" fn find_adapter(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn find_adapter(
     hw: PVOID,
     _ctx: PVOID,
     _args: *mut WCHAR,
@@ -199,7 +200,8 @@ pub unsafe extern "win64" fn find_adapter(
     NO_ERROR
 }
 
-pub unsafe extern "win64" fn initialize(hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn initialize(hw: PVOID) -> BOOLEAN {
     // SAFETY: the extension's mapped BAR0.
     unsafe {
         let e = ext(hw);
@@ -211,14 +213,16 @@ pub unsafe extern "win64" fn initialize(hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
-unsafe extern "win64" fn dpc(hw: PVOID, context: PVOID) {
+#[ddk_sys::ntapi]
+unsafe extern "ntapi" fn dpc(hw: PVOID, context: PVOID) {
     // SAFETY: the extension.
     let e = unsafe { ext(hw) };
     e.dpcs += context as u32;
     e.dpc_irql = KeGetCurrentIrql();
 }
 
-pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn interrupt(hw: PVOID) -> BOOLEAN {
     // SAFETY: the extension's mapped BAR0.
     unsafe {
         let e = ext(hw);
@@ -234,7 +238,8 @@ pub unsafe extern "win64" fn interrupt(hw: PVOID) -> BOOLEAN {
     TRUE
 }
 
-pub unsafe extern "win64" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn start_io(hw: PVOID, vrp: PVIDEO_REQUEST_PACKET) -> BOOLEAN {
     // SAFETY: the port's VRP and the extension.
     unsafe {
         let e = ext(hw);
@@ -302,7 +307,8 @@ pub fn init_data() -> VIDEO_HW_INITIALIZATION_DATA {
 }
 
 /// The test miniport's DriverEntry.
-pub unsafe extern "win64" fn driver_entry(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
     path: *mut UNICODE_STRING,
 ) -> NTSTATUS {

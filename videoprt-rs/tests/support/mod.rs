@@ -196,7 +196,8 @@ impl Recorder {
 }
 
 /// The test miniport's HwVidExecuteDma.
-pub unsafe extern "win64" fn record_execute(
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn record_execute(
     _hw: PVOID,
     adapter: PVP_DMA_ADAPTER,
     list: PVP_SCATTER_GATHER_LIST,
