@@ -174,8 +174,20 @@ const _: () = {
     assert!(size_of::<X86_BIOS_REGISTERS>() == 32);
     assert!(offset_of!(X86_BIOS_REGISTERS, Ebx) == 12);
     assert!(offset_of!(X86_BIOS_REGISTERS, SegEs) == 30);
+};
+
+/// The interface holds pointers: two USHORTs, then eight pointer-sized members.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
     assert!(size_of::<VIDEO_PORT_INT10_INTERFACE>() == 72);
     assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Context) == 8);
     assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Int10AllocateBuffer) == 32);
     assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Int10CallBios) == 64);
+};
+#[cfg(target_pointer_width = "32")]
+const _: () = {
+    assert!(size_of::<VIDEO_PORT_INT10_INTERFACE>() == 36);
+    assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Context) == 4);
+    assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Int10AllocateBuffer) == 16);
+    assert!(offset_of!(VIDEO_PORT_INT10_INTERFACE, Int10CallBios) == 32);
 };
