@@ -58,6 +58,14 @@ pub mod port_code {
     pub const OBJECT_LEFT: u32 = 0x12;
     /// An event deleted while a thread waits on it; refused (P2 = the event, P3 = waiters).
     pub const EVENT_IN_USE: u32 = 0x13;
+    /// HwGetVideoChildDescriptor returned something other than a VIDEO_ENUM_* value; the
+    /// enumeration stops there (P2 = the status, P3 = ChildIndex).
+    pub const CHILD_STATUS: u32 = 0x20;
+    /// Two children reported the same UId; the later one is ignored (P2 = UId, P3 =
+    /// ChildIndex).
+    pub const DUPLICATE_CHILD_UID: u32 = 0x21;
+    /// More children than the port hosts; the rest are ignored (P2 = ChildIndex, P3 = limit).
+    pub const TOO_MANY_CHILDREN: u32 = 0x22;
 }
 
 /// What the port detected.
@@ -228,6 +236,19 @@ impl fmt::Display for Misuse {
                         "may only be called from HwFindAdapter (device state {p2})"
                     )
                 }
+                port_code::CHILD_STATUS => write!(
+                    f,
+                    "HwGetVideoChildDescriptor returned {p2:#x} for ChildIndex {p3}, not a \
+                     VIDEO_ENUM_* status; enumeration stopped"
+                ),
+                port_code::DUPLICATE_CHILD_UID => write!(
+                    f,
+                    "child UId {p2:#x} reported again at ChildIndex {p3}; ignored"
+                ),
+                port_code::TOO_MANY_CHILDREN => write!(
+                    f,
+                    "child at ChildIndex {p2} is past the port's {p3} children; ignored"
+                ),
                 port_code::UNKNOWN_DEVICE_OBJECT => {
                     write!(f, "{p2:#x} is not a device object of this port")
                 }

@@ -1,4 +1,5 @@
 //! Device models that plug into ntsim's PCI bus ([`crate::pci::PciDeviceModel`]).
 
 pub mod bochs;
+pub mod ddc;
 pub mod edu;

@@ -4,7 +4,10 @@
 //! |---|---|
 //! | `initialize.rs` | VideoPortInitialize; DriverUnload |
 //! | `driver_data.rs` | where a driver's registration lives (driver-object extension, or the port's table on kernels without them) |
-//! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, pass-down), IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
+//! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, bus relations, pass-down), IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
+//! | `child.rs` | child devices: HwGetVideoChildDescriptor, child PDOs and their PnP queries, VideoPortEnumerateChildren |
+//! | `power.rs` | IRP_MJ_POWER for the adapter and its children → HwGetPowerState/HwSetPowerState |
+//! | `ddc.rs` | VideoPortDDCMonitorHelper (EDID over the miniport's I2C lines) |
 //! | `dispatch.rs` | IRP_MJ_CREATE/CLEANUP/CLOSE, IRP_MJ_DEVICE_CONTROL → VIDEO_REQUEST_PACKET → HwStartIO |
 //! | `resources.rs` | VideoPortGetAccessRanges, VideoPortVerifyAccessRanges, VideoPortGetDeviceBase, VideoPortFreeDeviceBase |
 //! | `map_memory.rs` | VideoPortMapMemory, VideoPortUnmapMemory (system space or the calling process) |
@@ -39,6 +42,8 @@
 
 pub mod bugcheck;
 pub mod bus;
+pub mod child;
+pub mod ddc;
 pub mod debug;
 pub mod device_data;
 pub mod device_existence;
@@ -54,6 +59,7 @@ pub mod memory;
 pub(crate) mod objects;
 pub mod pnp;
 pub mod pool;
+pub mod power;
 pub mod registers;
 pub mod registry;
 pub mod resources;
@@ -112,6 +118,10 @@ pub struct PortState {
     pub(crate) rom_image: AtomicPtr<core::ffi::c_void>,
     /// The miniport's bug check hook (VideoPortRegisterBugcheckCallback).
     pub(crate) bugcheck: bugcheck::Hook,
+    /// The child devices the miniport reported (HwGetVideoChildDescriptor).
+    pub(crate) children: SpinLock<child::ChildTable>,
+    /// Power state and the system transition in progress.
+    pub(crate) power: power::PowerState,
 }
 
 impl PortState {
@@ -142,6 +152,8 @@ impl PortState {
             log_dpc: UnsafeCell::new(log_dpc),
             rom_image: AtomicPtr::new(null_mut()),
             bugcheck: bugcheck::Hook::new(),
+            children: SpinLock::new(child::ChildTable::new()),
+            power: power::PowerState::new(),
         }
     }
 
