@@ -354,6 +354,27 @@ impl Rig {
     }
 }
 
+/// `VideoPortEnumerateChildren`; any values (the port checks them).
+fn enumerate(hw: PVOID, reserved: PVOID) -> VP_STATUS {
+    // SAFETY: the port looks the extension up before using it.
+    unsafe { VideoPortEnumerateChildren(hw, reserved) }
+}
+
+/// `VideoPortGetAssociatedDeviceExtension`; any value (looked up, never dereferenced).
+fn associated(device: PVOID) -> PVOID {
+    // SAFETY: as above.
+    unsafe { VideoPortGetAssociatedDeviceExtension(device) }
+}
+
+type DdcCase<'a> = (
+    &'a str,
+    PVOID,
+    *const DDC_CONTROL,
+    *mut u8,
+    u32,
+    Vec<(u32, u32)>,
+);
+
 fn port(code: u32) -> (u32, u32) {
     (VIDEOPRT_RS_CHECK, code)
 }
@@ -387,17 +408,9 @@ fn monitor_and_gadget_become_child_pdos_with_edid_derived_ids() {
     assert_eq!(gadget.instance_id, "UID512");
     // Children lead to their adapter's extension, as the FDO does.
     for c in &children {
-        // SAFETY: a device object of the port.
-        assert_eq!(
-            unsafe { VideoPortGetAssociatedDeviceExtension(c.as_ptr().cast()) },
-            rig.hw()
-        );
+        assert_eq!(associated(c.as_ptr().cast()), rig.hw());
     }
-    // SAFETY: the port's FDO.
-    assert_eq!(
-        unsafe { VideoPortGetAssociatedDeviceExtension(rig.node().top().cast()) },
-        rig.hw()
-    );
+    assert_eq!(associated(rig.node().top().cast()), rig.hw());
     assert_eq!(rig.codes(), []);
     rig.finish();
 }
@@ -410,11 +423,7 @@ fn enumerate_children_again_removes_an_unplugged_monitor_and_finds_it_back() {
     let gadget_pdo = first[1].pdo;
     PLUGGED.store(2, Ordering::SeqCst);
     rig.plug_monitor(None);
-    // SAFETY: the miniport's own extension.
-    assert_eq!(
-        unsafe { VideoPortEnumerateChildren(rig.hw(), null_mut()) },
-        NO_ERROR
-    );
+    assert_eq!(enumerate(rig.hw(), null_mut()), NO_ERROR);
     assert_eq!(rig.children().len(), 2, "asynchronous: nothing yet");
     rig.machine.run_until_idle();
     let after = rig.children();
@@ -431,17 +440,12 @@ fn enumerate_children_again_removes_an_unplugged_monitor_and_finds_it_back() {
     };
     assert_eq!(seen, 2);
     // The monitor's PDO is gone: the port no longer knows it.
-    // SAFETY: looked up, never dereferenced.
-    assert!(unsafe { VideoPortGetAssociatedDeviceExtension(first[0].as_ptr().cast()) }.is_null());
+    assert!(associated(first[0].as_ptr().cast()).is_null());
     assert_eq!(rig.codes(), [port(port_code::UNKNOWN_DEVICE_OBJECT)]);
 
     PLUGGED.store(3, Ordering::SeqCst);
     rig.plug_monitor(Some(DdcEeprom::new(edid().to_vec())));
-    // SAFETY: as above.
-    assert_eq!(
-        unsafe { VideoPortEnumerateChildren(rig.hw(), null_mut()) },
-        NO_ERROR
-    );
+    assert_eq!(enumerate(rig.hw(), null_mut()), NO_ERROR);
     rig.machine.run_until_idle();
     let back = rig.children();
     assert_eq!(back.len(), 2);
@@ -493,14 +497,7 @@ fn ddc_helper_reads_the_edid_byte_exact_and_refuses_bad_input() {
     let mut no_callback = good;
     no_callback.I2CCallbacks.ReadDataLine = None;
     let e6 = |c: u32| (0xE6, c);
-    let table: [(
-        &str,
-        PVOID,
-        *const DDC_CONTROL,
-        *mut u8,
-        u32,
-        Vec<(u32, u32)>,
-    ); 6] = [
+    let table: [DdcCase; 6] = [
         (
             "unknown extension",
             0x1234 as PVOID,
@@ -582,7 +579,7 @@ fn enumerate_children_and_associated_extension_refuse_bad_input() {
     let rig = Rig::new(MachineConfig::default());
     let _g = rig.machine.enter();
     let hw = rig.hw();
-    // SAFETY (each call): looked up or checked before anything is used.
+    // SAFETY: the port looks every value up or checks it before using it.
     unsafe {
         assert_eq!(
             VideoPortEnumerateChildren(hw, 8 as PVOID),
@@ -622,22 +619,14 @@ fn miniport_mistakes_in_the_child_protocol_are_reported_and_contained() {
     let rig = Rig::new(MachineConfig::default());
     let _g = rig.machine.enter();
     FAULT.store(3, Ordering::SeqCst);
-    // SAFETY: the miniport's extension.
-    assert_eq!(
-        unsafe { VideoPortEnumerateChildren(rig.hw(), null_mut()) },
-        NO_ERROR
-    );
+    assert_eq!(enumerate(rig.hw(), null_mut()), NO_ERROR);
     rig.machine.run_until_idle();
     assert_eq!(rig.children().len(), 2);
     assert_eq!(rig.codes(), [port(port_code::CHILD_STATUS)]);
 
     // A UId used twice: the later child is refused (power calls could not tell them apart).
     FAULT.store(1, Ordering::SeqCst);
-    // SAFETY: as above.
-    assert_eq!(
-        unsafe { VideoPortEnumerateChildren(rig.hw(), null_mut()) },
-        NO_ERROR
-    );
+    assert_eq!(enumerate(rig.hw(), null_mut()), NO_ERROR);
     rig.machine.run_until_idle();
     let children = rig.children();
     assert_eq!(children.len(), 1);
@@ -646,11 +635,7 @@ fn miniport_mistakes_in_the_child_protocol_are_reported_and_contained() {
 
     // VideoChip (the adapter itself) gets no PDO, and is no mistake.
     FAULT.store(2, Ordering::SeqCst);
-    // SAFETY: as above.
-    assert_eq!(
-        unsafe { VideoPortEnumerateChildren(rig.hw(), null_mut()) },
-        NO_ERROR
-    );
+    assert_eq!(enumerate(rig.hw(), null_mut()), NO_ERROR);
     rig.machine.run_until_idle();
     assert_eq!(rig.children().len(), 1);
     assert_eq!(rig.codes(), []);

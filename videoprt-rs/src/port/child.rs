@@ -498,10 +498,10 @@ pub(crate) unsafe fn relations(
     objects: &[PDEVICE_OBJECT],
     previous: *mut DEVICE_RELATIONS,
 ) -> *mut DEVICE_RELATIONS {
-    // SAFETY: a NULL or valid DEVICE_RELATIONS (contract).
     let before = if previous.is_null() {
         0
     } else {
+        // SAFETY: a valid DEVICE_RELATIONS (contract).
         unsafe { (*previous).Count as usize }
     };
     let count = before + objects.len();
@@ -550,6 +550,9 @@ pub(crate) unsafe fn dispatch_pnp(
         // SAFETY: we own the IRP.
         return unsafe { super::pnp::complete(irp, STATUS_NO_SUCH_DEVICE, 0) };
     };
+    // SAFETY: the union's members are plain integers and pointers; this one means something
+    // only for IRP_MN_QUERY_DEVICE_RELATIONS, the only case that looks at it.
+    let relation = unsafe { params.QueryDeviceRelations.Type };
     match minor {
         IRP_MN_START_DEVICE
         | IRP_MN_QUERY_REMOVE_DEVICE
@@ -609,20 +612,15 @@ pub(crate) unsafe fn dispatch_pnp(
                 status = STATUS_SUCCESS;
             }
         }
-        IRP_MN_QUERY_DEVICE_RELATIONS => {
-            // SAFETY: the relations member of the union for this minor function.
-            if unsafe { params.QueryDeviceRelations.Type }
-                == DEVICE_RELATION_TYPE::TargetDeviceRelation
-            {
-                // SAFETY: our own live PDO.
-                let r = unsafe { relations(&[pdo], null_mut()) };
-                status = if r.is_null() {
-                    STATUS_INSUFFICIENT_RESOURCES
-                } else {
-                    STATUS_SUCCESS
-                };
-                information = r as usize;
-            }
+        IRP_MN_QUERY_DEVICE_RELATIONS if relation == DEVICE_RELATION_TYPE::TargetDeviceRelation => {
+            // SAFETY: our own live PDO.
+            let r = unsafe { relations(&[pdo], null_mut()) };
+            status = if r.is_null() {
+                STATUS_INSUFFICIENT_RESOURCES
+            } else {
+                STATUS_SUCCESS
+            };
+            information = r as usize;
         }
         _ => {}
     }

@@ -74,11 +74,8 @@ impl Bus {
         }
         for _ in 0..STRETCH_POLLS {
             // SAFETY: as in `sda`.
-            if self
-                .cb
-                .ReadClockLine
-                .is_some_and(|f| unsafe { f(self.hw) } != 0)
-            {
+            let level = self.cb.ReadClockLine.map(|f| unsafe { f(self.hw) });
+            if level.is_some_and(|l| l != 0) {
                 return true;
             }
             Self::stall();
