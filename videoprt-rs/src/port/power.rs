@@ -28,7 +28,8 @@
 //! orders the children before their adapter going down and after it coming up.
 //!
 //! Every power IRP gets `PoStartNextPowerIrp` before it is completed or passed on; a miniport
-//! without the callbacks has every state allowed and set.
+//! without the callbacks, or an adapter that is not started, has every state allowed and set
+//! without a call.
 
 use super::pnp::complete;
 use crate::device::PortDevice;
@@ -119,6 +120,11 @@ impl PortDevice {
         let Some(driver) = self.port.driver() else {
             return NO_ERROR;
         };
+        if self.port.state() != super::state::STARTED {
+            // Not started (or surprise-removed): the miniport's extension describes no running
+            // hardware, so there is nothing to ask or to program.
+            return NO_ERROR;
+        }
         let callback = if get {
             driver.init.HwGetPowerState
         } else {
