@@ -119,7 +119,7 @@ pub(crate) unsafe extern "win64" fn add_device(
     STATUS_SUCCESS
 }
 
-pub(crate) unsafe extern "win64" fn signal_completion(
+unsafe extern "win64" fn signal_completion(
     _device: *mut DEVICE_OBJECT,
     _irp: *mut IRP,
     context: PVOID,
