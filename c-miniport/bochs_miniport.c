@@ -24,6 +24,11 @@
  *    QUERY_NUM_AVAIL_MODES, QUERY_AVAIL_MODES, SET_CURRENT_MODE, QUERY_CURRENT_MODE,
  *    MAP_VIDEO_MEMORY / UNMAP_VIDEO_MEMORY (VideoPortMapMemory / VideoPortUnmapMemory of the
  *    current mode's frame buffer, into the calling process) and RESET_DEVICE. Anything else is ERROR_INVALID_FUNCTION.
+ *  - HwGetVideoChildDescriptor reports one child, the monitor (UId 0x100), with the EDID block
+ *    the device exposes at BAR2+0 as its descriptor (so Windows names it MONITOR\<EDID id>).
+ *  - HwGetPowerState / HwSetPowerState: the adapter is on or off (no DPMS, so standby and
+ *    suspend are refused); off keeps VRAM and on restores the mode that was set. The monitor
+ *    accepts every state.
  *
  * Modes: 32 bits per pixel (8:8:8 RGB in the low 24 bits), the common resolutions listed in
  * ModeList that fit the GETCAPS maxima and VRAM, in that order; the mode index a client sets
@@ -113,6 +118,7 @@ typedef struct _BOCHS_EXTENSION {
     PVIDEO_MODE_INFORMATION Modes;  /* pool: ModeCount entries, NULL after a reset */
     ULONG ModeCount;
     ULONG CurrentMode; /* index into Modes, or BOCHS_NO_MODE */
+    ULONG SleepingMode; /* the mode to restore at power-on, or BOCHS_NO_MODE */
 } BOCHS_EXTENSION, *PBOCHS_EXTENSION;
 
 static USHORT DispiRead(PBOCHS_EXTENSION Ext, ULONG Index)
@@ -545,6 +551,7 @@ static BOOLEAN NTAPI BochsStartIO(PVOID HwDeviceExtension, PVIDEO_REQUEST_PACKET
     case IOCTL_VIDEO_RESET_DEVICE:
         /* The display driver is done with the adapter: display off, mode table freed. */
         DisplayOff(ext);
+        ext->SleepingMode = BOCHS_NO_MODE;
         FreeModes(HwDeviceExtension, ext);
         status = NO_ERROR;
         break;
@@ -574,6 +581,7 @@ static VP_STATUS NTAPI BochsFindAdapter(PVOID HwDeviceExtension, PVOID HwContext
     (void)ConfigInfo;
     *Again = FALSE;
     ext->CurrentMode = BOCHS_NO_MODE;
+    ext->SleepingMode = BOCHS_NO_MODE;
     VideoPortZeroMemory(ranges, sizeof(ranges));
     status = VideoPortGetAccessRanges(HwDeviceExtension, 0, NULL, 4, ranges, NULL, NULL, &slot);
     if (status != NO_ERROR) {
@@ -623,6 +631,97 @@ static VP_STATUS NTAPI BochsFindAdapter(PVOID HwDeviceExtension, PVOID HwContext
     return NO_ERROR;
 }
 
+/* ---- Child devices: the monitor, and its EDID from BAR2+0. */
+
+/* UId of the one monitor. */
+#define BOCHS_MONITOR_UID 0x100
+
+/* HwGetVideoChildDescriptor: ChildIndex 1 is the monitor; its descriptor is the EDID block the
+ * device exposes at BAR2+0 when it has the EDID header (otherwise nothing, as for a monitor
+ * without DDC). There is nothing after it. */
+static VP_STATUS NTAPI BochsGetChildDescriptor(PVOID HwDeviceExtension,
+                                               PVIDEO_CHILD_ENUM_INFO ChildEnumInfo,
+                                               PVIDEO_CHILD_TYPE VideoChildType,
+                                               PUCHAR pChildDescriptor, PULONG UId,
+                                               PULONG pUnused)
+{
+    PBOCHS_EXTENSION ext = HwDeviceExtension;
+    static const UCHAR header[8] = {0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00};
+    ULONG i, n;
+
+    *pUnused = 0;
+    if (ChildEnumInfo->ChildIndex != 1) {
+        return VIDEO_ENUM_NO_MORE_DEVICES;
+    }
+    *VideoChildType = Monitor;
+    *UId = BOCHS_MONITOR_UID;
+    for (i = 0; i < sizeof(header); i++) {
+        if (VideoPortReadRegisterUchar(ext->Mmio + i) != header[i]) {
+            return VIDEO_ENUM_MORE_DEVICES;
+        }
+    }
+    n = ChildEnumInfo->ChildDescriptorSize < 128 ? ChildEnumInfo->ChildDescriptorSize : 128;
+    for (i = 0; i < n; i++) {
+        pChildDescriptor[i] = VideoPortReadRegisterUchar(ext->Mmio + i);
+    }
+    return VIDEO_ENUM_MORE_DEVICES;
+}
+
+/* ---- Power. The adapter has no DPMS: it is on or off (standby and suspend are refused);
+ * off keeps VRAM, and on restores the mode that was set. The monitor is QEMU's window: every
+ * state is accepted, nothing to program. */
+
+static VP_STATUS NTAPI BochsGetPowerState(PVOID HwDeviceExtension, ULONG HwId,
+                                          PVIDEO_POWER_MANAGEMENT VideoPowerControl)
+{
+    (void)HwDeviceExtension;
+    if (HwId == BOCHS_MONITOR_UID) {
+        return NO_ERROR;
+    }
+    if (HwId != DISPLAY_ADAPTER_HW_ID) {
+        return ERROR_INVALID_PARAMETER;
+    }
+    switch (VideoPowerControl->PowerState) {
+    case VideoPowerOn:
+    case VideoPowerOff:
+    case VideoPowerHibernate:
+    case VideoPowerShutdown:
+        return NO_ERROR;
+    default:
+        return ERROR_INVALID_FUNCTION;
+    }
+}
+
+static VP_STATUS NTAPI BochsSetPowerState(PVOID HwDeviceExtension, ULONG HwId,
+                                          PVIDEO_POWER_MANAGEMENT VideoPowerControl)
+{
+    PBOCHS_EXTENSION ext = HwDeviceExtension;
+    ULONG mode;
+
+    if (HwId == BOCHS_MONITOR_UID) {
+        return NO_ERROR;
+    }
+    if (HwId != DISPLAY_ADAPTER_HW_ID) {
+        return ERROR_INVALID_PARAMETER;
+    }
+    if (VideoPowerControl->PowerState == VideoPowerOn) {
+        mode = ext->SleepingMode;
+        ext->SleepingMode = BOCHS_NO_MODE;
+        if (mode != BOCHS_NO_MODE && ext->Modes != NULL && mode < ext->ModeCount) {
+            if (ProgramMode(ext, &ext->Modes[mode], FALSE) != NO_ERROR) {
+                return ERROR_INVALID_PARAMETER;
+            }
+            ext->CurrentMode = mode;
+        }
+        return NO_ERROR;
+    }
+    if (ext->CurrentMode != BOCHS_NO_MODE) {
+        ext->SleepingMode = ext->CurrentMode;
+    }
+    DisplayOff(ext);
+    return NO_ERROR;
+}
+
 static BOOLEAN NTAPI BochsInitialize(PVOID HwDeviceExtension)
 {
     (void)HwDeviceExtension;
@@ -644,5 +743,8 @@ ULONG NTAPI DriverEntry(PVOID Context1, PVOID Context2)
     init.HwInitialize = BochsInitialize;
     init.HwStartIO = BochsStartIO;
     init.HwDeviceExtensionSize = sizeof(BOCHS_EXTENSION);
+    init.HwGetVideoChildDescriptor = BochsGetChildDescriptor;
+    init.HwGetPowerState = BochsGetPowerState;
+    init.HwSetPowerState = BochsSetPowerState;
     return VideoPortInitialize(Context1, Context2, &init, NULL);
 }

@@ -66,6 +66,9 @@ typedef union _LARGE_INTEGER {
 #define ERROR_INSUFFICIENT_BUFFER 122
 #define ERROR_MORE_DATA 234
 #define ERROR_BUSY 170
+#define ERROR_INVALID_NAME 123
+#define ERROR_CONTINUE 1246
+#define ERROR_NO_MORE_DEVICES 1248
 #define WAIT_TIMEOUT 258
 
 typedef enum _INTERFACE_TYPE {
@@ -233,9 +236,6 @@ typedef struct _VIDEO_X86_BIOS_ARGUMENTS {
 } VIDEO_X86_BIOS_ARGUMENTS, *PVIDEO_X86_BIOS_ARGUMENTS;
 
 /* HwGetVideoChildDescriptor (video.h). */
-#define ERROR_INVALID_NAME 123
-#define ERROR_CONTINUE 1246
-#define ERROR_NO_MORE_DEVICES 1248
 #define VIDEO_ENUM_MORE_DEVICES ERROR_CONTINUE
 #define VIDEO_ENUM_NO_MORE_DEVICES ERROR_NO_MORE_DEVICES
 #define VIDEO_ENUM_INVALID_DEVICE ERROR_INVALID_NAME
@@ -292,9 +292,46 @@ typedef BOOLEAN (NTAPI *PVIDEO_HW_START_IO)(PVOID HwDeviceExtension,
 typedef BOOLEAN (NTAPI *PVIDEO_HW_RESET_HW)(PVOID HwDeviceExtension, ULONG Columns, ULONG Rows);
 typedef VOID (NTAPI *PVIDEO_HW_TIMER)(PVOID HwDeviceExtension);
 typedef PVOID PVIDEO_HW_START_DMA;           /* obsolete callbacks: pointer-sized slots */
-typedef PVOID PVIDEO_HW_POWER_SET;
-typedef PVOID PVIDEO_HW_POWER_GET;
-typedef PVOID PVIDEO_HW_GET_CHILD_DESCRIPTOR;
+
+/* ntddvdeo.h: power management. */
+typedef enum _VIDEO_POWER_STATE {
+    VideoPowerUnspecified = 0,
+    VideoPowerOn = 1,
+    VideoPowerStandBy,
+    VideoPowerSuspend,
+    VideoPowerOff,
+    VideoPowerHibernate,
+    VideoPowerShutdown,
+    VideoPowerMaximum
+} VIDEO_POWER_STATE, *PVIDEO_POWER_STATE;
+typedef struct _VIDEO_POWER_MANAGEMENT {
+    ULONG Length;
+    ULONG DPMSVersion;
+    ULONG PowerState;
+} VIDEO_POWER_MANAGEMENT, *PVIDEO_POWER_MANAGEMENT;
+
+/* Child devices. */
+#define DISPLAY_ADAPTER_HW_ID 0xFFFFFFFF
+/* VIDEO_CHILD_ENUM_INFO, VIDEO_CHILD_TYPE, VIDEO_ENUM_*: above (HwGetVideoChildDescriptor). */
+typedef VP_STATUS (NTAPI *PVIDEO_HW_GET_CHILD_DESCRIPTOR)(PVOID HwDeviceExtension,
+    PVIDEO_CHILD_ENUM_INFO ChildEnumInfo, PVIDEO_CHILD_TYPE VideoChildType,
+    PUCHAR pChildDescriptor, PULONG UId, PULONG pUnused);
+typedef VP_STATUS (NTAPI *PVIDEO_HW_POWER_SET)(PVOID HwDeviceExtension, ULONG HwId,
+    PVIDEO_POWER_MANAGEMENT VideoPowerControl);
+typedef VP_STATUS (NTAPI *PVIDEO_HW_POWER_GET)(PVOID HwDeviceExtension, ULONG HwId,
+    PVIDEO_POWER_MANAGEMENT VideoPowerControl);
+
+/* DDC: the I2C lines a miniport bit-bangs. */
+typedef VOID (NTAPI *PVIDEO_WRITE_CLOCK_LINE)(PVOID HwDeviceExtension, UCHAR Data);
+typedef VOID (NTAPI *PVIDEO_WRITE_DATA_LINE)(PVOID HwDeviceExtension, UCHAR Data);
+typedef BOOLEAN (NTAPI *PVIDEO_READ_CLOCK_LINE)(PVOID HwDeviceExtension);
+typedef BOOLEAN (NTAPI *PVIDEO_READ_DATA_LINE)(PVOID HwDeviceExtension);
+typedef struct _I2C_CALLBACKS {
+    PVIDEO_WRITE_CLOCK_LINE WriteClockLine;
+    PVIDEO_WRITE_DATA_LINE WriteDataLine;
+    PVIDEO_READ_CLOCK_LINE ReadClockLine;
+    PVIDEO_READ_DATA_LINE ReadDataLine;
+} I2C_CALLBACKS, *PI2C_CALLBACKS;
 typedef PVOID PVIDEO_HW_QUERY_INTERFACE;
 typedef PVOID PVIDEO_HW_LEGACYRESOURCES;
 

@@ -105,6 +105,11 @@ VPAPI VP_STATUS NTAPI VideoPortCreateEvent(
 VPAPI VP_STATUS NTAPI VideoPortCreateSpinLock(
     PVOID HwDeviceExtension,
     PSPIN_LOCK *SpinLock);
+VPAPI BOOLEAN NTAPI VideoPortDDCMonitorHelper(
+    PVOID HwDeviceExtension,
+    PVOID DDCControl,
+    PUCHAR EdidBuffer,
+    ULONG EdidBufferSize);
 VPAPI VOID __cdecl VideoPortDebugPrint(
     VIDEO_DEBUG_LEVEL DebugPrintLevel,
     PSTR DebugMessage,
@@ -119,6 +124,9 @@ VPAPI PDMA NTAPI VideoPortDoDma(
     PVOID HwDeviceExtension,
     PDMA pDma,
     DMA_FLAGS DmaFlags);
+VPAPI VP_STATUS NTAPI VideoPortEnumerateChildren(
+    PVOID HwDeviceExtension,
+    PVOID Reserved);
 VPAPI VP_STATUS NTAPI VideoPortFlushRegistry(
     PVOID HwDeviceExtension);
 VPAPI VOID NTAPI VideoPortFreeCommonBuffer(

@@ -7,12 +7,15 @@
 //! reported, as a host build and as its image in target/drivers/test/.
 
 use ddk_sys::{
-    REG_BINARY, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, REG_BINARY, STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, STATUS_UNSUCCESSFUL,
+    SYSTEM_POWER_STATE,
 };
 use ntsim::devices::bochs::{self, BochsConfig};
 use ntsim::Violation;
 use sample_miniport::display::*;
 use sample_miniport::harness::{drivers_dir, Miniport};
+use videoprt::port::pnp::VideoPortGetAssociatedDeviceExtension;
 use videoprt::report::{port_code, VIDEOPRT_RS_CHECK};
 
 /// The resolutions the miniport offers when everything fits (16 MiB of VRAM), in its order.
@@ -255,6 +258,73 @@ fn only_modes_that_fit_and_bad_requests_get_clear_errors(miniport: &Miniport) {
     session.machine.assert_clean();
 }
 
+/// The monitor is a child PDO named from the model's EDID, found from its device object like
+/// the adapter; the adapter refuses standby (it has no DPMS), sleeps in S3 with the display
+/// off, and wakes showing the same picture in the same mode.
+fn the_monitor_is_a_child_and_sleep_keeps_the_picture(miniport: &Miniport) {
+    let mut session = start(miniport, bochs_display());
+    let children = session.children();
+    assert_eq!(children.len(), 1, "{children:?}");
+    let monitor = &children[0];
+    assert_eq!(monitor.device_id, "DISPLAY\\NTS1111");
+    assert_eq!(monitor.hardware_ids, ["MONITOR\\NTS1111"]);
+    assert_eq!(monitor.compatible_ids, ["*PNP09FF"]);
+    assert_eq!(monitor.instance_id, "UID256");
+    assert_eq!(monitor.start_status, STATUS_SUCCESS);
+    // SAFETY: device objects are looked up, never dereferenced.
+    let (adapter, child) = unsafe {
+        (
+            VideoPortGetAssociatedDeviceExtension(session.node().top().cast()),
+            VideoPortGetAssociatedDeviceExtension(monitor.as_ptr().cast()),
+        )
+    };
+    assert!(!adapter.is_null());
+    assert_eq!(child, adapter);
+
+    let modes = session.modes().expect("the modes");
+    let (check, shown) = check_mode(&session, &modes[2], 7).expect("mode 2");
+    assert!(check.ok, "{check:#?}");
+    let node = session.node();
+    let (q, set) = (IRP_MN_QUERY_POWER, IRP_MN_SET_POWER);
+    assert_eq!(
+        session
+            .machine
+            .system_power(node, q, SYSTEM_POWER_STATE::PowerSystemSleeping1),
+        [STATUS_SUCCESS, STATUS_UNSUCCESSFUL],
+        "the monitor may stand by, the adapter may not"
+    );
+    assert!(
+        session.bochs(|b| b.mode().enabled),
+        "a refused query changes nothing"
+    );
+    let s3 = SYSTEM_POWER_STATE::PowerSystemSleeping3;
+    assert_eq!(
+        session.machine.system_power(node, q, s3),
+        [STATUS_SUCCESS; 2]
+    );
+    assert_eq!(
+        session.machine.system_power(node, set, s3),
+        [STATUS_SUCCESS; 2]
+    );
+    assert!(!session.bochs(|b| b.mode().enabled), "asleep: display off");
+    assert_eq!(session.machine.device_power_state(node.top()), Some(4));
+    let working = SYSTEM_POWER_STATE::PowerSystemWorking;
+    assert_eq!(
+        session.machine.system_power(node, set, working),
+        [STATUS_SUCCESS; 2]
+    );
+    assert_eq!(session.machine.device_power_state(node.top()), Some(1));
+    assert_eq!(
+        session.visible_frame(),
+        shown,
+        "the same picture after waking"
+    );
+    assert_eq!(session.current_mode(), Ok(modes[2]));
+    session.reset().expect("RESET_DEVICE");
+    session.stop();
+    session.machine.assert_clean();
+}
+
 /// `CTL_CODE(FILE_DEVICE_VIDEO, function, METHOD_BUFFERED, FILE_ANY_ACCESS)`.
 fn video_ioctl_for_test(function: u32) -> u32 {
     (FILE_DEVICE_VIDEO << 16) | (function << 2)
@@ -268,6 +338,11 @@ macro_rules! scenarios {
             #[test]
             fn every_mode_is_set_drawn_and_shown_byte_for_byte() {
                 super::every_mode_is_set_drawn_and_shown_byte_for_byte(&$miniport);
+            }
+
+            #[test]
+            fn the_monitor_is_a_child_and_sleep_keeps_the_picture() {
+                super::the_monitor_is_a_child_and_sleep_keeps_the_picture(&$miniport);
             }
 
             #[test]

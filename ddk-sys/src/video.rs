@@ -2,7 +2,7 @@
 //! and receives from the video port driver.
 
 use crate::basic::*;
-use crate::status::VP_STATUS;
+use crate::status::{ERROR_CONTINUE, ERROR_INVALID_NAME, ERROR_NO_MORE_DEVICES, VP_STATUS};
 #[cfg_attr(target_pointer_width = "32", allow(unused_imports))]
 use core::mem::{align_of, offset_of, size_of};
 
@@ -441,4 +441,103 @@ const _: () = {
     assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, AllowEarlyEnumeration) == 136);
     assert!(offset_of!(VIDEO_HW_INITIALIZATION_DATA, Reserved) == 140);
     assert!(size_of::<VRB_SG>() == 16);
+};
+
+// Child devices, power management and DDC (video.h, ntddvdeo.h).
+
+c_enum!(
+    /// `VIDEO_CHILD_TYPE`: what `HwGetVideoChildDescriptor` reports.
+    VIDEO_CHILD_TYPE: u32 { Monitor = 1, NonPrimaryChip = 2, VideoChip = 3, Other = 4 }
+);
+
+/// `VIDEO_CHILD_ENUM_INFO`: what the port asks `HwGetVideoChildDescriptor` about.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct VIDEO_CHILD_ENUM_INFO {
+    pub Size: ULONG,
+    pub ChildDescriptorSize: ULONG,
+    /// 1, 2, ... for children the miniport enumerates; 0 for an ACPI child (`ACPIHwId`).
+    pub ChildIndex: ULONG,
+    pub ACPIHwId: ULONG,
+    pub ChildHwDeviceExtension: PVOID,
+}
+pub type PVIDEO_CHILD_ENUM_INFO = *mut VIDEO_CHILD_ENUM_INFO;
+
+/// `VIDEO_ENUM_MORE_DEVICES`: the child at this index exists.
+pub const VIDEO_ENUM_MORE_DEVICES: VP_STATUS = ERROR_CONTINUE;
+/// `VIDEO_ENUM_NO_MORE_DEVICES`: no child at this index or after it.
+pub const VIDEO_ENUM_NO_MORE_DEVICES: VP_STATUS = ERROR_NO_MORE_DEVICES;
+/// `VIDEO_ENUM_INVALID_DEVICE`: no child at this index; ask the next one.
+pub const VIDEO_ENUM_INVALID_DEVICE: VP_STATUS = ERROR_INVALID_NAME;
+/// `DISPLAY_ADAPTER_HW_ID`: the `HwId` (and `UId`) that means the adapter itself.
+pub const DISPLAY_ADAPTER_HW_ID: ULONG = 0xFFFF_FFFF;
+
+c_enum!(
+    /// `VIDEO_POWER_STATE` (ntddvdeo.h).
+    VIDEO_POWER_STATE: u32 {
+        VideoPowerUnspecified = 0, VideoPowerOn = 1, VideoPowerStandBy = 2,
+        VideoPowerSuspend = 3, VideoPowerOff = 4, VideoPowerHibernate = 5,
+        VideoPowerShutdown = 6, VideoPowerMaximum = 7,
+    }
+);
+
+/// `VIDEO_POWER_MANAGEMENT` (ntddvdeo.h): what HwGetPowerState/HwSetPowerState receive.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VIDEO_POWER_MANAGEMENT {
+    pub Length: ULONG,
+    pub DPMSVersion: ULONG,
+    pub PowerState: VIDEO_POWER_STATE,
+}
+pub type PVIDEO_POWER_MANAGEMENT = *mut VIDEO_POWER_MANAGEMENT;
+
+#[ddk_sys::ntapi]
+pub type PVIDEO_WRITE_CLOCK_LINE =
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID, Data: UCHAR)>;
+#[ddk_sys::ntapi]
+pub type PVIDEO_WRITE_DATA_LINE = PVIDEO_WRITE_CLOCK_LINE;
+#[ddk_sys::ntapi]
+pub type PVIDEO_READ_CLOCK_LINE =
+    Option<unsafe extern "ntapi" fn(HwDeviceExtension: PVOID) -> BOOLEAN>;
+pub type PVIDEO_READ_DATA_LINE = PVIDEO_READ_CLOCK_LINE;
+
+/// `I2C_CALLBACKS`: the miniport's bit-banging of the DDC lines (1 = released/high).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct I2C_CALLBACKS {
+    pub WriteClockLine: PVIDEO_WRITE_CLOCK_LINE,
+    pub WriteDataLine: PVIDEO_WRITE_DATA_LINE,
+    pub ReadClockLine: PVIDEO_READ_CLOCK_LINE,
+    pub ReadDataLine: PVIDEO_READ_DATA_LINE,
+}
+
+/// `DDC_CONTROL`: the argument of `VideoPortDDCMonitorHelper` (Windows XP and later).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct DDC_CONTROL {
+    pub Size: ULONG,
+    pub I2CCallbacks: I2C_CALLBACKS,
+    pub EdidSegment: UCHAR,
+}
+pub type PDDC_CONTROL = *mut DDC_CONTROL;
+
+const _: () = {
+    assert!(offset_of!(VIDEO_CHILD_ENUM_INFO, ChildHwDeviceExtension) == 16);
+    assert!(size_of::<VIDEO_POWER_MANAGEMENT>() == 12);
+};
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<VIDEO_CHILD_ENUM_INFO>() == 24);
+    assert!(size_of::<I2C_CALLBACKS>() == 32);
+    assert!(size_of::<DDC_CONTROL>() == 48);
+    assert!(offset_of!(DDC_CONTROL, I2CCallbacks) == 8);
+    assert!(offset_of!(DDC_CONTROL, EdidSegment) == 40);
+};
+#[cfg(target_pointer_width = "32")]
+const _: () = {
+    assert!(size_of::<VIDEO_CHILD_ENUM_INFO>() == 20);
+    assert!(size_of::<I2C_CALLBACKS>() == 16);
+    assert!(size_of::<DDC_CONTROL>() == 24);
+    assert!(offset_of!(DDC_CONTROL, I2CCallbacks) == 4);
+    assert!(offset_of!(DDC_CONTROL, EdidSegment) == 20);
 };

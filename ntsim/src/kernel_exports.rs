@@ -56,6 +56,7 @@ export_table! {
     "ntoskrnl.exe" IoGetDmaAdapter (5, 0, 2195);
     "ntoskrnl.exe" IoGetDriverObjectExtension (5, 0, 2195);
     "ntoskrnl.exe" IoInitializeTimer (5, 0, 2195);
+    "ntoskrnl.exe" IoInvalidateDeviceRelations (5, 0, 2195);
     "ntoskrnl.exe" IoOpenDeviceRegistryKey (5, 0, 2195);
     "ntoskrnl.exe" IoStartTimer (5, 0, 2195);
     "ntoskrnl.exe" IoStopTimer (5, 0, 2195);
@@ -90,6 +91,12 @@ export_table! {
     "ntoskrnl.exe" MmUnlockPages (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapIoSpace (5, 0, 2195);
     "ntoskrnl.exe" MmUnmapLockedPages (5, 0, 2195);
+    "ntoskrnl.exe" ObfDereferenceObject (5, 0, 2195);
+    "ntoskrnl.exe" ObfReferenceObject (5, 0, 2195);
+    "ntoskrnl.exe" PoCallDriver (5, 0, 2195);
+    "ntoskrnl.exe" PoRequestPowerIrp (5, 0, 2195);
+    "ntoskrnl.exe" PoSetPowerState (5, 0, 2195);
+    "ntoskrnl.exe" PoStartNextPowerIrp (5, 0, 2195);
     "ntoskrnl.exe" PsGetCurrentProcess (5, 0, 2195);
     "ntoskrnl.exe" RtlGetVersion (5, 0, 2195);
     "ntoskrnl.exe" ZwClose (5, 0, 2195);

@@ -132,7 +132,7 @@ pub use config::MachineConfig;
 pub use event::STATUS_TIMEOUT;
 pub use fault::{sweep, sweep_with, FaultKind, SweepReport};
 pub use hal::device_view::{DeviceView, DmaFault, DmaFaultKind};
-pub use io::{DeviceNode, Driver, UserHandle, UserMapping};
+pub use io::{ChildDevice, DeviceNode, Driver, UserHandle, UserMapping};
 pub use machine::{EnterGuard, Machine};
 pub use pci::{BarKind, BarSpec, DeviceContext, DeviceMemory, PciDeviceModel};
 pub use pdo::Pdo;

@@ -200,6 +200,20 @@ fn bochs_display(miniport: Option<&str>) -> ExitCode {
         };
         println!("  {name:<34} {shown}");
     }
+    println!("child devices (HwGetVideoChildDescriptor, as the PnP manager queried them):");
+    let children = session.children();
+    for c in &children {
+        println!(
+            "  {:#x}  device {}  hardware {:?}  compatible {:?}  instance {}",
+            c.pdo, c.device_id, c.hardware_ids, c.compatible_ids, c.instance_id
+        );
+    }
+    let monitors: Vec<String> = children
+        .iter()
+        .flat_map(|c| c.hardware_ids.iter().take(1))
+        .filter(|id| id.starts_with("MONITOR\\"))
+        .cloned()
+        .collect();
     let conversation = display::converse(&session, &mut |line| println!("{line}"));
     let mode_sets = session.bochs(|b| b.mode_sets());
     session.stop();
@@ -236,6 +250,7 @@ fn bochs_display(miniport: Option<&str>) -> ExitCode {
     println!();
     println!("summary:");
     println!("  miniport            {}", session.description);
+    println!("  monitors            {} {:?}", monitors.len(), monitors);
     println!("  modes listed        {}", conversation.modes.len());
     println!("  modes set           {mode_sets} (as the device counts them)");
     println!(
@@ -256,6 +271,7 @@ fn bochs_display(miniport: Option<&str>) -> ExitCode {
         println!("    {:?}: {}", l.kind, l.description);
     }
     let ok = !conversation.modes.is_empty()
+        && !monitors.is_empty()
         && verified == conversation.modes.len()
         && conversation.failures.is_empty()
         && violations.is_empty()

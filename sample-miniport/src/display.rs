@@ -183,7 +183,12 @@ impl DisplaySession {
 
     /// The started device (panics after [`DisplaySession::stop`]).
     pub fn node(&self) -> &DeviceNode {
-        self.node.as_ref().expect("the device was removed")
+        self.node.as_ref().expect("the device is started")
+    }
+
+    /// The child devices the PnP manager knows under the adapter (its monitor).
+    pub fn children(&self) -> Vec<ntsim::ChildDevice> {
+        self.machine.children(self.node())
     }
 
     /// The client's handle (panics after [`DisplaySession::close`]).

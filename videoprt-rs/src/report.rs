@@ -61,6 +61,14 @@ pub mod port_code {
     /// An interface the port handed out (VideoPortQueryServices) used or dereferenced while
     /// the miniport holds no reference on it (P2 = the interface's Context).
     pub const INTERFACE_NOT_REFERENCED: u32 = 0x14;
+    /// HwGetVideoChildDescriptor returned something other than a VIDEO_ENUM_* value; the
+    /// enumeration stops there (P2 = the status, P3 = ChildIndex).
+    pub const CHILD_STATUS: u32 = 0x20;
+    /// Two children reported the same UId; the later one is ignored (P2 = UId, P3 =
+    /// ChildIndex).
+    pub const DUPLICATE_CHILD_UID: u32 = 0x21;
+    /// More children than the port hosts; the rest are ignored (P2 = ChildIndex, P3 = limit).
+    pub const TOO_MANY_CHILDREN: u32 = 0x22;
 }
 
 /// What the port detected.
@@ -232,6 +240,19 @@ impl fmt::Display for Misuse {
                         "may only be called from HwFindAdapter (device state {p2})"
                     )
                 }
+                port_code::CHILD_STATUS => write!(
+                    f,
+                    "HwGetVideoChildDescriptor returned {p2:#x} for ChildIndex {p3}, not a \
+                     VIDEO_ENUM_* status; enumeration stopped"
+                ),
+                port_code::DUPLICATE_CHILD_UID => write!(
+                    f,
+                    "child UId {p2:#x} reported again at ChildIndex {p3}; ignored"
+                ),
+                port_code::TOO_MANY_CHILDREN => write!(
+                    f,
+                    "child at ChildIndex {p2} is past the port's {p3} children; ignored"
+                ),
                 port_code::UNKNOWN_DEVICE_OBJECT => {
                     write!(f, "{p2:#x} is not a device object of this port")
                 }

@@ -514,6 +514,8 @@ impl Machine {
             self.check_removed(&node);
             return Err(result.Status);
         }
+        // As the PnP manager does after a start: the bus relations (child devices).
+        self.enumerate_children(pdo.as_ptr() as usize);
         Ok(node)
     }
 
@@ -555,11 +557,18 @@ impl Machine {
     /// Returns the status of the last IRP sent. Reports a stack left attached.
     pub fn remove_device(&self, node: DeviceNode) -> NTSTATUS {
         let _bound = (!self.is_current()).then(|| self.enter());
-        let status = self.pnp(&node, IRP_MN_QUERY_REMOVE_DEVICE);
+        // Children first, then the parent, for each of the two IRPs.
+        let parent = node.pdo.as_ptr() as usize;
+        let mut status = self.children_pnp(parent, IRP_MN_QUERY_REMOVE_DEVICE);
+        if status.is_success() {
+            status = self.pnp(&node, IRP_MN_QUERY_REMOVE_DEVICE);
+        }
         if !status.is_success() {
+            self.children_pnp(parent, IRP_MN_CANCEL_REMOVE_DEVICE);
             self.pnp(&node, IRP_MN_CANCEL_REMOVE_DEVICE);
             return status;
         }
+        self.children_pnp(parent, IRP_MN_REMOVE_DEVICE);
         let status = self.pnp(&node, IRP_MN_REMOVE_DEVICE);
         self.check_removed(&node);
         status
@@ -568,7 +577,10 @@ impl Machine {
     /// Surprise removal: IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE.
     pub fn surprise_remove_device(&self, node: DeviceNode) -> NTSTATUS {
         let _bound = (!self.is_current()).then(|| self.enter());
+        let parent = node.pdo.as_ptr() as usize;
+        self.children_pnp(parent, IRP_MN_SURPRISE_REMOVAL);
         self.pnp(&node, IRP_MN_SURPRISE_REMOVAL);
+        self.children_pnp(parent, IRP_MN_REMOVE_DEVICE);
         let status = self.pnp(&node, IRP_MN_REMOVE_DEVICE);
         self.check_removed(&node);
         status

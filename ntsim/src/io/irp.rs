@@ -41,6 +41,7 @@ pub(crate) fn allocate(cpu: &Cpu, stack_count: i8, what: &'static str) -> *mut I
             layout,
             completed: false,
             what,
+            power_started_next: false,
         },
     );
     irp
@@ -185,7 +186,12 @@ pub(crate) fn call(
     // SAFETY: a fresh IRP with at least one location.
     let first = unsafe { IoGetNextIrpStackLocation(irp) };
     setup(irp, first);
+    // SAFETY: the location `setup` filled.
+    let major = unsafe { (*first).MajorFunction };
     let result = send_and_wait(&cpu, top, irp);
+    if major == IRP_MJ_POWER {
+        super::power::check_started_next(machine, irp as usize, top as usize);
+    }
     free(&cpu, irp);
     result
 }

@@ -30,12 +30,14 @@
 //! to a PDO with STATUS_SUCCESS (other PnP minors keep the status they carry) and anything
 //! else with STATUS_INVALID_DEVICE_REQUEST.
 
+pub mod children;
 pub mod client;
 pub mod debug;
 pub mod device;
 pub mod error_log;
 pub mod interrupt;
 pub mod irp;
+pub mod power;
 pub mod timer;
 
 use crate::machine::State;
@@ -43,6 +45,7 @@ use crate::verifier::{LeakKind, LeakReport};
 use std::alloc::Layout;
 use std::collections::HashMap;
 
+pub use children::ChildDevice;
 pub use client::{UserHandle, UserMapping};
 pub use device::{DeviceNode, Driver};
 
@@ -104,6 +107,8 @@ pub(crate) struct IrpRecord {
     pub layout: Layout,
     pub completed: bool,
     pub what: &'static str,
+    /// A driver called `PoStartNextPowerIrp` for it.
+    pub power_started_next: bool,
 }
 
 #[derive(Default)]
@@ -121,6 +126,14 @@ pub(crate) struct IoState {
     /// The system error log, and entries allocated but not yet written.
     pub error_log: Vec<error_log::ErrorLogEntry>,
     pub error_log_outstanding: HashMap<usize, error_log::Outstanding>,
+    /// `ObfReferenceObject` counts of device objects.
+    pub references: HashMap<usize, isize>,
+    /// Child devices by their parent's PDO, as the PnP manager knows them.
+    pub children: HashMap<usize, Vec<children::ChildDevice>>,
+    /// `PoSetPowerState`: (device, POWER_STATE_TYPE) → state.
+    pub power_states: HashMap<(usize, u32), u32>,
+    /// `PoRequestPowerIrp` requests by IRP.
+    pub power_requests: HashMap<usize, power::PowerRequest>,
 }
 
 pub(crate) fn leaks(st: &State, report: &mut LeakReport) {

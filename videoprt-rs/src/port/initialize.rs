@@ -184,7 +184,7 @@ pub unsafe extern "ntapi" fn VideoPortInitialize(
         d.MajorFunction[IRP_MJ_DEVICE_CONTROL as usize] =
             Some(super::dispatch::dispatch_device_control);
         d.MajorFunction[IRP_MJ_PNP as usize] = Some(super::pnp::dispatch_pnp);
-        d.MajorFunction[IRP_MJ_POWER as usize] = Some(super::pnp::dispatch_pass_down);
+        d.MajorFunction[IRP_MJ_POWER as usize] = Some(super::power::dispatch_power);
         d.MajorFunction[IRP_MJ_SYSTEM_CONTROL as usize] = Some(super::pnp::dispatch_pass_down);
         (*d.DriverExtension).AddDevice = Some(super::pnp::add_device);
         d.DriverUnload = Some(driver_unload);

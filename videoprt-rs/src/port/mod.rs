@@ -4,7 +4,10 @@
 //! |---|---|
 //! | `initialize.rs` | VideoPortInitialize; DriverUnload |
 //! | `driver_data.rs` | where a driver's registration lives (driver-object extension, or the port's table on kernels without them) |
-//! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, pass-down), IRP_MJ_POWER, IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
+//! | `pnp.rs` | AddDevice; IRP_MJ_PNP (start, stop, remove, bus relations, pass-down), IRP_MJ_SYSTEM_CONTROL; VideoPortGetAssociatedDeviceExtension |
+//! | `child.rs` | child devices: HwGetVideoChildDescriptor, child PDOs and their PnP queries, VideoPortEnumerateChildren |
+//! | `power.rs` | IRP_MJ_POWER for the adapter and its children → HwGetPowerState/HwSetPowerState |
+//! | `ddc.rs` | VideoPortDDCMonitorHelper (EDID over the miniport's I2C lines) |
 //! | `dispatch.rs` | IRP_MJ_CREATE/CLEANUP/CLOSE, IRP_MJ_DEVICE_CONTROL → VIDEO_REQUEST_PACKET → HwStartIO |
 //! | `resources.rs` | VideoPortGetAccessRanges, VideoPortVerifyAccessRanges, VideoPortGetDeviceBase, VideoPortFreeDeviceBase |
 //! | `map_memory.rs` | VideoPortMapMemory, VideoPortUnmapMemory (system space or the calling process) |
@@ -42,6 +45,8 @@
 
 pub mod bugcheck;
 pub mod bus;
+pub mod child;
+pub mod ddc;
 pub mod debug;
 pub mod device_data;
 pub mod device_existence;
@@ -58,6 +63,7 @@ pub mod memory;
 pub(crate) mod objects;
 pub mod pnp;
 pub mod pool;
+pub mod power;
 pub mod proc_address;
 pub mod registers;
 pub mod registry;
@@ -120,6 +126,10 @@ pub struct PortState {
     pub(crate) bugcheck: bugcheck::Hook,
     /// The INT 10h interface's references and buffer (VideoPortQueryServices).
     pub(crate) int10: int10::Int10State,
+    /// The child devices the miniport reported (HwGetVideoChildDescriptor).
+    pub(crate) children: SpinLock<child::ChildTable>,
+    /// Power state and the system transition in progress.
+    pub(crate) power: power::PowerState,
 }
 
 impl PortState {
@@ -151,6 +161,8 @@ impl PortState {
             rom_image: AtomicPtr::new(null_mut()),
             bugcheck: bugcheck::Hook::new(),
             int10: int10::Int10State::new(),
+            children: SpinLock::new(child::ChildTable::new()),
+            power: power::PowerState::new(),
         }
     }
 

@@ -8,10 +8,11 @@
 //!   the start did (interrupt, mappings, claims) and fails the IRP with the mapped status.
 //! * IRP_MN_QUERY_STOP_DEVICE fails (resource rebalancing is not supported, so STOP never
 //!   follows); SURPRISE_REMOVAL and STOP disconnect the hardware; REMOVE also reclaims every
-//!   DMA resource ([`PortDevice::detach`]), passes the IRP down, detaches and deletes the FDO.
-//!   Every other PnP IRP, and every power and WMI IRP, goes down unchanged (Windows Vista and
-//!   later accept power IRPs through IoCallDriver; the miniport's power callbacks are not
-//!   called).
+//!   DMA resource ([`PortDevice::detach`]), deletes the child PDOs, passes the IRP down,
+//!   detaches and deletes the FDO.
+//! * IRP_MN_QUERY_DEVICE_RELATIONS (BusRelations): the children ([`super::child`]).
+//!   Every other PnP IRP, and every WMI IRP, goes down unchanged; power IRPs are
+//!   [`super::power`]'s. IRPs to a child PDO are answered by [`super::child::dispatch_pnp`].
 
 use super::state;
 use crate::device::PortDevice;
@@ -134,7 +135,7 @@ unsafe extern "ntapi" fn signal_completion(
 ///
 /// # Safety
 /// PASSIVE_LEVEL dispatch routine owning `irp`; `lower` is the next lower device.
-unsafe fn forward_and_wait(lower: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
+pub(crate) unsafe fn forward_and_wait(lower: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
     // SAFETY: all-zero bytes are a valid KEVENT storage; initialised below.
     let mut event: KEVENT = unsafe { core::mem::zeroed() };
     // SAFETY: the event outlives the wait; the IRP has a location below ours.
@@ -189,7 +190,7 @@ pub(crate) unsafe fn complete(irp: *mut IRP, status: NTSTATUS, information: usiz
     status
 }
 
-/// IRP_MJ_POWER and IRP_MJ_SYSTEM_CONTROL: down the stack unchanged.
+/// IRP_MJ_SYSTEM_CONTROL: down the stack unchanged (a child PDO completes it as it is).
 ///
 /// # Safety
 /// Called by the I/O manager.
@@ -201,6 +202,12 @@ pub(crate) unsafe extern "ntapi" fn dispatch_pass_down(
     match PortDevice::from_fdo(fdo) {
         // SAFETY: our own device's lower device.
         Some(d) => unsafe { pass_down(d.port.lower.load(Ordering::Acquire), irp) },
+        // SAFETY: we own the IRP; a bus driver keeps the status of IRPs it does not handle.
+        None if super::child::parent_of(fdo).is_some() => unsafe {
+            let status = (*irp).IoStatus.Status;
+            let information = (*irp).IoStatus.Information;
+            complete(irp, status, information)
+        },
         // SAFETY: we own the IRP.
         None => unsafe { complete(irp, STATUS_NO_SUCH_DEVICE, 0) },
     }
@@ -216,6 +223,10 @@ pub(crate) unsafe extern "ntapi" fn dispatch_pnp(
     irp: *mut IRP,
 ) -> NTSTATUS {
     let Some(device) = PortDevice::from_fdo(fdo) else {
+        if let Some(parent) = super::child::parent_of(fdo) {
+            // SAFETY: one of our child PDOs; we own the IRP.
+            return unsafe { super::child::dispatch_pnp(parent, fdo, irp) };
+        }
         // SAFETY: we own the IRP.
         return unsafe { complete(irp, STATUS_NO_SUCH_DEVICE, 0) };
     };
@@ -250,7 +261,15 @@ pub(crate) unsafe extern "ntapi" fn dispatch_pnp(
                 (*irp).IoStatus.Status = STATUS_SUCCESS;
                 pass_down(lower, irp)
             }
+            IRP_MN_QUERY_DEVICE_RELATIONS
+                if (*stack).Parameters.QueryDeviceRelations.Type
+                    == DEVICE_RELATION_TYPE::BusRelations =>
+            {
+                super::child::bus_relations(device, irp);
+                pass_down(lower, irp)
+            }
             IRP_MN_REMOVE_DEVICE => {
+                device.delete_children();
                 device.stop_hardware();
                 device.detach();
                 (*irp).IoStatus.Status = STATUS_SUCCESS;
@@ -460,15 +479,17 @@ impl PortDevice {
 }
 
 /// `VideoPortGetAssociatedDeviceExtension`: the `HwDeviceExtension` of the adapter a device
-/// object belongs to. This port enumerates no child devices, so the only device objects it
-/// can answer for are its own FDOs; anything else is reported and gets NULL.
+/// object belongs to: the adapter's own FDO, or a child PDO the port made for it (a monitor
+/// or other child). Anything else is reported and gets NULL.
 ///
 /// # Safety
 /// Any value is accepted; it is looked up, never dereferenced.
 #[no_mangle]
 #[ddk_sys::ntapi]
 pub unsafe extern "ntapi" fn VideoPortGetAssociatedDeviceExtension(DeviceObject: PVOID) -> PVOID {
-    match PortDevice::from_fdo(DeviceObject.cast()) {
+    let device = PortDevice::from_fdo(DeviceObject.cast())
+        .or_else(|| super::child::parent_of(DeviceObject.cast()));
+    match device {
         Some(d) => d.hw_extension(),
         None => {
             report::misuse(
