@@ -164,6 +164,31 @@ fn without_the_bios_emulator_the_miniport_does_not_start(miniport: &Miniport) {
     assert!(error.contains("IRP_MN_START_DEVICE failed"), "{error}");
 }
 
+/// The monitor the miniport reports through HwGetVideoChildDescriptor, with the EDID it read
+/// through 4F15h, is the adapter's child PDO, named from that EDID, and belongs to the adapter.
+fn the_monitor_from_the_bios_edid_is_a_child_pdo(miniport: &Miniport) {
+    let mut session = start(miniport, bochs_display());
+    let children = session.children();
+    assert_eq!(children.len(), 1, "{children:?}");
+    let monitor = &children[0];
+    assert_eq!(monitor.device_id, "DISPLAY\\NTS1111");
+    assert_eq!(monitor.hardware_ids, ["MONITOR\\NTS1111"]);
+    assert_eq!(monitor.instance_id, format!("UID{}", 0x1000));
+    assert_eq!(monitor.start_status, ddk_sys::STATUS_SUCCESS);
+    // SAFETY: device objects are looked up, never dereferenced.
+    let (adapter, child) = unsafe {
+        (
+            videoprt::port::pnp::VideoPortGetAssociatedDeviceExtension(session.node().top().cast()),
+            videoprt::port::pnp::VideoPortGetAssociatedDeviceExtension(monitor.as_ptr().cast()),
+        )
+    };
+    assert!(!adapter.is_null());
+    assert_eq!(child, adapter);
+    session.reset().unwrap();
+    session.stop();
+    session.machine.assert_clean();
+}
+
 macro_rules! scenarios {
     ($module:ident, $miniport:expr) => {
         mod $module {
@@ -177,6 +202,11 @@ macro_rules! scenarios {
             #[test]
             fn bad_requests_get_clear_errors_and_small_vram_lists_fewer_modes() {
                 super::bad_requests_get_clear_errors_and_small_vram_lists_fewer_modes(&$miniport);
+            }
+
+            #[test]
+            fn the_monitor_from_the_bios_edid_is_a_child_pdo() {
+                super::the_monitor_from_the_bios_edid_is_a_child_pdo(&$miniport);
             }
 
             #[test]

@@ -199,7 +199,10 @@ unsafe extern "ntapi" fn get_child(
     // SAFETY: the port's arguments, as documented.
     unsafe {
         let info = &*(info as *const VIDEO_CHILD_ENUM_INFO);
-        assert_eq!(info.Size, 24);
+        assert_eq!(
+            info.Size as usize,
+            core::mem::size_of::<VIDEO_CHILD_ENUM_INFO>()
+        );
         assert_eq!(info.ChildDescriptorSize, 128);
         *unused = 0;
         let plugged = PLUGGED.load(Ordering::SeqCst);
