@@ -395,37 +395,36 @@ fn wait_runs_pending_work_then_reports_a_wait_that_would_block_forever() {
     let mut ev: KEVENT = unsafe { core::mem::zeroed() };
     // SAFETY: all-zero bytes are a valid (uninitialised) kernel object of this plain-data type.
     let mut dpc: KDPC = unsafe { core::mem::zeroed() };
+    // One pointer for the DPC and the waits: the DPC signals the event while a wait is in
+    // the kernel, which a `&mut ev` per wait would forbid.
+    let ev: *mut KEVENT = &mut ev;
     // SAFETY: stack objects that outlive the waits.
     unsafe {
-        KeInitializeEvent(&mut ev, EVENT_TYPE::SynchronizationEvent, FALSE);
-        KeInitializeDpc(
-            &mut dpc,
-            Some(set_event_dpc),
-            (&mut ev as *mut KEVENT).cast(),
-        );
+        KeInitializeEvent(ev, EVENT_TYPE::SynchronizationEvent, FALSE);
+        KeInitializeDpc(&mut dpc, Some(set_event_dpc), ev.cast());
         KeInsertQueueDpc(&mut dpc, core::ptr::null_mut(), core::ptr::null_mut());
-        let wait = |ev: &mut KEVENT, t: Option<i64>| {
+        let wait = |ev: *mut KEVENT, t: Option<i64>| {
             let mut t = t.map(PHYSICAL_ADDRESS);
             let tp = t.as_mut().map_or(core::ptr::null_mut(), |t| t as *mut _);
-            KeWaitForSingleObject((ev as *mut KEVENT).cast(), 0, KernelMode, FALSE, tp)
+            KeWaitForSingleObject(ev.cast(), 0, KernelMode, FALSE, tp)
         };
         assert_eq!(
-            wait(&mut ev, None),
+            wait(ev, None),
             STATUS_SUCCESS,
             "the queued DPC signals the event"
         );
         assert_eq!(
-            wait(&mut ev, Some(0)),
+            wait(ev, Some(0)),
             ntsim::STATUS_TIMEOUT,
             "a synchronization event resets when a wait is satisfied"
         );
-        assert_eq!(wait(&mut ev, Some(-10_000)), ntsim::STATUS_TIMEOUT);
+        assert_eq!(wait(ev, Some(-10_000)), ntsim::STATUS_TIMEOUT);
         assert_eq!(
             m.clock_us(),
             1000,
             "a 1 ms relative timeout advances the simulated clock"
         );
-        assert_eq!(wait(&mut ev, None), STATUS_UNSUCCESSFUL);
+        assert_eq!(wait(ev, None), STATUS_UNSUCCESSFUL);
     }
     let v = m.take_violations();
     assert_eq!((v.len(), v[0].code), (1, ntsim_code::WAIT_FOREVER));

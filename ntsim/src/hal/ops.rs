@@ -73,10 +73,10 @@ unsafe extern "ntapi" fn build_mdl_from_scatter_gather_list(
 /// PHYSICAL_ADDRESS 8), because there stdcall makes the callee pop them; on x64 arguments are
 /// caller-cleaned, so the slots only have to be no more than the caller passes.
 macro_rules! stubs {
-    ($($fn_name:ident, $entry:ident ($($slot:ty),*) => $name:literal returns $ret:expr;)*) => {
+    ($($fn_name:ident, $entry:ident ($($slot:ty),*) => $name:literal returns $ret:ident;)*) => {
         $(
             #[ddk_sys::ntapi]
-            unsafe extern "ntapi" fn $fn_name($(_: $slot),*) -> usize {
+            unsafe extern "ntapi" fn $fn_name($(_: $slot),*) -> stub_return!($ret) {
                 not_implemented($name);
                 $ret
             }
@@ -86,7 +86,7 @@ macro_rules! stubs {
             // only ever called through its real prototype, whose slots `$fn_name` takes.
             const $entry: PDMA_OPERATION_UNUSED = Some(unsafe {
                 core::mem::transmute::<
-                    unsafe extern "ntapi" fn($($slot),*) -> usize,
+                    unsafe extern "ntapi" fn($($slot),*) -> stub_return!($ret),
                     unsafe extern "ntapi" fn(),
                 >($fn_name)
             });
@@ -94,7 +94,18 @@ macro_rules! stubs {
     };
 }
 
-const FAIL: usize = STATUS_NOT_IMPLEMENTED.0 as u32 as usize;
+/// A stub's return type: the NTSTATUS of a prototype that returns one (called through that
+/// prototype, the types must agree), else a pointer-sized zero (NULL, FALSE, or nothing).
+macro_rules! stub_return {
+    (FAIL) => {
+        NTSTATUS
+    };
+    (NULL) => {
+        usize
+    };
+}
+
+const FAIL: NTSTATUS = STATUS_NOT_IMPLEMENTED;
 const NULL: usize = 0;
 
 // Slots per the WDK's prototypes (wdm.h, DMA_OPERATIONS version 3): `usize` a pointer or
