@@ -152,6 +152,8 @@ VPAPI VP_STATUS NTAPI VideoPortGetAccessRanges(
     PULONG Slot);
 VPAPI PVOID NTAPI VideoPortGetAssociatedDeviceExtension(
     PVOID DeviceObject);
+VPAPI ULONG NTAPI VideoPortGetAssociatedDeviceID(
+    PVOID DeviceObject);
 VPAPI ULONG NTAPI VideoPortGetBusData(
     PVOID HwDeviceExtension,
     BUS_DATA_TYPE BusDataType,

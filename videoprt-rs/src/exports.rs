@@ -61,6 +61,7 @@ export_table!(
     VideoPortFreePool,
     VideoPortGetAccessRanges,
     VideoPortGetAssociatedDeviceExtension,
+    VideoPortGetAssociatedDeviceID,
     VideoPortGetBusData,
     VideoPortGetBytesUsed,
     VideoPortGetCommonBuffer,

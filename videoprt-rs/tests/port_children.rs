@@ -14,7 +14,7 @@ use ntsim::devices::ddc::DdcEeprom;
 use ntsim::{BarKind, BarSpec, DeviceContext, Machine, MachineConfig, OsVersion, PciDeviceModel};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
-use videoprt::port::child::VideoPortEnumerateChildren;
+use videoprt::port::child::{VideoPortEnumerateChildren, VideoPortGetAssociatedDeviceID};
 use videoprt::port::ddc::VideoPortDDCMonitorHelper;
 use videoprt::port::initialize::VideoPortInitialize;
 use videoprt::port::pnp::VideoPortGetAssociatedDeviceExtension;
@@ -625,6 +625,46 @@ fn enumerate_children_and_associated_extension_refuse_bad_input() {
     rig.machine.run_until_idle();
     assert_eq!(rig.children().len(), 2);
     assert_eq!(rig.codes(), []);
+    rig.finish();
+}
+
+/// Each child PDO's ID is the UId its miniport reported (0x100 the monitor, 0x200 the other
+/// child); the adapter's FDO, its PDO, made-up values, NULL and a call at APC_LEVEL are
+/// reported and get DISPLAY_ADAPTER_HW_ID.
+#[test]
+fn associated_device_id_is_the_childs_uid_and_nothing_else_has_one() {
+    let rig = Rig::new(MachineConfig::default());
+    let _g = rig.machine.enter();
+    let children = rig.children();
+    assert_eq!(children.len(), 2);
+    let mut ids: Vec<u32> = children
+        .iter()
+        // SAFETY: child PDOs are looked up, never dereferenced.
+        .map(|c| unsafe { VideoPortGetAssociatedDeviceID(c.as_ptr().cast()) })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [0x100, 0x200]);
+    assert_eq!(rig.codes(), []);
+    let fdo = rig.node().top();
+    // SAFETY: any value is looked up, never dereferenced.
+    unsafe {
+        for bad in [
+            null_mut(),
+            0x1000 as PVOID,
+            fdo.cast(),
+            rig.pdo.as_ptr().cast(),
+        ] {
+            assert_eq!(VideoPortGetAssociatedDeviceID(bad), DISPLAY_ADAPTER_HW_ID);
+            assert_eq!(rig.codes(), [port(port_code::UNKNOWN_DEVICE_OBJECT)]);
+        }
+        let old = KeRaiseIrql(APC_LEVEL);
+        assert_eq!(
+            VideoPortGetAssociatedDeviceID(children[0].as_ptr().cast()),
+            DISPLAY_ADAPTER_HW_ID
+        );
+        KeLowerIrql(old);
+    }
+    assert_eq!(rig.codes().len(), 1, "the IRQL is reported");
     rig.finish();
 }
 

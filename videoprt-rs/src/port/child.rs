@@ -4,7 +4,8 @@
 //! C interface (`video.h`): `VP_STATUS HwGetVideoChildDescriptor(PVOID HwDeviceExtension,
 //! PVIDEO_CHILD_ENUM_INFO ChildEnumInfo, PVIDEO_CHILD_TYPE VideoChildType, PUCHAR
 //! pChildDescriptor, PULONG UId, PULONG pUnused)`; `VP_STATUS VideoPortEnumerateChildren(PVOID
-//! HwDeviceExtension, PVOID Reserved)`.
+//! HwDeviceExtension, PVOID Reserved)`; `ULONG VideoPortGetAssociatedDeviceID(PVOID
+//! DeviceObject)`.
 //!
 //! Enumeration runs when the PnP manager asks the started adapter for its bus relations (after
 //! START, and again after `VideoPortEnumerateChildren` invalidated them). The port asks
@@ -689,4 +690,38 @@ pub unsafe extern "ntapi" fn VideoPortEnumerateChildren(
     // SAFETY: the device's PDO is live while the device is.
     unsafe { IoInvalidateDeviceRelations(device.pdo(), DEVICE_RELATION_TYPE::BusRelations) };
     NO_ERROR
+}
+
+/// `VideoPortGetAssociatedDeviceID`: the child ID of a child PDO the port made, the `UId` its
+/// miniport reported for it (the ID its I2C and power callbacks are given). PASSIVE_LEVEL.
+///
+/// Anything that is not a live child PDO (the adapter's own FDO, a removed child, any other
+/// value), or a call above PASSIVE_LEVEL, is reported and gets `DISPLAY_ADAPTER_HW_ID`, a
+/// value the port never accepts as a child's `UId`, so it cannot be mistaken for one.
+///
+/// # Safety
+/// Any value is accepted; it is looked up, never dereferenced.
+#[no_mangle]
+#[ddk_sys::ntapi]
+pub unsafe extern "ntapi" fn VideoPortGetAssociatedDeviceID(DeviceObject: PVOID) -> ULONG {
+    const R: &str = "VideoPortGetAssociatedDeviceID";
+    if !crate::irql::require_at_most(R, crate::irql::Irql::PASSIVE) {
+        return DISPLAY_ADAPTER_HW_ID;
+    }
+    let pdo: PDEVICE_OBJECT = DeviceObject.cast();
+    let child = parent_of(pdo).and_then(|adapter| adapter.child(pdo));
+    match child {
+        Some(child) => child.uid,
+        None => {
+            report::misuse(
+                R,
+                Misuse::Port {
+                    code: port_code::UNKNOWN_DEVICE_OBJECT,
+                    p2: DeviceObject as usize,
+                    p3: 0,
+                },
+            );
+            DISPLAY_ADAPTER_HW_ID
+        }
+    }
 }
