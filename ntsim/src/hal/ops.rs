@@ -108,64 +108,66 @@ macro_rules! stub_return {
 const FAIL: NTSTATUS = STATUS_NOT_IMPLEMENTED;
 const NULL: usize = 0;
 
-// Slots per the WDK's prototypes (wdm.h, DMA_OPERATIONS version 3): `usize` a pointer or
-// handle, `u32` a ULONG, BOOLEAN or enum, `u64` a ULONGLONG or PHYSICAL_ADDRESS by value.
+// Slots per the WDK's prototypes (wdm.h, DMA_OPERATIONS version 3): `PVOID` a pointer or
+// handle, `u32` a ULONG or enum (or a BOOLEAN of an entry nothing calls: on x86 a BOOLEAN
+// takes a 4-byte slot too), `BOOLEAN` where a test calls the entry through its prototype,
+// `u64` a ULONGLONG or PHYSICAL_ADDRESS by value.
 stubs! {
-    get_dma_transfer_info, GET_DMA_TRANSFER_INFO (usize, usize, u64, u32, u32, usize)
+    get_dma_transfer_info, GET_DMA_TRANSFER_INFO (PVOID, PVOID, u64, u32, BOOLEAN, PVOID)
         => "GetDmaTransferInfo" returns FAIL;
-    initialize_dma_transfer_context, INITIALIZE_DMA_TRANSFER_CONTEXT (usize, usize)
+    initialize_dma_transfer_context, INITIALIZE_DMA_TRANSFER_CONTEXT (PVOID, PVOID)
         => "InitializeDmaTransferContext" returns FAIL;
-    allocate_common_buffer_ex, ALLOCATE_COMMON_BUFFER_EX (usize, usize, u32, usize, u32, u32)
+    allocate_common_buffer_ex, ALLOCATE_COMMON_BUFFER_EX (PVOID, PVOID, u32, PVOID, u32, u32)
         => "AllocateCommonBufferEx" returns NULL;
     allocate_adapter_channel_ex, ALLOCATE_ADAPTER_CHANNEL_EX
-        (usize, usize, usize, u32, u32, usize, usize, usize)
+        (PVOID, PVOID, PVOID, u32, u32, PVOID, PVOID, PVOID)
         => "AllocateAdapterChannelEx" returns FAIL;
-    configure_adapter_channel, CONFIGURE_ADAPTER_CHANNEL (usize, u32, usize)
+    configure_adapter_channel, CONFIGURE_ADAPTER_CHANNEL (PVOID, u32, PVOID)
         => "ConfigureAdapterChannel" returns FAIL;
-    cancel_adapter_channel, CANCEL_ADAPTER_CHANNEL (usize, usize, usize)
+    cancel_adapter_channel, CANCEL_ADAPTER_CHANNEL (PVOID, PVOID, PVOID)
         => "CancelAdapterChannel" returns NULL;
     map_transfer_ex, MAP_TRANSFER_EX
-        (usize, usize, usize, u64, u32, usize, u32, usize, u32, usize, usize)
+        (PVOID, PVOID, PVOID, u64, u32, PVOID, u32, PVOID, u32, PVOID, PVOID)
         => "MapTransferEx" returns FAIL;
     get_scatter_gather_list_ex, GET_SCATTER_GATHER_LIST_EX
-        (usize, usize, usize, usize, u64, u32, u32, usize, usize, u32, usize, usize, usize)
+        (PVOID, PVOID, PVOID, PVOID, u64, u32, u32, PVOID, PVOID, u32, PVOID, PVOID, PVOID)
         => "GetScatterGatherListEx" returns FAIL;
     build_scatter_gather_list_ex, BUILD_SCATTER_GATHER_LIST_EX
-        (usize, usize, usize, usize, u64, u32, u32, usize, usize, u32, usize, u32, usize, usize,
-         usize)
+        (PVOID, PVOID, PVOID, PVOID, u64, u32, u32, PVOID, PVOID, u32, PVOID, u32, PVOID, PVOID,
+         PVOID)
         => "BuildScatterGatherListEx" returns FAIL;
-    flush_adapter_buffers_ex, FLUSH_ADAPTER_BUFFERS_EX (usize, usize, usize, u64, u32, u32)
+    flush_adapter_buffers_ex, FLUSH_ADAPTER_BUFFERS_EX (PVOID, PVOID, PVOID, u64, u32, u32)
         => "FlushAdapterBuffersEx" returns FAIL;
-    free_adapter_object, FREE_ADAPTER_OBJECT (usize, u32)
+    free_adapter_object, FREE_ADAPTER_OBJECT (PVOID, u32)
         => "FreeAdapterObject" returns NULL;
-    cancel_mapped_transfer, CANCEL_MAPPED_TRANSFER (usize, usize)
+    cancel_mapped_transfer, CANCEL_MAPPED_TRANSFER (PVOID, PVOID)
         => "CancelMappedTransfer" returns FAIL;
     allocate_domain_common_buffer, ALLOCATE_DOMAIN_COMMON_BUFFER
-        (usize, usize, usize, u32, u32, usize, u32, usize, usize)
+        (PVOID, PVOID, PVOID, u32, u32, PVOID, u32, PVOID, PVOID)
         => "AllocateDomainCommonBuffer" returns FAIL;
-    flush_dma_buffer, FLUSH_DMA_BUFFER (usize, usize, u32)
+    flush_dma_buffer, FLUSH_DMA_BUFFER (PVOID, PVOID, u32)
         => "FlushDmaBuffer" returns FAIL;
-    join_dma_domain, JOIN_DMA_DOMAIN (usize, usize)
+    join_dma_domain, JOIN_DMA_DOMAIN (PVOID, PVOID)
         => "JoinDmaDomain" returns FAIL;
-    leave_dma_domain, LEAVE_DMA_DOMAIN (usize)
+    leave_dma_domain, LEAVE_DMA_DOMAIN (PVOID)
         => "LeaveDmaDomain" returns FAIL;
-    get_dma_domain, GET_DMA_DOMAIN (usize)
+    get_dma_domain, GET_DMA_DOMAIN (PVOID)
         => "GetDmaDomain" returns NULL;
     allocate_common_buffer_with_bounds, ALLOCATE_COMMON_BUFFER_WITH_BOUNDS
-        (usize, usize, usize, u32, u32, usize, u32, usize)
+        (PVOID, PVOID, PVOID, u32, u32, PVOID, u32, PVOID)
         => "AllocateCommonBufferWithBounds" returns NULL;
     allocate_common_buffer_vector, ALLOCATE_COMMON_BUFFER_VECTOR
-        (usize, u64, u64, u32, u32, u32, u32, u64, usize)
+        (PVOID, u64, u64, u32, u32, u32, u32, u64, PVOID)
         => "AllocateCommonBufferVector" returns FAIL;
     get_common_buffer_from_vector_by_index, GET_COMMON_BUFFER_FROM_VECTOR_BY_INDEX
-        (usize, usize, u32, usize, usize)
+        (PVOID, PVOID, u32, PVOID, PVOID)
         => "GetCommonBufferFromVectorByIndex" returns NULL;
-    free_common_buffer_from_vector, FREE_COMMON_BUFFER_FROM_VECTOR (usize, usize, u32)
+    free_common_buffer_from_vector, FREE_COMMON_BUFFER_FROM_VECTOR (PVOID, PVOID, u32)
         => "FreeCommonBufferFromVector" returns NULL;
-    free_common_buffer_vector, FREE_COMMON_BUFFER_VECTOR (usize, usize)
+    free_common_buffer_vector, FREE_COMMON_BUFFER_VECTOR (PVOID, PVOID)
         => "FreeCommonBufferVector" returns NULL;
     create_common_buffer_from_mdl, CREATE_COMMON_BUFFER_FROM_MDL
-        (usize, usize, usize, u32, usize, usize)
+        (PVOID, PVOID, PVOID, u32, PVOID, PVOID)
         => "CreateCommonBufferFromMdl" returns FAIL;
 }
 
