@@ -170,8 +170,12 @@ impl PortDevice {
         routine: &'static str,
         hw_extension: PVOID,
     ) -> Option<&'static PortDevice> {
-        let candidate =
-            (hw_extension as usize).wrapping_sub(size_of::<PortDevice>()) as *mut PortDevice;
+        // Pointer arithmetic, not an integer round trip: the result keeps the provenance of the
+        // pointer the port gave the miniport (made from the whole extension at attach).
+        let candidate = hw_extension
+            .cast::<u8>()
+            .wrapping_sub(size_of::<PortDevice>())
+            .cast::<PortDevice>();
         let found = match LIVE.lookup(candidate) {
             Lookup::Live => candidate,
             Lookup::NotLive => null_mut(),

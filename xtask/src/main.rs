@@ -65,6 +65,9 @@ enum Command {
     Miri {
         /// Only the test binaries whose name ("videoprt-rs --test dma_transfer") contains this.
         filter: Option<String>,
+        /// How many binaries Miri runs at once (default: one per CPU). Each is single-threaded.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Run the libFuzzer targets of fuzz/ (installs nightly and cargo-fuzz if missing), each
     /// from its corpus for --time seconds; fails on any crash, naming its artifact.
@@ -91,7 +94,10 @@ fn main() -> ExitCode {
             setup::ensure_all().and_then(|()| test(&cargo_test_args))
         }
         Command::Bench => bench::run(),
-        Command::Miri { filter } => miri::run(filter.as_deref()),
+        Command::Miri { filter, jobs } => miri::run(
+            filter.as_deref(),
+            jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        ),
         Command::Fuzz { time, targets } => fuzz::run(time, &targets),
     };
     match result {

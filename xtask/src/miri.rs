@@ -2,8 +2,10 @@
 //! Miri, once with Stacked Borrows and once with Tree Borrows.
 //!
 //! Each test binary runs on its own (`cargo +nightly miri test -p <crate> --test <file>`, or
-//! `--lib` for unit tests), one at a time, so a binary that stops at undefined behaviour does not
-//! hide the others, and the summary says which binary and which model. Tests Miri cannot run
+//! `--lib` for unit tests), so a binary that stops at undefined behaviour does not hide the
+//! others, and the summary says which binary and which model. Miri interprets one thread at a
+//! time, so `--jobs` (default: one per CPU) binaries run side by side, each writing its output to
+//! `target/miri-logs/<model>-<binary>.log`; a line is printed as each one ends. Tests Miri cannot run
 //! (C built by the cc crate, mmap/mprotect, spawning processes) are `#[cfg_attr(miri, ignore =
 //! "...")]` in the test files, with the reason; the README lists them.
 //!
@@ -15,6 +17,7 @@
 use crate::shell;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// The packages whose tests run under Miri, and the tests of each: `lib` for the unit tests.
@@ -48,7 +51,25 @@ struct Outcome {
     seconds: u64,
 }
 
-pub fn run(filter: Option<&str>) -> Result<(), String> {
+/// One `cargo miri test` to run: a test binary under one model.
+struct Job {
+    model: &'static str,
+    flags: &'static str,
+    package: String,
+    test: Option<String>,
+}
+
+/// The binaries known to take longest under Miri go first, so that with several jobs the run
+/// does not end waiting on one of them.
+const SLOWEST: &[&str] = &[
+    "ntsim --test stress",
+    "videoprt-rs --test port_children",
+    "sample-miniport --test end_to_end",
+    "videoprt-rs --test dma_transfer",
+    "videoprt-rs --test dma_resources",
+];
+
+pub fn run(filter: Option<&str>, jobs: usize) -> Result<(), String> {
     ensure_miri()?;
     shell::step("Miri's standard library (cargo miri setup)");
     shell::run(nightly_cargo().args(["miri", "setup"]))?;
@@ -65,32 +86,77 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
     if let Some(filter) = filter {
         binaries.retain(|(p, t)| label(p, t.as_deref()).contains(filter));
     }
-    let started = Instant::now();
-    let mut outcomes = Vec::new();
+    binaries.sort_by_key(|(p, t)| {
+        let name = label(p, t.as_deref());
+        SLOWEST
+            .iter()
+            .position(|s| *s == name)
+            .unwrap_or(SLOWEST.len())
+    });
+    // Build once, before the jobs start, so they do not queue on cargo's lock one by one.
+    shell::step("building the tests for Miri");
+    for (package, _) in PACKAGES {
+        shell::run(
+            nightly_cargo()
+                .args(["miri", "test", "--no-run", "-q", "-p", package])
+                .current_dir(&root),
+        )?;
+    }
+    let mut queue = Vec::new();
     for (model, flags) in MODELS {
         for (package, test) in &binaries {
-            let binary = label(package, test.as_deref());
-            shell::step(&format!("Miri, {model}: {binary}"));
-            let mut cargo = nightly_cargo();
-            cargo.args(["miri", "test", "-p", package]);
-            match test {
-                Some(test) => cargo.args(["--test", test]),
-                None => cargo.arg("--lib"),
-            };
-            cargo.env("MIRIFLAGS", flags);
-            let begun = Instant::now();
-            let (passed, line) = run_one(&mut cargo)?;
-            outcomes.push(Outcome {
+            queue.push(Job {
                 model,
-                binary,
-                passed,
-                line,
-                seconds: begun.elapsed().as_secs(),
+                flags,
+                package: package.clone(),
+                test: test.clone(),
             });
         }
     }
+    let logs = root.join("target").join("miri-logs");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    let total = queue.len();
+    let jobs = jobs.clamp(1, total.max(1));
+    shell::step(&format!(
+        "{total} Miri runs, {jobs} at a time; each one's output goes to {}",
+        logs.strip_prefix(&root).unwrap_or(&logs).display()
+    ));
+    let started = Instant::now();
+    queue.reverse();
+    let queue = Mutex::new(queue);
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let Some(job) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
+                    return;
+                };
+                let outcome = run_job(&job, &logs, &root);
+                let done = {
+                    let mut all = outcomes.lock().unwrap_or_else(|p| p.into_inner());
+                    all.push(outcome);
+                    all.len()
+                };
+                let all = outcomes.lock().unwrap_or_else(|p| p.into_inner());
+                let o = &all[done - 1];
+                println!(
+                    "[{done}/{total}, {} s] {} {}: {} {}",
+                    started.elapsed().as_secs(),
+                    o.model,
+                    o.binary,
+                    if o.passed { "ok" } else { "FAILED" },
+                    o.line
+                );
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().unwrap_or_else(|p| p.into_inner());
+    outcomes.sort_by(|a, b| (a.model, &a.binary).cmp(&(b.model, &b.binary)));
     println!();
-    println!("Miri results ({} s in all):", started.elapsed().as_secs());
+    println!(
+        "Miri results ({} s in all, {jobs} at a time):",
+        started.elapsed().as_secs()
+    );
     for o in &outcomes {
         println!(
             "  {:<15} {:<36} {:>5} s  {} {}",
@@ -109,7 +175,43 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("Miri failed: {}", failed.join(", ")))
+        Err(format!(
+            "Miri failed: {} (logs in target/miri-logs)",
+            failed.join(", ")
+        ))
+    }
+}
+
+/// Runs one job, its output into its own log file.
+fn run_job(job: &Job, logs: &Path, root: &Path) -> Outcome {
+    let binary = label(&job.package, job.test.as_deref());
+    let file_name = format!(
+        "{}-{}.log",
+        if job.model.starts_with("Stacked") {
+            "sb"
+        } else {
+            "tb"
+        },
+        binary.replace(" --test ", "-").replace(" --", "-")
+    );
+    let mut cargo = nightly_cargo();
+    cargo.args(["miri", "test", "-p", &job.package]);
+    match &job.test {
+        Some(test) => cargo.args(["--test", test]),
+        None => cargo.arg("--lib"),
+    };
+    cargo.env("MIRIFLAGS", job.flags).current_dir(root);
+    let begun = Instant::now();
+    let (passed, line) = match run_one(&mut cargo, &logs.join(&file_name)) {
+        Ok(result) => result,
+        Err(e) => (false, e),
+    };
+    Outcome {
+        model: job.model,
+        binary,
+        passed,
+        line,
+        seconds: begun.elapsed().as_secs(),
     }
 }
 
@@ -138,36 +240,36 @@ fn test_files(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Runs one test binary under Miri, passing its output through. Returns whether it passed and
-/// its `test result:` line, or the first undefined-behaviour / unsupported-operation error.
-fn run_one(cargo: &mut Command) -> Result<(bool, String), String> {
-    use std::io::{BufRead, BufReader, Write};
-    let mut child = cargo
-        .current_dir(shell::workspace_root())
-        .stderr(Stdio::piped())
-        .spawn()
+/// Runs one test binary under Miri, its stdout and stderr into `log`. Returns whether it passed
+/// and its `test result:` line, or the first undefined-behaviour / unsupported-operation error.
+fn run_one(cargo: &mut Command, log: &Path) -> Result<(bool, String), String> {
+    let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let copy = file.try_clone().map_err(|e| e.to_string())?;
+    let status = cargo
+        .stdout(Stdio::from(copy))
+        .stderr(Stdio::from(file))
+        .status()
         .map_err(|e| format!("cannot start cargo miri: {e}"))?;
-    let stderr = child.stderr.take().expect("piped");
-    let mut first_error = None;
-    let mut err = std::io::stderr().lock();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        let _ = writeln!(err, "{line}");
-        if first_error.is_none()
-            && (line.contains("error: Undefined Behavior")
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let first_error = text
+        .lines()
+        .find(|line| {
+            line.contains("error: Undefined Behavior")
                 || line.contains("error: unsupported operation")
-                || line.contains("error: memory leaked"))
-        {
-            first_error = Some(line.trim().to_string());
-        }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    let line = match (&first_error, status.success()) {
-        (Some(error), _) => error.clone(),
-        (None, true) => String::new(),
-        (None, false) => format!("cargo miri test failed ({status})"),
+                || line.contains("error: memory leaked")
+        })
+        .map(|line| line.trim().to_string());
+    let result = text
+        .lines()
+        .rfind(|line| line.starts_with("test result:"))
+        .map(|line| line.trim().to_string());
+    let passed = status.success() && first_error.is_none();
+    let line = match (first_error, status.success()) {
+        (Some(error), _) => error,
+        (None, true) => result.unwrap_or_default(),
+        (None, false) => format!("cargo miri test failed ({status}); see {}", log.display()),
     };
-    Ok((status.success() && first_error.is_none(), line))
+    Ok((passed, line))
 }
 
 /// `cargo` of the nightly toolchain, whatever toolchain started xtask.
