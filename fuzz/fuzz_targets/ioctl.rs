@@ -1,6 +1,8 @@
 //! IOCTLs from a user-mode client into the sample miniports on ntsim: the Rust edu sample, the
-//! C edu sample and the C Bochs display miniport (host builds, linked with videoprt-rs), each
-//! loaded, started and opened on a fresh machine per input. The input is a short list of
+//! C edu sample, the C Bochs display miniport and the C VBE display miniport, each either built
+//! for the host and linked with videoprt-rs or as the shipped `.sys` image (from
+//! `target/drivers`, both linkers for the C ones) mapped by ntsim's loader with its imports
+//! bound to videoprt-rs; loaded, started and opened on a fresh machine per input. The input is a short list of
 //! requests: known codes and random ones (any function, METHOD and access), structured
 //! payloads (transfers naming a real user buffer, a NULL, a garbage pointer or one past the
 //! buffer; common-buffer headers with data; mode numbers; frame-buffer addresses) or raw
@@ -27,6 +29,35 @@ enum Which {
     RustEdu,
     CEdu,
     CBochs,
+    CVbe,
+    /// A shipped image (`cargo xtask fuzz` builds them first).
+    Image(Shipped),
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Shipped {
+    RustEdu,
+    CEduGnu,
+    CEduLld,
+    CBochsGnu,
+    CBochsLld,
+    CVbeGnu,
+    CVbeLld,
+}
+
+impl Shipped {
+    /// The image's file name, and whether it is an edu miniport (else a display one).
+    fn file(self) -> (&'static str, bool) {
+        match self {
+            Shipped::RustEdu => ("sample_miniport.sys", true),
+            Shipped::CEduGnu => ("c_edu_miniport_gnu.sys", true),
+            Shipped::CEduLld => ("c_edu_miniport_lld.sys", true),
+            Shipped::CBochsGnu => ("c_bochs_miniport_gnu.sys", false),
+            Shipped::CBochsLld => ("c_bochs_miniport_lld.sys", false),
+            Shipped::CVbeGnu => ("c_vbe_miniport_gnu.sys", false),
+            Shipped::CVbeLld => ("c_vbe_miniport_lld.sys", false),
+        }
+    }
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -392,10 +423,11 @@ fn run_edu(miniport: &Miniport, wide: bool, requests: &[Request]) {
     check_clean(&session.machine);
 }
 
-fn run_bochs(requests: &[Request]) {
-    let miniport = Miniport::Host("c_bochs_miniport", c_miniport::BochsDriverEntry);
+/// A display miniport (Bochs or VBE) on a Bochs display: the VBE one sets its modes through
+/// INT 10h, the BIOS ntsim's x86 emulator runs.
+fn run_display(miniport: &Miniport, requests: &[Request]) {
     let mut session =
-        DisplaySession::start(&miniport, display::bochs_display()).expect("the display starts");
+        DisplaySession::start(miniport, display::bochs_display()).expect("the display starts");
     let mut mapping = 0u64;
     for r in requests.iter().take(MAX_REQUESTS) {
         let (code, payload, trim, output_len) = r.resolve(false);
@@ -460,6 +492,22 @@ fuzz_target!(|input: Input| {
             input.wide_dma,
             &input.requests,
         ),
-        Which::CBochs => run_bochs(&input.requests),
+        Which::CBochs => run_display(
+            &Miniport::Host("c_bochs_miniport", c_miniport::BochsDriverEntry),
+            &input.requests,
+        ),
+        Which::CVbe => run_display(
+            &Miniport::Host("c_vbe_miniport", c_miniport::VbeDriverEntry),
+            &input.requests,
+        ),
+        Which::Image(shipped) => {
+            let (file, edu) = shipped.file();
+            let miniport = Miniport::shipped(file);
+            if edu {
+                run_edu(&miniport, input.wide_dma, &input.requests)
+            } else {
+                run_display(&miniport, &input.requests)
+            }
+        }
     }
 });

@@ -98,7 +98,16 @@ fn main() -> ExitCode {
             filter.as_deref(),
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         ),
-        Command::Fuzz { time, targets } => fuzz::run(time, &targets),
+        Command::Fuzz { time, targets } => {
+            // The ioctl target also drives the shipped miniport images.
+            let images = targets.is_empty() || targets.iter().any(|t| t == "ioctl");
+            let built = if images {
+                setup::ensure_all().and_then(|()| build::drivers().map(drop))
+            } else {
+                Ok(())
+            };
+            built.and_then(|()| fuzz::run(time, &targets))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
