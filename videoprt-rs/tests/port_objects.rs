@@ -426,6 +426,50 @@ fn zero_device_memory_writes_zeros_as_registers() {
     s.machine.assert_clean();
 }
 
+#[test]
+fn register_buffers_walk_consecutive_registers_and_port_buffers_repeat_one_port() {
+    use videoprt::port::registers::*;
+    let _s = serial();
+    let (mut s, _g) = start();
+    // SAFETY: the extension's mappings, from HwFindAdapter.
+    let (bar0, ports) = unsafe {
+        let e = &*s.hw.cast::<Extension>();
+        (e.bar0, e.ports)
+    };
+    let scratch = bar0.wrapping_add(REG_SCRATCH as usize).cast::<u32>();
+    let mut four = [0u32; 4];
+    let mut bytes = [0u8; 3];
+    // SAFETY: every element lies in the mapped BAR0 (16 bytes from its start) or is the
+    // echo port of BAR1; the buffers are locals of the right length.
+    unsafe {
+        VideoPortWriteRegisterUlong(scratch, 0x1234_5678);
+        VideoPortReadRegisterBufferUlong(bar0.cast(), four.as_mut_ptr(), 4);
+        // ID, SCRATCH, DOORBELL (reads 0), STATUS: four registers, not ID four times.
+        assert_eq!(four, [ID, 0x1234_5678, 0, 0]);
+        // The 16-bit halves of ID and SCRATCH, in address order.
+        let mut halves = [0u16; 4];
+        VideoPortReadRegisterBufferUshort(bar0.cast(), halves.as_mut_ptr(), 4);
+        assert_eq!(halves, [0x5253, 0x5650, 0x5678, 0x1234]);
+        // Two ULONGs from SCRATCH on: SCRATCH takes the first, DOORBELL rings once.
+        let mut two = [0xCAFE_F00Du32, 1];
+        VideoPortWriteRegisterBufferUlong(scratch, two.as_mut_ptr(), 2);
+        assert_eq!(VideoPortReadRegisterUlong(scratch), 0xCAFE_F00D);
+        // Port buffers: three bytes out to the one echo port, three reads of it back.
+        let mut out = *b"xyz";
+        VideoPortWritePortBufferUchar(ports, out.as_mut_ptr(), 3);
+        VideoPortReadPortBufferUchar(ports, bytes.as_mut_ptr(), 3);
+    }
+    assert_eq!(bytes, *b"zzz");
+    let pdo = s.node.as_ref().expect("started").pdo();
+    let (doorbells, scratch_now) = s
+        .machine
+        .with_pci_model(pdo, |d: &mut TestDevice| (d.doorbells, d.scratch));
+    assert_eq!((doorbells, scratch_now), (1, 0xCAFE_F00D));
+    assert_eq!(take_codes(&s.machine), vec![]);
+    s.remove();
+    s.machine.assert_clean();
+}
+
 static TICKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// HwTimer: counts, and checks it runs at DISPATCH_LEVEL.

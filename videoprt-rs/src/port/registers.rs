@@ -10,8 +10,10 @@
 //! `wdm.h`). On other hosts both go to ntsim (`NtsimReadRegister`, `NtsimWritePort`, ...),
 //! which routes them to the device model behind the mapping and reports an access to an
 //! address nothing decodes. The port does not look addresses up itself: these run in ISRs,
-//! thousands of times per operation, and carry no device handle. A Buffer variant with a NULL
-//! buffer and a non-zero count is reported and does nothing.
+//! thousands of times per operation, and carry no device handle. The register Buffer variants
+//! move over consecutive registers (a string move, as `rep movs` does on Windows), the port ones
+//! repeat one port (`rep ins`/`rep outs`, a FIFO). A Buffer variant with a NULL buffer and a
+//! non-zero count is reported and does nothing.
 
 use crate::report::{self, port_code, Misuse};
 use ddk_sys::*;
@@ -167,13 +169,17 @@ macro_rules! single {
     };
 }
 
+/// The `Buffer` variants. `$step` is how far the device address moves per element: 1 for
+/// registers (memory space: a string move over consecutive registers, as the WDK's
+/// `READ/WRITE_REGISTER_BUFFER_*` do with `rep movs`), 0 for ports (`rep ins`/`rep outs` on one
+/// port, a FIFO).
 macro_rules! buffer {
-    ($read:ident, $write:ident, $t:ty, $rd:ident, $wr:ident) => {
-        #[doc = concat!("`", stringify!($read), "`: `Count` reads of the same register into `Buffer`.")]
+    ($read:ident, $write:ident, $t:ty, $rd:ident, $wr:ident, $step:expr, $what:literal) => {
+        #[doc = concat!("`", stringify!($read), "`: `Count` reads of ", $what, " into `Buffer`.")]
         ///
         /// # Safety
-        /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or writable for
-        /// `Count` elements.
+        /// The address must come from VideoPortGetDeviceBase, and the `Count` elements read
+        /// from it must lie in that mapping; `Buffer` NULL or writable for `Count` elements.
         #[no_mangle]
         #[ddk_sys::ntapi]
         pub unsafe extern "ntapi" fn $read(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
@@ -182,15 +188,19 @@ macro_rules! buffer {
             }
             for i in 0..Count as usize {
                 // SAFETY: forwarded contract.
-                unsafe { Buffer.add(i).write_unaligned($rd(Register)) };
+                unsafe {
+                    Buffer
+                        .add(i)
+                        .write_unaligned($rd(Register.wrapping_add(i * $step)))
+                };
             }
         }
 
-        #[doc = concat!("`", stringify!($write), "`: `Count` writes of `Buffer` to the same register.")]
+        #[doc = concat!("`", stringify!($write), "`: `Count` writes of `Buffer` to ", $what, ".")]
         ///
         /// # Safety
-        /// The address must come from VideoPortGetDeviceBase; `Buffer` NULL or readable for
-        /// `Count` elements.
+        /// The address must come from VideoPortGetDeviceBase, and the `Count` elements written
+        /// to it must lie in that mapping; `Buffer` NULL or readable for `Count` elements.
         #[no_mangle]
         #[ddk_sys::ntapi]
         pub unsafe extern "ntapi" fn $write(Register: *mut $t, Buffer: *mut $t, Count: ULONG) {
@@ -199,7 +209,12 @@ macro_rules! buffer {
             }
             for i in 0..Count as usize {
                 // SAFETY: forwarded contract.
-                unsafe { $wr(Register, Buffer.add(i).read_unaligned()) };
+                unsafe {
+                    $wr(
+                        Register.wrapping_add(i * $step),
+                        Buffer.add(i).read_unaligned(),
+                    )
+                };
             }
         }
     };
@@ -252,40 +267,52 @@ buffer!(
     VideoPortWriteRegisterBufferUchar,
     u8,
     read_register,
-    write_register
+    write_register,
+    1,
+    "consecutive registers"
 );
 buffer!(
     VideoPortReadRegisterBufferUshort,
     VideoPortWriteRegisterBufferUshort,
     u16,
     read_register,
-    write_register
+    write_register,
+    1,
+    "consecutive registers"
 );
 buffer!(
     VideoPortReadRegisterBufferUlong,
     VideoPortWriteRegisterBufferUlong,
     u32,
     read_register,
-    write_register
+    write_register,
+    1,
+    "consecutive registers"
 );
 buffer!(
     VideoPortReadPortBufferUchar,
     VideoPortWritePortBufferUchar,
     u8,
     read_port,
-    write_port
+    write_port,
+    0,
+    "the same port"
 );
 buffer!(
     VideoPortReadPortBufferUshort,
     VideoPortWritePortBufferUshort,
     u16,
     read_port,
-    write_port
+    write_port,
+    0,
+    "the same port"
 );
 buffer!(
     VideoPortReadPortBufferUlong,
     VideoPortWritePortBufferUlong,
     u32,
     read_port,
-    write_port
+    write_port,
+    0,
+    "the same port"
 );
