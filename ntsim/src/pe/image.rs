@@ -1,10 +1,14 @@
 //! A loaded image: mapping, relocation, import binding and protection, and what callers ask
 //! of the result.
+//!
+//! Only an image for [`Machine::HOST`] is mapped: its code is called directly, so it must be
+//! the host's instruction set and pointer width (AMD64 on a 64-bit host, i386 on a 32-bit
+//! one). The other machine parses but is refused here, naming both.
 
 use super::bytes::Rva;
 use super::error::{ErrorKind, LoadError, Problem};
 use super::exports::{Export, ExportTarget};
-use super::headers::Headers;
+use super::headers::{Headers, Machine};
 use super::imports::{BoundImport, ImportName};
 use super::map::{FixedError, Mapping};
 use super::relocs::{self, ImagePlacement};
@@ -25,14 +29,24 @@ pub struct PeImage {
 }
 
 impl ParsedImage<'_> {
-    /// Maps the parsed image: asks `resolve` for every import first (so an unresolved one
-    /// maps nothing), then maps, lays out, relocates, fills the IAT and protects.
+    /// Maps the parsed image: refuses an image for another machine than [`Machine::HOST`],
+    /// asks `resolve` for every import first (so an unresolved one maps nothing), then maps,
+    /// lays out, relocates, fills the IAT and protects.
     pub fn map(
         self,
         resolve: &mut dyn FnMut(&str, ImportName<'_>) -> Option<usize>,
     ) -> Result<PeImage, LoadError> {
         let file = self.file_name;
         let h = &self.headers;
+        if h.machine != Machine::HOST {
+            let msg = format!(
+                "machine {} cannot run on this {}-bit host, which loads {} images only",
+                h.machine,
+                usize::BITS,
+                Machine::HOST
+            );
+            return Err(Problem::new(ErrorKind::Unsupported, msg).in_file(file));
+        }
         let mut imports = Vec::with_capacity(self.imports.len());
         for i in self.imports {
             let Some(address) = resolve(&i.dll, i.symbol.as_import_name()) else {
@@ -80,12 +94,14 @@ impl ParsedImage<'_> {
             .ok_or_else(internal)?;
         lay_out(self.file, h, &self.sections, image).map_err(|p| p.in_file(file))?;
         if let ImagePlacement::Relocatable(fixups) = &self.placement {
-            relocs::apply(image, fixups, (base as u64).wrapping_sub(h.image_base));
+            let delta = (base as u64).wrapping_sub(h.image_base);
+            relocs::apply(image, fixups, delta, h.machine);
         }
+        // The machine is the host's, so an address is exactly pointer_size() bytes.
         for i in &imports {
             let slot = i.iat_slot.offset();
-            if let Some(dst) = image.get_mut(slot..slot.saturating_add(8)) {
-                dst.copy_from_slice(&(i.address as u64).to_le_bytes());
+            if let Some(dst) = image.get_mut(slot..slot.saturating_add(size_of::<usize>())) {
+                dst.copy_from_slice(&i.address.to_le_bytes());
             }
         }
         mapping
