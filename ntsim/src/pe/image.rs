@@ -22,6 +22,9 @@ use super::ParsedImage;
 pub struct PeImage {
     name: String,
     mapping: Mapping,
+    /// On an x86 host, the stack-realigning thunks the IAT points at (see `thunks.rs`).
+    #[cfg(target_arch = "x86")]
+    thunks: super::thunks::Thunks,
     headers: Headers,
     sections: Vec<SectionInfo>,
     imports: Vec<BoundImport>,
@@ -97,11 +100,22 @@ impl ParsedImage<'_> {
             let delta = (base as u64).wrapping_sub(h.image_base);
             relocs::apply(image, fixups, delta, h.machine);
         }
+        // On an x86 host each slot gets a thunk that calls the routine on a 16-byte-aligned
+        // stack, as host code expects and Windows x86 code does not provide.
+        #[cfg(target_arch = "x86")]
+        let thunks = {
+            let targets: Vec<usize> = imports.iter().map(|i| i.address).collect();
+            super::thunks::Thunks::new(&targets)
+                .map_err(|e| map_error(format!("cannot map the call thunks: {e}")))?
+        };
         // The machine is the host's, so an address is exactly pointer_size() bytes.
-        for i in &imports {
+        for (_index, i) in imports.iter().enumerate() {
+            let value = i.address;
+            #[cfg(target_arch = "x86")]
+            let value = thunks.address(_index).unwrap_or(value);
             let slot = i.iat_slot.offset();
             if let Some(dst) = image.get_mut(slot..slot.saturating_add(size_of::<usize>())) {
-                dst.copy_from_slice(&i.address.to_le_bytes());
+                dst.copy_from_slice(&value.to_le_bytes());
             }
         }
         mapping
@@ -111,6 +125,8 @@ impl ParsedImage<'_> {
         Ok(PeImage {
             name: file.to_owned(),
             mapping,
+            #[cfg(target_arch = "x86")]
+            thunks: thunks,
             headers: self.headers,
             sections: self.sections,
             imports,
@@ -162,9 +178,19 @@ impl PeImage {
     pub fn exports(&self) -> &[Export] {
         &self.exports
     }
-    /// Every import and the address bound to it, in import-table order.
+    /// Every import and the address bound to it, in import-table order. On an x86 host the
+    /// IAT slot holds the address of a thunk that calls this address on an aligned stack
+    /// (see [`iat_value`](Self::iat_value)).
     pub fn imports(&self) -> &[BoundImport] {
         &self.imports
+    }
+    /// What the image's code finds in the IAT slot of `imports()[index]`: the bound address
+    /// itself, or on an x86 host the address of its stack-realigning thunk.
+    pub fn iat_value(&self, index: usize) -> Option<usize> {
+        let bound = self.imports.get(index)?.address;
+        #[cfg(target_arch = "x86")]
+        let bound = self.thunks.address(index).unwrap_or(bound);
+        Some(bound)
     }
     /// How many imports each DLL provided, in import-table order of first appearance.
     pub fn import_counts(&self) -> Vec<(&str, usize)> {

@@ -62,6 +62,8 @@ mod imports;
 mod map;
 mod relocs;
 mod sections;
+#[cfg(target_arch = "x86")]
+mod thunks;
 
 pub use bytes::{Rva, MAX_NAME};
 pub use error::{ErrorKind, LoadError};
