@@ -1693,6 +1693,7 @@ fn write_fuzz_seeds() {
         ("lld_like", lld_like),
         ("fixed_base", fixed),
         ("minimal", minimal),
+        ("valid_pe32", Spec::valid_pe32()),
     ] {
         std::fs::write(dir.join(format!("{name}.sys")), spec.build()).unwrap();
     }
