@@ -1454,7 +1454,8 @@ fn pe32_truncation_at_every_length_is_refused_never_a_crash() {
 #[test]
 fn every_single_byte_corruption_of_pe32_headers_is_handled() {
     let bytes = Spec::valid_pe32().build();
-    let step = if cfg!(miri) { 7 } else { 1 };
+    // Under Miri, every 61st byte.
+    let step = if cfg!(miri) { 61 } else { 1 };
     let mut parsed = 0;
     for at in (0..SIZE_OF_HEADERS).step_by(step) {
         for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
