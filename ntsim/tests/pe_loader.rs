@@ -1644,7 +1644,10 @@ fn real_x86_driver_images_parse_and_are_not_mapped_here() {
         assert!(!fixups.is_empty(), "{name}: has HIGHLOW fixups");
         assert!(!parsed.imports().is_empty(), "{name}: imports");
         if name == "videoprt_rs.sys" {
-            assert!(parsed.exports().len() >= 100, "{name}: the VideoPort exports");
+            assert!(
+                parsed.exports().len() >= 100,
+                "{name}: the VideoPort exports"
+            );
         } else {
             assert!(
                 parsed

@@ -61,11 +61,7 @@ fn x86_driver_images_map_relocated_and_bound() {
         let mut given = HashMap::new();
         let image = pe::load(name, &bytes, &mut |dll, symbol| {
             let next = 0x7000_0000 + 0x10 * given.len();
-            Some(
-                *given
-                    .entry(format!("{dll}!{symbol}"))
-                    .or_insert(next),
-            )
+            Some(*given.entry(format!("{dll}!{symbol}")).or_insert(next))
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(image.base() as u64, image.preferred_base(), "{name}: moved");
@@ -198,17 +194,21 @@ fn thunks_pass_arguments_pop_them_and_return_both_halves() {
         return;
     };
     let targets = [
-        sum_stdcall as usize,
-        sum_fastcall as usize,
-        sum_cdecl as usize,
-        wide_result as usize,
-        no_arguments as usize,
+        sum_stdcall as *const () as usize,
+        sum_fastcall as *const () as usize,
+        sum_cdecl as *const () as usize,
+        wide_result as *const () as usize,
+        no_arguments as *const () as usize,
     ];
     let mut n = 0;
-    let image = pe::load("sample_miniport.sys", &bytes, &mut |_, _: ImportName<'_>| {
-        n += 1;
-        Some(targets[(n - 1) % targets.len()])
-    })
+    let image = pe::load(
+        "sample_miniport.sys",
+        &bytes,
+        &mut |_, _: ImportName<'_>| {
+            n += 1;
+            Some(targets[(n - 1) % targets.len()])
+        },
+    )
     .unwrap();
     assert!(image.imports().len() >= targets.len());
     let thunk = |i: usize| {
@@ -218,15 +218,18 @@ fn thunks_pass_arguments_pop_them_and_return_both_halves() {
     // SAFETY: each thunk calls the routine bound to it with the caller's arguments; the types
     // here are those routines' own.
     unsafe {
-        let f: extern "ntapi" fn(u32, u32, u32, u32, u32) -> u32 =
-            core::mem::transmute(thunk(0));
+        let f: extern "ntapi" fn(u32, u32, u32, u32, u32) -> u32 = core::mem::transmute(thunk(0));
         assert_eq!(f(1, 2, 3, 4, 5), 1 + 4 + 9 + 16 + 25 + 2);
         let f: extern "ntapi-fastcall" fn(u32, u32, u32) -> u32 = core::mem::transmute(thunk(1));
         assert_eq!(f(1, 2, 3), 321, "ECX, EDX and one stack argument");
         let f: extern "ntapi-cdecl" fn(u32, u32, u32) -> u32 = core::mem::transmute(thunk(2));
         assert_eq!(f(3, 4, 5), 27, "cdecl: the caller pops");
         let f: extern "ntapi" fn(u32, u32) -> u64 = core::mem::transmute(thunk(3));
-        assert_eq!(f(0x1234_5678, 0x9abc_def0), 0x1234_5678_9abc_def0, "EDX:EAX");
+        assert_eq!(
+            f(0x1234_5678, 0x9abc_def0),
+            0x1234_5678_9abc_def0,
+            "EDX:EAX"
+        );
         let f: extern "ntapi" fn() -> u32 = core::mem::transmute(thunk(4));
         assert_eq!(f(), 0x5a5a);
         // From a misaligned stack, many times (a wrong pop count would corrupt ESP at once).

@@ -100,19 +100,21 @@ impl ParsedImage<'_> {
             let delta = (base as u64).wrapping_sub(h.image_base);
             relocs::apply(image, fixups, delta, h.machine);
         }
-        // On an x86 host each slot gets a thunk that calls the routine on a 16-byte-aligned
-        // stack, as host code expects and Windows x86 code does not provide.
+        // What each IAT slot receives: the bound address, or on an x86 host the address of a
+        // thunk that calls it on a 16-byte-aligned stack, as host code expects and Windows
+        // x86 code does not provide.
+        let iat_values: Vec<usize> = imports.iter().map(|i| i.address).collect();
         #[cfg(target_arch = "x86")]
-        let thunks = {
-            let targets: Vec<usize> = imports.iter().map(|i| i.address).collect();
-            super::thunks::Thunks::new(&targets)
-                .map_err(|e| map_error(format!("cannot map the call thunks: {e}")))?
+        let (thunks, iat_values) = {
+            let thunks = super::thunks::Thunks::new(&iat_values)
+                .map_err(|e| map_error(format!("cannot map the call thunks: {e}")))?;
+            let values: Vec<usize> = (iat_values.iter().enumerate())
+                .map(|(index, &bound)| thunks.address(index).unwrap_or(bound))
+                .collect();
+            (thunks, values)
         };
         // The machine is the host's, so an address is exactly pointer_size() bytes.
-        for (_index, i) in imports.iter().enumerate() {
-            let value = i.address;
-            #[cfg(target_arch = "x86")]
-            let value = thunks.address(_index).unwrap_or(value);
+        for (i, value) in imports.iter().zip(&iat_values) {
             let slot = i.iat_slot.offset();
             if let Some(dst) = image.get_mut(slot..slot.saturating_add(size_of::<usize>())) {
                 dst.copy_from_slice(&value.to_le_bytes());
@@ -126,7 +128,7 @@ impl ParsedImage<'_> {
             name: file.to_owned(),
             mapping,
             #[cfg(target_arch = "x86")]
-            thunks: thunks,
+            thunks,
             headers: self.headers,
             sections: self.sections,
             imports,
