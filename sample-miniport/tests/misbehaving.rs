@@ -1,5 +1,6 @@
 //! Misbehaving variants of the sample: the verifier catches each, whether the miniport is a
-//! host build or a PE image. (One test: the host build's switch is process-wide.)
+//! host build or a PE image. (One test: the host build's switch is process-wide.) The PE half
+//! runs on 64-bit hosts only: the broken variant is built as an x64 image alone.
 
 use ntsim::Placement;
 use sample_miniport::harness::{drivers_dir, pattern, Miniport, Session};
