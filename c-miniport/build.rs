@@ -4,7 +4,8 @@
 //! edu_miniport.c as `CEduDriverEntry`; bochs_miniport.c as `CBochsDriverEntry` and, built
 //! with BOCHS_MISBEHAVE_LEAK (the deliberately broken variant the tests expect to be
 //! reported), as `CBochsLeakDriverEntry`; vbe_miniport.c as `CVbeDriverEntry`. layout_probe.c exports the host header's
-//! ntddvdeo.h layouts for the layout test.
+//! ntddvdeo.h layouts for the layout test. Nothing is compiled on a 32-bit host: the host
+//! header is the Windows x64 layout.
 
 fn build(name: &str, file: &str, defines: &[(&str, &str)]) {
     let mut cc = cc::Build::new();
@@ -33,6 +34,12 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
         // The Windows images come from cargo xtask build (mingw gcc + GNU ld / lld-link).
+        return;
+    }
+    if std::env::var("CARGO_CFG_TARGET_POINTER_WIDTH").as_deref() == Ok("32") {
+        // videoprt_host.h is the Windows x64 layout (ms_abi, 64-bit pointers, asserted), so
+        // there is no host build of the C sources on a 32-bit host; there the tests run the
+        // x86 images (target/drivers/x86/) instead.
         return;
     }
     build(

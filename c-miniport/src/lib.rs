@@ -12,7 +12,10 @@
 //! | `layout_probe.c` | the host header's ntddvdeo.h layouts, for the layout test |
 //! | `include/videoprt_rs.h` | every export of videoprt_rs.sys, redeclared after mingw-w64's `ddk/video.h` |
 //! | `include/videoprt_host.h` | the NT/video.h types for the host build, with Windows x64 sizes |
-#![cfg(not(target_os = "windows"))]
+//!
+//! The host build is 64-bit only (`videoprt_host.h` is the Windows x64 layout): on a 32-bit
+//! host this crate is empty, and its end-to-end test runs the x86 edu images instead.
+#![cfg(all(not(target_os = "windows"), target_pointer_width = "64"))]
 
 // The VideoPort functions the C code calls come from videoprt-rs itself (over ntsim).
 extern crate videoprt as _;

@@ -5,6 +5,9 @@
 //! left. Three times: the host build and the two shipped images (GNU ld, lld-link). The
 //! deliberately broken build (it forgets VideoPortUnmapMemory and VideoPortFreePool) must be
 //! reported, as a host build and as its image in target/drivers/test/.
+//!
+//! 64-bit hosts only: the host build and the bochs images are 64-bit only (no x86 bochs image is built).
+#![cfg(target_pointer_width = "64")]
 
 use ddk_sys::{
     IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, REG_BINARY, STATUS_BUFFER_TOO_SMALL,

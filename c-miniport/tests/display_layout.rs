@@ -6,6 +6,9 @@
 //! real Windows layout (LLP64, 8-byte pointers) rather than numbers written down by hand;
 //! ddk-sys does not declare these display structures, so mingw's header is the reference.
 //! A planted wrong number must fail the compile (the check has teeth).
+//!
+//! 64-bit hosts only: it checks videoprt_host.h, the Windows x64 layout.
+#![cfg(target_pointer_width = "64")]
 
 use c_miniport::{host_video_constants, host_video_layouts, Layout};
 use sample_miniport::display::*;

@@ -3,6 +3,9 @@
 //! `_Static_assert` against the header with the host C compiler. (ddk-sys itself is checked
 //! against mingw-w64's DDK headers by `ddk-sys/tests/layout_vs_mingw.rs`, so the host header is
 //! tied to the Windows layout through it.)
+//!
+//! 64-bit hosts only: it checks videoprt_host.h, the Windows x64 layout.
+#![cfg(target_pointer_width = "64")]
 
 use core::mem::{offset_of, size_of};
 use ddk_sys::*;

@@ -2,6 +2,9 @@
 //! videoprt_rs.sys after video.h, so a prototype that disagrees with the DDK's does not compile.
 //! The list must be exactly videoprt_rs.def's public exports, and a deliberately wrong
 //! prototype must be rejected (the check has teeth).
+//!
+//! 64-bit hosts only: it checks the x64 host header and mingw-w64 x86_64 prototypes.
+#![cfg(target_pointer_width = "64")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,6 +4,9 @@
 //! byte for byte; the EDID it read with 4F15h is its monitor's child descriptor; on a kernel
 //! without the HAL's x86 BIOS emulator (NT 5.2) it does not start. The host build and the two
 //! shipped images (GNU ld, lld-link).
+//!
+//! 64-bit hosts only: the host build and the VBE images are 64-bit only (no x86 VBE image is built).
+#![cfg(target_pointer_width = "64")]
 
 use ddk_sys::{
     REG_BINARY, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,

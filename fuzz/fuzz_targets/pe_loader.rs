@@ -1,6 +1,8 @@
 //! Arbitrary bytes into `ntsim::pe::load`: any input must end in an image or a `LoadError`,
 //! never a crash. The resolver provides short names and refuses long ones, so both the
-//! binding and the "not provided" paths are explored.
+//! binding and the "not provided" paths are explored. PE32 (i386) inputs (seeds
+//! `valid_pe32.sys`, `sample_miniport_x86.sys`) are parsed in full, then refused for mapping on
+//! this 64-bit host.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

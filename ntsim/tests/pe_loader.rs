@@ -1,10 +1,13 @@
-//! The AMD64 kernel image loader (`ntsim::pe`): synthetic images built here, one per test,
-//! each stating what it changes from a valid one; a table of malformed images, each refused
-//! with a message naming the file and the fault; and the real driver images when built.
+//! The kernel image loader (`ntsim::pe`) on a 64-bit host: synthetic images built here, one
+//! per test, each stating what it changes from a valid one; a table of malformed images, each
+//! refused with a message naming the file and the fault; and the real driver images when
+//! built. AMD64 images (PE32+) are parsed and mapped; i386 images (PE32, `Spec::valid_pe32`
+//! and the x86 drivers in `target/drivers/x86/`) are parsed, with their own malformed
+//! table, and refused for mapping naming both machines.
 //!
-//! 64-bit hosts only: the loader maps AMD64 images and their code runs in the test process,
-//! which a 32-bit (i686) host cannot execute. (Loading the x86 images on an i686 host is not
-//! implemented; see README "32-bit Windows".)
+//! 64-bit hosts only (the synthetic AMD64 images are mapped here). On a 32-bit (i686) host,
+//! `pe_loader_x86.rs` maps and checks the x86 images, and sample-miniport's and c-miniport's
+//! end-to-end tests run them.
 #![cfg(target_pointer_width = "64")]
 
 use ntsim::pe::{self, ErrorKind, ExportTarget, ImagePlacement, ImportName, Protection};
@@ -12,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 // ---------------------------------------------------------------------------------------
-// A tiny PE32+ builder.
+// A tiny PE32+ (and PE32) builder.
 //
 // Layout of the valid image (`Spec::valid()`): headers in the first 0x400 bytes of the file
 // (e_lfanew 0x80), SectionAlignment 0x1000, FileAlignment 0x200:
@@ -26,6 +29,7 @@ use std::sync::Mutex;
 const E_LFANEW: usize = 0x80;
 const FILE_HEADER: usize = E_LFANEW + 4;
 const OPTIONAL_HEADER: usize = FILE_HEADER + 20;
+/// The section table of a PE32+ image (after a 0xf0-byte optional header; PE32's is 0xe0).
 const SECTION_TABLE: usize = OPTIONAL_HEADER + 0xf0;
 const SIZE_OF_HEADERS: usize = 0x400;
 
@@ -137,6 +141,13 @@ fn reloc_block_sized(page: u32, size: u32, entries: &[u16]) -> Vec<u8> {
 }
 
 const DIR64: u16 = 10 << 12;
+const HIGHLOW: u16 = 3 << 12;
+/// ImageBase of the PE32 image (as the GNU-linked x86 miniport).
+const IMAGE_BASE32: u64 = 0x1_0000;
+/// `xor eax, eax; ret; nop x4; ret; int3 x3`.
+const TEXT32: &[u8] = &[
+    0x31, 0xc0, 0xc3, 0x90, 0x90, 0x90, 0x90, 0x90, 0xc3, 0xcc, 0xcc, 0xcc,
+];
 
 struct Tables {
     bytes: Vec<u8>,
@@ -194,9 +205,42 @@ impl Spec {
         }
     }
 
+    /// The same image for i386: PE32 optional header, 4-byte absolute addresses in `.data`
+    /// with `HIGHLOW` fixups, 4-byte thunks (ordinal flag in bit 31), ImageBase 0x10000.
+    fn valid_pe32() -> Spec {
+        let mut spec = Spec::valid();
+        spec.machine = 0x14c;
+        spec.magic = 0x10b;
+        spec.characteristics = 0x0102; // EXECUTABLE_IMAGE | 32BIT_MACHINE
+        spec.image_base = IMAGE_BASE32;
+        let mut data = (IMAGE_BASE32 as u32 + 0x1008).to_le_bytes().to_vec();
+        data.extend((IMAGE_BASE32 as u32 + 0x6000).to_le_bytes());
+        data.extend(b"data!");
+        let data_section = spec.section_mut(".data");
+        data_section.data = data;
+        spec.section_mut(".text").data = TEXT32.to_vec();
+        spec.relocs = reloc_block(0x2000, &[HIGHLOW, HIGHLOW | 4, 0]);
+        spec
+    }
+
+    fn is_pe32(&self) -> bool {
+        self.magic == 0x10b
+    }
+
+    /// Bytes in a thunk (and the ordinal flag's bit): 8 for PE32+, 4 for PE32.
+    fn thunk_size(&self) -> usize {
+        if self.is_pe32() {
+            4
+        } else {
+            8
+        }
+    }
+
     /// The `.rdata` tables at `rva`: bytes and (RVA, size) of the import, IAT and export
     /// directories.
     fn tables(&self, rva: u32) -> Tables {
+        let width = self.thunk_size();
+        let ordinal_flag = 1u64 << (8 * width - 1);
         let mut out = Vec::new();
         let at = |out: &Vec<u8>| rva + out.len() as u32;
         let import_dir = if self.imports.is_empty() {
@@ -208,7 +252,7 @@ impl Spec {
             let mut ilts = Vec::new();
             let mut iats = Vec::new();
             for d in &self.imports {
-                let n = (d.symbols.len() + 1) * 8;
+                let n = (d.symbols.len() + 1) * width;
                 ilts.push(if d.ilt { at(&out) } else { 0 });
                 if d.ilt {
                     out.resize(out.len() + n, 0);
@@ -223,7 +267,7 @@ impl Spec {
                     values.push(match s {
                         Sym::Name(n) => hint_name(&mut out, rva, n.as_bytes()),
                         Sym::NameBytes(b) => hint_name(&mut out, rva, b),
-                        Sym::Ordinal(o) => (1 << 63) | u64::from(*o),
+                        Sym::Ordinal(o) => ordinal_flag | u64::from(*o),
                         Sym::Raw(v) => *v,
                     });
                 }
@@ -240,7 +284,12 @@ impl Spec {
                 for (j, v) in thunk_values[i].iter().enumerate() {
                     for table in [ilts[i], iats[i]] {
                         if table != 0 {
-                            put64(&mut out, (table - rva) as usize + 8 * j, *v);
+                            let at = (table - rva) as usize + width * j;
+                            if width == 4 {
+                                put32(&mut out, at, *v as u32);
+                            } else {
+                                put64(&mut out, at, *v);
+                            }
                         }
                     }
                 }
@@ -251,7 +300,8 @@ impl Spec {
             (Some(_), Some(_)) => {
                 // IATs are interleaved with ILTs here; name the first one only.
                 let first = u32::from_le_bytes(out[16..20].try_into().unwrap());
-                (first, 8 * (self.imports[0].symbols.len() as u32 + 1))
+                let width = width as u32;
+                (first, width * (self.imports[0].symbols.len() as u32 + 1))
             }
             _ => (0, 0),
         };
@@ -346,24 +396,33 @@ impl Spec {
         file[E_LFANEW..E_LFANEW + 4].copy_from_slice(b"PE\0\0");
         put16(&mut file, FILE_HEADER, self.machine);
         put16(&mut file, FILE_HEADER + 2, sections.len() as u16);
-        put16(&mut file, FILE_HEADER + 16, 0xf0);
+        // PE32: BaseOfData at 24, a 32-bit ImageBase at 28, 32-bit stack/heap sizes, so
+        // NumberOfRvaAndSizes at 92 and the directories at 96 (PE32+: 108 and 112).
+        let fixed = if self.is_pe32() { 96 } else { 112 };
+        let optional_size = fixed + 16 * 8;
+        put16(&mut file, FILE_HEADER + 16, optional_size as u16);
         put16(&mut file, FILE_HEADER + 18, self.characteristics);
         let o = OPTIONAL_HEADER;
         put16(&mut file, o, self.magic);
         put32(&mut file, o + 16, self.entry);
-        put64(&mut file, o + 24, self.image_base);
+        if self.is_pe32() {
+            put32(&mut file, o + 24, 0x2000); // BaseOfData
+            put32(&mut file, o + 28, self.image_base as u32);
+        } else {
+            put64(&mut file, o + 24, self.image_base);
+        }
         put32(&mut file, o + 32, self.section_alignment);
         put32(&mut file, o + 36, self.file_alignment);
         put32(&mut file, o + 56, size_of_image);
         put32(&mut file, o + 60, SIZE_OF_HEADERS as u32);
         put16(&mut file, o + 68, self.subsystem);
-        put32(&mut file, o + 108, 16);
+        put32(&mut file, o + fixed - 4, 16);
         for (i, (rva, size)) in dirs.iter().enumerate() {
-            put32(&mut file, o + 112 + 8 * i, *rva);
-            put32(&mut file, o + 116 + 8 * i, *size);
+            put32(&mut file, o + fixed + 8 * i, *rva);
+            put32(&mut file, o + fixed + 4 + 8 * i, *size);
         }
         for (i, s) in sections.iter().enumerate() {
-            let h = SECTION_TABLE + 40 * i;
+            let h = OPTIONAL_HEADER + optional_size + 40 * i;
             let raw_size = align(s.data.len() as u32, self.file_alignment);
             let raw_ptr = if raw_size == 0 { 0 } else { file.len() as u32 };
             file.extend(&s.data);
@@ -860,13 +919,13 @@ fn malformed_images_are_refused_with_the_reason() {
             "i386",
             patched(|b| put16(b, FILE_HEADER, 0x14c)),
             ErrorKind::Unsupported,
-            "machine i386 (0x14c) is not supported yet: only AMD64 (0x8664) images load",
+            "optional header is PE32+ (magic 0x20b) but an i386 image needs PE32 (0x10b)",
         ),
         (
             "ARM64",
             patched(|b| put16(b, FILE_HEADER, 0xaa64)),
             ErrorKind::Unsupported,
-            "machine 0xaa64 is not AMD64 (0x8664)",
+            "machine 0xaa64 is neither AMD64 (0x8664) nor i386 (0x14c)",
         ),
         (
             "object file",
@@ -902,7 +961,7 @@ fn malformed_images_are_refused_with_the_reason() {
             "SizeOfOptionalHeader too small",
             patched(|b| put16(b, FILE_HEADER + 16, 0x60)),
             ErrorKind::Header,
-            "SizeOfOptionalHeader 0x60 is smaller than the PE32+ fixed fields (0x70)",
+            "SizeOfOptionalHeader 0x60 is smaller than the PE32+ (0x20b) fixed fields (0x70)",
         ),
         (
             "SizeOfOptionalHeader cannot hold the directories",
@@ -1184,6 +1243,232 @@ fn malformed_images_are_refused_with_the_reason() {
     println!("{} malformed images refused as expected", cases.len());
 }
 
+// ---------------------------------------------------------------------------------------
+// PE32 (i386): parsed on every host, mapped only on a 32-bit one.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn pe32_image_parses_with_4_byte_thunks_and_highlow_relocations() {
+    let bytes = Spec::valid_pe32().build();
+    let parsed = pe::parse("valid32.sys", &bytes).unwrap();
+    assert_eq!(parsed.machine(), pe::Machine::I386);
+    assert_eq!(parsed.machine().pointer_size(), 4);
+    assert_eq!(parsed.image_base(), IMAGE_BASE32);
+    assert_eq!(parsed.size_of_image(), 0x7000);
+    assert_eq!(parsed.entry_point(), pe::Rva(0x1000));
+    assert_eq!(
+        parsed.placement(),
+        &ImagePlacement::Relocatable(vec![pe::Rva(0x2000), pe::Rva(0x2004)]),
+        "two HIGHLOW fixups 4 bytes apart, the ABSOLUTE padding skipped"
+    );
+    let imports: Vec<(String, String)> = parsed
+        .imports()
+        .iter()
+        .map(|i| (format!("{}!{}", i.dll, i.symbol), format!("{}", i.iat_slot)))
+        .collect();
+    let names: Vec<&str> = imports.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ntoskrnl.exe!KeBugCheckEx",
+            "ntoskrnl.exe!ExAllocatePool2",
+            "HAL.dll!#7",
+            "HAL.dll!KeStallExecutionProcessor",
+            "videoprt_rs.sys!VideoPortInitialize"
+        ]
+    );
+    // 4-byte IAT slots: consecutive imports of one DLL are 4 bytes apart.
+    let slots: Vec<u32> = parsed.imports().iter().map(|i| i.iat_slot.0).collect();
+    assert_eq!(slots[1] - slots[0], 4);
+    assert_eq!(slots[3] - slots[2], 4);
+    assert_eq!(
+        parsed.imports()[2].symbol,
+        pe::ImportSymbol::Ordinal(7),
+        "ordinal flag in bit 31"
+    );
+    assert_eq!(parsed.exports().len(), 4);
+    assert_eq!(parsed.sections().len(), 5);
+}
+
+#[test]
+fn pe32_image_is_not_mapped_on_a_64_bit_host_and_the_error_names_both_machines() {
+    let mut asked = 0;
+    let e = pe::load("x86.sys", &Spec::valid_pe32().build(), &mut |_, _| {
+        asked += 1;
+        Some(0x1000)
+    })
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        e.to_string(),
+        "x86.sys: machine i386 (0x14c) cannot run on this 64-bit host, which loads AMD64 (0x8664) images only"
+    );
+    assert_eq!(asked, 0, "refused before any import is resolved");
+    assert_eq!(pe::Machine::HOST, pe::Machine::Amd64);
+}
+
+fn patched32(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut b = Spec::valid_pe32().build();
+    f(&mut b);
+    b
+}
+
+fn with_spec32(f: impl FnOnce(&mut Spec)) -> Vec<u8> {
+    let mut s = Spec::valid_pe32();
+    f(&mut s);
+    s.build()
+}
+
+#[test]
+fn malformed_pe32_images_are_refused_with_the_reason() {
+    let cases: Vec<(&str, Vec<u8>, ErrorKind, &str)> = vec![
+        (
+            "AMD64 machine on a PE32 header",
+            patched32(|b| put16(b, FILE_HEADER, 0x8664)),
+            ErrorKind::Unsupported,
+            "optional header is PE32 (magic 0x10b) but an AMD64 image needs PE32+ (0x20b)",
+        ),
+        (
+            "SizeOfOptionalHeader too small",
+            patched32(|b| put16(b, FILE_HEADER + 16, 0x50)),
+            ErrorKind::Header,
+            "SizeOfOptionalHeader 0x50 is smaller than the PE32 (0x10b) fixed fields (0x60)",
+        ),
+        (
+            "SizeOfOptionalHeader cannot hold the directories",
+            patched32(|b| put16(b, FILE_HEADER + 16, 0x70)),
+            ErrorKind::Header,
+            "SizeOfOptionalHeader 0x70 cannot hold 16 data directories",
+        ),
+        (
+            "NumberOfRvaAndSizes absurd (at 92 in PE32)",
+            patched32(|b| put32(b, OPTIONAL_HEADER + 92, 0x1000_0000)),
+            ErrorKind::Header,
+            "NumberOfRvaAndSizes 268435456 exceeds 16",
+        ),
+        (
+            "ImageBase not 64 KiB aligned",
+            with_spec32(|s| s.image_base = 0x1_1000),
+            ErrorKind::Header,
+            "ImageBase 0x11000 is not a nonzero multiple of 64 KiB",
+        ),
+        (
+            "image past 4 GiB",
+            with_spec32(|s| {
+                s.image_base = 0xffff_0000;
+                s.size_of_image = Some(0x2_0000);
+            }),
+            ErrorKind::Header,
+            "ImageBase 0xffff0000 + SizeOfImage 0x20000 overflows the i386 (0x14c) address space",
+        ),
+        (
+            "W+X section",
+            with_spec32(|s| s.section_mut(".data").characteristics |= X),
+            ErrorKind::Section,
+            "section .data is both writable and executable (characteristics 0xe0000000)",
+        ),
+        (
+            "section beyond SizeOfImage",
+            with_spec32(|s| s.size_of_image = Some(0x6000)),
+            ErrorKind::Section,
+            "section .rdata 0x6000+0x18d runs past SizeOfImage 0x6000",
+        ),
+        (
+            "DIR64 relocation in an i386 image",
+            with_spec32(|s| s.relocs = reloc_block(0x2000, &[HIGHLOW, DIR64 | 4])),
+            ErrorKind::Relocation,
+            "relocation type 10 (DIR64) at RVA 0x2004 is not supported for i386",
+        ),
+        (
+            "HIGHLOW target straddling the end",
+            with_spec32(|s| s.relocs = reloc_block(0x6000, &[HIGHLOW | 0xffe])),
+            ErrorKind::Relocation,
+            "HIGHLOW relocation target RVA 0x6ffe (block at RVA 0x5000) is not 4 bytes inside the image (0x7000 bytes)",
+        ),
+        (
+            "HIGHLOW target outside the image",
+            with_spec32(|s| s.relocs = reloc_block(0x9000, &[HIGHLOW])),
+            ErrorKind::Relocation,
+            "HIGHLOW relocation target RVA 0x9000 (block at RVA 0x5000) is not 4 bytes inside the image (0x7000 bytes)",
+        ),
+        (
+            "relocation block size odd",
+            with_spec32(|s| s.relocs = reloc_block_sized(0x2000, 9, &[HIGHLOW, HIGHLOW])),
+            ErrorKind::Relocation,
+            "base relocation block at RVA 0x5000 has size 0x9 (must be at least 8 and even)",
+        ),
+        (
+            "ordinal thunk with reserved bits",
+            with_spec32(|s| s.imports[1].symbols[0] = Sym::Raw(0x8001_0007)),
+            ErrorKind::Import,
+            "import 0 of HAL.dll: ordinal thunk 0x80010007 has reserved bits set",
+        ),
+        (
+            "hint/name RVA outside the image",
+            with_spec32(|s| s.imports[0].symbols[0] = Sym::Raw(0x7fff_0000)),
+            ErrorKind::Import,
+            "import 0 of ntoskrnl.exe: name at RVA 0x7fff0002 is outside the image",
+        ),
+        (
+            "import directory without a terminator",
+            with_spec32(|s| s.directory_overrides.push((1, 0x6ff0, 0x10))),
+            ErrorKind::Import,
+            "import descriptor 0 (directory at RVA 0x6ff0) is outside the image; is the terminating zero descriptor missing?",
+        ),
+        (
+            "export address outside the image",
+            with_spec32(|s| s.exports.as_mut().unwrap().functions[1] = 0x9000),
+            ErrorKind::Export,
+            "export ordinal 2 points at RVA 0x9000, outside the image (0x7000 bytes)",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, bytes, kind, problem) in &cases {
+        let Err(e) = pe::parse("bad32.sys", bytes) else {
+            failures.push(format!("{what}: parsed"));
+            continue;
+        };
+        let expect = format!("bad32.sys: {problem}");
+        if e.to_string() != expect || e.kind() != *kind {
+            failures.push(format!(
+                "{what}:\n   got      {:?} {e}\n   expected {kind:?} {expect}",
+                e.kind()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn pe32_truncation_at_every_length_is_refused_never_a_crash() {
+    let bytes = Spec::valid_pe32().build();
+    let step = if cfg!(miri) { 61 } else { 1 };
+    for len in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
+        let Err(e) = pe::parse("bad32.sys", &bytes[..len]) else {
+            panic!("length {len:#x} parsed");
+        };
+        assert_eq!(e.kind(), ErrorKind::Truncated, "length {len:#x}: {e}");
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_of_pe32_headers_is_handled() {
+    let bytes = Spec::valid_pe32().build();
+    // Under Miri, every 61st byte.
+    let step = if cfg!(miri) { 61 } else { 1 };
+    let mut parsed = 0;
+    for at in (0..SIZE_OF_HEADERS).step_by(step) {
+        for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut b = bytes.clone();
+            b[at] = v;
+            if pe::parse("x.sys", &b).is_ok() {
+                parsed += 1;
+            }
+        }
+    }
+    assert!(parsed > 0);
+}
+
 #[test]
 fn export_table_outside_the_image() {
     let mut spec = Spec::valid();
@@ -1336,6 +1621,57 @@ fn videoprt_rs_exports_the_videoport_routines() {
     }
 }
 
+/// The x86 images of `target/drivers/x86/` parse on a 64-bit host (i386, PE32, HIGHLOW
+/// fixups, 4-byte thunks) and are refused for mapping, naming both machines. On an i686 host
+/// `pe_loader_x86.rs` maps them.
+#[test]
+#[cfg_attr(miri, ignore = "reads the built driver images from target/drivers/x86")]
+fn real_x86_driver_images_parse_and_are_not_mapped_here() {
+    for name in [
+        "videoprt_rs.sys",
+        "sample_miniport.sys",
+        "c_edu_miniport_gnu.sys",
+        "c_edu_miniport_lld.sys",
+    ] {
+        let Some(bytes) = real_image(&format!("x86/{name}")) else {
+            continue;
+        };
+        let parsed = pe::parse(name, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.machine(), pe::Machine::I386, "{name}");
+        let ImagePlacement::Relocatable(fixups) = parsed.placement() else {
+            panic!("{name}: x86 drivers are linked relocatable");
+        };
+        assert!(!fixups.is_empty(), "{name}: has HIGHLOW fixups");
+        assert!(!parsed.imports().is_empty(), "{name}: imports");
+        if name == "videoprt_rs.sys" {
+            assert!(
+                parsed.exports().len() >= 100,
+                "{name}: the VideoPort exports"
+            );
+        } else {
+            assert!(
+                parsed
+                    .imports()
+                    .iter()
+                    .all(|i| i.dll.eq_ignore_ascii_case("videoprt_rs.sys")),
+                "{name}: a miniport imports from videoprt_rs.sys only"
+            );
+        }
+        let e = load(name, &bytes).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{name}: machine i386 (0x14c) cannot run on this 64-bit host, which loads AMD64 (0x8664) images only")
+        );
+        println!(
+            "x86/{name}: ImageBase {:#x}, {} HIGHLOW fixups, {} imports, {} exports",
+            parsed.image_base(),
+            fixups.len(),
+            parsed.imports().len(),
+            parsed.exports().len()
+        );
+    }
+}
+
 /// Writes the synthetic images used as the fuzzer's seed corpus:
 /// `cargo test -p ntsim --test pe_loader -- --ignored write_fuzz_seeds`.
 #[test]
@@ -1361,6 +1697,7 @@ fn write_fuzz_seeds() {
         ("lld_like", lld_like),
         ("fixed_base", fixed),
         ("minimal", minimal),
+        ("valid_pe32", Spec::valid_pe32()),
     ] {
         std::fs::write(dir.join(format!("{name}.sys")), spec.build()).unwrap();
     }

@@ -155,7 +155,13 @@ fn main() -> ExitCode {
 fn bochs_display(miniport: Option<&str>) -> ExitCode {
     use sample_miniport::display::{self, DisplaySession};
     let miniport = match miniport {
+        #[cfg(target_pointer_width = "64")]
         Some("host") => Miniport::Host("c_bochs_miniport", c_miniport::BochsDriverEntry),
+        #[cfg(target_pointer_width = "32")]
+        Some("host") => {
+            eprintln!("error: the host build of the C display sample is 64-bit only");
+            return ExitCode::from(2);
+        }
         Some(path) => Miniport::Image(PathBuf::from(path)),
         None => Miniport::Image(
             sample_miniport::harness::drivers_dir().join("c_bochs_miniport_lld.sys"),

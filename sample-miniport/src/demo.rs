@@ -45,9 +45,10 @@ impl Default for Options {
     }
 }
 
-/// The shipped `sample_miniport.sys`, where `cargo xtask build` leaves it.
+/// The shipped `sample_miniport.sys` for this host's machine, where `cargo xtask build`
+/// leaves it (the x86 image on a 32-bit host).
 pub fn default_image() -> std::path::PathBuf {
-    crate::harness::drivers_dir().join("sample_miniport.sys")
+    crate::harness::host_drivers_dir().join("sample_miniport.sys")
 }
 
 /// What the run measured.

@@ -2,7 +2,9 @@
 //! machine with an edu device, videoprt-rs and a miniport loaded the way Windows loads them
 //! (DriverEntry -> VideoPortInitialize -> AddDevice -> START), a user-mode client speaking
 //! `include/edu_sample.h`, and the scenarios every edu miniport must pass. The Rust sample and
-//! the C miniport (c-miniport/) run the same scenarios with their own DriverEntry.
+//! the C miniport (c-miniport/) run the same scenarios with their own DriverEntry. A PE image
+//! is the host's machine: an x64 image on a 64-bit host, an x86 one (from
+//! `target/drivers/x86/`, see [`host_drivers_dir`]) on a 32-bit host.
 
 use crate::image::MiniportImage;
 use crate::ioctl::*;
@@ -49,14 +51,26 @@ pub enum Miniport {
 }
 
 impl Miniport {
-    /// The shipped image `name` (`sample_miniport.sys`, ...) in the drivers directory that
-    /// `cargo xtask build` fills (`$CARGO_TARGET_DIR/drivers`, else `target/drivers`).
+    /// The shipped image `name` (`sample_miniport.sys`, ...) for this host's machine, where
+    /// `cargo xtask build` leaves it: see [`host_drivers_dir`].
     pub fn shipped(name: &str) -> Miniport {
-        Miniport::Image(drivers_dir().join(name))
+        Miniport::Image(host_drivers_dir().join(name))
     }
 }
 
-/// Where `cargo xtask build` leaves the kernel images.
+/// Where `cargo xtask build` leaves the images this host can load ([`ntsim::pe::Machine::HOST`]):
+/// [`drivers_dir`] itself (AMD64) on a 64-bit host, its `x86/` directory (i386) on a 32-bit
+/// one.
+pub fn host_drivers_dir() -> PathBuf {
+    let dir = drivers_dir();
+    if cfg!(target_pointer_width = "32") {
+        dir.join("x86")
+    } else {
+        dir
+    }
+}
+
+/// Where `cargo xtask build` leaves the x64 kernel images (the x86 ones are in `x86/`).
 pub fn drivers_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

@@ -3,8 +3,11 @@
 //! by name to videoprt-rs's exports (`videoprt_rs.sys`) and ntsim's routines (`ntoskrnl.exe`,
 //! `hal.dll`), and its DriverEntry handed to the simulated I/O manager. Host only.
 //!
-//! PE code and host code share one calling convention (Windows x64, see ddk-sys), so the image
-//! calls the port's exports, and the port calls the image's callbacks, directly.
+//! PE code and host code share one calling convention (`extern "ntapi"`, see ddk-sys): Windows
+//! x64 on an x86_64 host, which loads the x64 images; stdcall on an i686 host, which loads the
+//! x86 images (`target/drivers/x86/`). So the image calls the port's exports, and the port
+//! calls the image's callbacks, directly (on i686 through the loader's stack-realigning
+//! thunks, `ntsim::pe`).
 
 use crate::harness::DriverEntry;
 use ntsim::pe::{ImportName, LoadError, PeImage};
@@ -58,8 +61,10 @@ impl MiniportImage {
     pub fn driver_entry(&self) -> DriverEntry {
         let entry = self.image.entry_point();
         // SAFETY: the loader checked that the entry point lies in an executable section of the
-        // mapped image; a kernel image's entry point is DriverEntry, a Windows x64 function
-        // with this prototype (DRIVER_INITIALIZE), which DriverEntry's type spells.
+        // mapped image, which is for this host's machine (the loader maps no other); a kernel
+        // image's entry point is DriverEntry, an NTAPI function (Windows x64 on x86_64,
+        // stdcall on x86) with this prototype (DRIVER_INITIALIZE), which DriverEntry's type
+        // spells.
         unsafe { core::mem::transmute::<usize, DriverEntry>(entry) }
     }
 

@@ -4,7 +4,9 @@
 //! default shown, not left to chance; bad requests; every supported Windows version.
 //!
 //! Twice: the host build of the sample, and the shipped `sample_miniport.sys` image (from
-//! `cargo xtask build`) loaded by ntsim's kernel image loader.
+//! `cargo xtask build`) loaded by ntsim's kernel image loader: the x64 image on a 64-bit host,
+//! the x86 one (`target/drivers/x86/`, i386 code calling the host-built port by stdcall) on a
+//! 32-bit (i686) host.
 
 use sample_miniport::edu_scenarios;
 

@@ -1,5 +1,6 @@
 //! Misbehaving variants of the sample: the verifier catches each, whether the miniport is a
-//! host build or a PE image. (One test: the host build's switch is process-wide.)
+//! host build or a PE image. (One test: the host build's switch is process-wide.) The PE half
+//! runs on 64-bit hosts only: the broken variant is built as an x64 image alone.
 
 use ntsim::Placement;
 use sample_miniport::harness::{drivers_dir, pattern, Miniport, Session};
@@ -30,8 +31,9 @@ fn skipped_completion_and_a_device_left_running_are_caught() {
 
     // The same fault in a PE image (the C miniport built to skip CompleteDma, by lld-link):
     // reported the same way. Not under Miri: the image is read from target/drivers and mapped
-    // with mmap, neither of which Miri can do.
-    if !cfg!(miri) {
+    // with mmap, neither of which Miri can do. 64-bit hosts only: no x86 build of the broken
+    // variant is made.
+    if !cfg!(miri) && cfg!(target_pointer_width = "64") {
         let broken = drivers_dir().join("test/c_edu_miniport_skip_complete_dma.sys");
         let mut session = Session::start(
             &Miniport::Image(broken),

@@ -210,9 +210,12 @@ fn test(extra: &[String]) -> Result<(), String> {
     let totals = shell::cargo_test(&args)?;
     // The port's logic at 32 bits: ddk-sys (its layouts against mingw-w64's i686 headers),
     // kernel-rt (the x86 assembly the i686 images ship), ntsim and videoprt-rs built for a
-    // 32-bit host, so nothing assumes 64-bit pointers.
+    // 32-bit host, so nothing assumes 64-bit pointers; and the shipped x86 images
+    // (target/drivers/x86/, built above) loaded by ntsim and run end to end on its edu
+    // device: sample_miniport.sys (sample-miniport) and the C edu miniport from both linkers
+    // (c-miniport), i386 code calling the host-built port by stdcall.
     shell::step(&format!(
-        "tests at 32 bits (cargo test --target {} -p ddk-sys -p kernel-rt -p ntsim -p videoprt-rs)",
+        "tests at 32 bits (cargo test --target {} -p ddk-sys -p kernel-rt -p ntsim -p videoprt-rs -p sample-miniport -p c-miniport)",
         setup::HOST_32
     ));
     let mut args = vec![
@@ -227,6 +230,10 @@ fn test(extra: &[String]) -> Result<(), String> {
         "ntsim",
         "-p",
         "videoprt-rs",
+        "-p",
+        "sample-miniport",
+        "-p",
+        "c-miniport",
     ];
     args.extend(extra.iter().map(String::as_str));
     let totals_32 = shell::cargo_test(&args)?;

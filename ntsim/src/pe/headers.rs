@@ -2,9 +2,12 @@
 //! where it wants to live, how it is laid out in the file and in memory, and where its data
 //! directories are.
 //!
-//! Field offsets are those of the PE/COFF specification. The optional header is read through
-//! [`Machine`], so PE32 (i386) can be added as a second variant without touching the callers;
-//! today only AMD64 with a PE32+ optional header is accepted.
+//! Field offsets are those of the PE/COFF specification. Two machines are parsed, each with
+//! its own optional header: AMD64 with PE32+ (magic 0x20b: 64-bit ImageBase and stack/heap
+//! sizes, data directories at 112) and i386 with PE32 (magic 0x10b: BaseOfData, 32-bit
+//! ImageBase and stack/heap sizes, data directories at 96). Any other machine, or a machine
+//! with the other header, is refused. Which machine a host can *run* is [`Machine::HOST`],
+//! checked when mapping, not here: parsing works for both on every host.
 
 use super::bytes::{align_up, u16_at, u32_at, u64_at, Rva};
 use super::error::{fail, ErrorKind, Problem};
@@ -25,6 +28,8 @@ const E_LFANEW: usize = 0x3c;
 const FILE_HEADER_SIZE: usize = 20;
 /// The PE32+ optional header up to (not including) the data directories.
 const PE32_PLUS_FIXED_SIZE: usize = 112;
+/// The PE32 optional header up to (not including) the data directories.
+const PE32_FIXED_SIZE: usize = 96;
 pub(crate) const SECTION_HEADER_SIZE: usize = 40;
 const DATA_DIRECTORY_SIZE: usize = 8;
 const MAX_DATA_DIRECTORIES: u32 = 16;
@@ -40,27 +45,58 @@ const MAX_SECTION_ALIGNMENT: u32 = 2 << 20;
 const IMAGE_BASE_ALIGNMENT: u64 = 0x1_0000;
 
 /// The machine an image is built for.
-///
-/// Only AMD64 is loaded. I386 is recognised so that it is refused by name, and a PE32
-/// optional-header reader plus a `HIGHLOW` relocation would be all it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Machine {
     /// x64: PE32+ optional header, 8-byte thunks, `DIR64` relocations.
     Amd64,
+    /// x86: PE32 optional header, 4-byte thunks, `HIGHLOW` relocations.
+    I386,
 }
 
 impl Machine {
+    /// The machine whose images this host can map and call: the one matching the host's
+    /// pointer width (AMD64 on a 64-bit host, i386 on a 32-bit one, where `extern "ntapi"` is
+    /// stdcall, the x86 kernel convention).
+    #[cfg(target_pointer_width = "64")]
+    pub const HOST: Machine = Machine::Amd64;
+    /// The machine whose images this host can map and call: the one matching the host's
+    /// pointer width (AMD64 on a 64-bit host, i386 on a 32-bit one, where `extern "ntapi"` is
+    /// stdcall, the x86 kernel convention).
+    #[cfg(target_pointer_width = "32")]
+    pub const HOST: Machine = Machine::I386;
+
     fn from_raw(raw: u16) -> Result<Self, Problem> {
         match raw {
             IMAGE_FILE_MACHINE_AMD64 => Ok(Machine::Amd64),
-            IMAGE_FILE_MACHINE_I386 => fail(
-                ErrorKind::Unsupported,
-                "machine i386 (0x14c) is not supported yet: only AMD64 (0x8664) images load",
-            ),
+            IMAGE_FILE_MACHINE_I386 => Ok(Machine::I386),
             other => fail(
                 ErrorKind::Unsupported,
-                format!("machine {other:#06x} is not AMD64 (0x8664)"),
+                format!("machine {other:#06x} is neither AMD64 (0x8664) nor i386 (0x14c)"),
             ),
+        }
+    }
+
+    /// The IMAGE_FILE_MACHINE_* value.
+    pub const fn raw(self) -> u16 {
+        match self {
+            Machine::Amd64 => IMAGE_FILE_MACHINE_AMD64,
+            Machine::I386 => IMAGE_FILE_MACHINE_I386,
+        }
+    }
+
+    /// The name used in messages: `AMD64 (0x8664)`, `i386 (0x14c)`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Machine::Amd64 => "AMD64 (0x8664)",
+            Machine::I386 => "i386 (0x14c)",
+        }
+    }
+
+    /// `AMD64`, `i386`.
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            Machine::Amd64 => "AMD64",
+            Machine::I386 => "i386",
         }
     }
 
@@ -68,7 +104,23 @@ impl Machine {
     pub const fn pointer_size(self) -> usize {
         match self {
             Machine::Amd64 => 8,
+            Machine::I386 => 4,
         }
+    }
+
+    /// The optional header this machine needs: (magic, its name, fixed size before the data
+    /// directories).
+    const fn optional_header(self) -> (u16, &'static str, usize) {
+        match self {
+            Machine::Amd64 => (PE32_PLUS_MAGIC, "PE32+ (0x20b)", PE32_PLUS_FIXED_SIZE),
+            Machine::I386 => (PE32_MAGIC, "PE32 (0x10b)", PE32_FIXED_SIZE),
+        }
+    }
+}
+
+impl std::fmt::Display for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -195,27 +247,29 @@ pub(crate) fn parse_headers(file: &[u8]) -> Result<Headers, Problem> {
     let opt_offset = e_lfanew + nt_fixed;
     let magic =
         u16_at(file, opt_offset).ok_or_else(|| truncated("optional header", opt_offset, 2, len))?;
-    match (machine, magic) {
-        (Machine::Amd64, PE32_PLUS_MAGIC) => {}
-        (Machine::Amd64, PE32_MAGIC) => {
-            return fail(
+    let (wanted_magic, header_name, fixed_size) = machine.optional_header();
+    if magic != wanted_magic {
+        return match magic {
+            PE32_MAGIC | PE32_PLUS_MAGIC => fail(
                 ErrorKind::Unsupported,
-                "optional header is PE32 (magic 0x10b) but an AMD64 image needs PE32+ (0x20b)",
-            )
-        }
-        (_, other) => {
-            return fail(
+                format!(
+                    "optional header is {} (magic {magic:#x}) but an {} image needs {header_name}",
+                    if magic == PE32_MAGIC { "PE32" } else { "PE32+" },
+                    machine.short_name(),
+                ),
+            ),
+            other => fail(
                 ErrorKind::Header,
                 format!(
                     "optional header magic {other:#06x} is neither PE32 (0x10b) nor PE32+ (0x20b)"
                 ),
-            )
-        }
+            ),
+        };
     }
-    if size_of_optional_header < PE32_PLUS_FIXED_SIZE {
+    if size_of_optional_header < fixed_size {
         return fail(
             ErrorKind::Header,
-            format!("SizeOfOptionalHeader {size_of_optional_header:#x} is smaller than the PE32+ fixed fields ({PE32_PLUS_FIXED_SIZE:#x})"),
+            format!("SizeOfOptionalHeader {size_of_optional_header:#x} is smaller than the {header_name} fixed fields ({fixed_size:#x})"),
         );
     }
     let opt = file
@@ -224,14 +278,21 @@ pub(crate) fn parse_headers(file: &[u8]) -> Result<Headers, Problem> {
         .ok_or_else(|| truncated("optional header", opt_offset, size_of_optional_header, len))?;
     let o32 = |off: usize| u32_at(opt, off).unwrap_or(0);
 
+    // The fields up to SectionAlignment differ: PE32 has BaseOfData at 24 and a 32-bit
+    // ImageBase at 28, PE32+ a 64-bit ImageBase at 24. From SectionAlignment (32) to the
+    // subsystem (68) both agree; then PE32's four stack and heap sizes are 32-bit, so
+    // NumberOfRvaAndSizes is the last fixed field of either.
     let entry_point = Rva(o32(16));
-    let image_base = u64_at(opt, 24).unwrap_or(0);
+    let image_base = match machine {
+        Machine::Amd64 => u64_at(opt, 24).unwrap_or(0),
+        Machine::I386 => u64::from(o32(28)),
+    };
     let section_alignment = o32(32);
     let file_alignment = o32(36);
     let size_of_image = o32(56);
     let size_of_headers = o32(60);
     let subsystem = u16_at(opt, 68).unwrap_or(0);
-    let number_of_rva_and_sizes = o32(108);
+    let number_of_rva_and_sizes = o32(fixed_size - 4);
 
     if number_of_rva_and_sizes > MAX_DATA_DIRECTORIES {
         return fail(
@@ -240,7 +301,7 @@ pub(crate) fn parse_headers(file: &[u8]) -> Result<Headers, Problem> {
         );
     }
     let dirs_len = number_of_rva_and_sizes as usize * DATA_DIRECTORY_SIZE;
-    if size_of_optional_header < PE32_PLUS_FIXED_SIZE + dirs_len {
+    if size_of_optional_header < fixed_size + dirs_len {
         return fail(
             ErrorKind::Header,
             format!("SizeOfOptionalHeader {size_of_optional_header:#x} cannot hold {number_of_rva_and_sizes} data directories"),
@@ -252,7 +313,7 @@ pub(crate) fn parse_headers(file: &[u8]) -> Result<Headers, Problem> {
         .take(number_of_rva_and_sizes as usize)
         .enumerate()
     {
-        let off = PE32_PLUS_FIXED_SIZE + i * DATA_DIRECTORY_SIZE;
+        let off = fixed_size + i * DATA_DIRECTORY_SIZE;
         *d = DataDirectory {
             rva: Rva(o32(off)),
             size: o32(off + 4),
@@ -287,10 +348,18 @@ pub(crate) fn parse_headers(file: &[u8]) -> Result<Headers, Problem> {
             format!("SizeOfImage {size_of_image:#x} is not a multiple of SectionAlignment {section_alignment:#x}"),
         );
     }
-    if image_base.checked_add(u64::from(size_of_image)).is_none() {
+    // A PE32 image lives in a 32-bit address space: it must end at or below 4 GiB.
+    let address_space_end = match machine {
+        Machine::Amd64 => u64::MAX,
+        Machine::I386 => 1 << 32,
+    };
+    if image_base
+        .checked_add(u64::from(size_of_image))
+        .is_none_or(|end| end > address_space_end)
+    {
         return fail(
             ErrorKind::Header,
-            format!("ImageBase {image_base:#x} + SizeOfImage {size_of_image:#x} overflows"),
+            format!("ImageBase {image_base:#x} + SizeOfImage {size_of_image:#x} overflows the {} address space", machine.name()),
         );
     }
 

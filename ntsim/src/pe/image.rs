@@ -1,10 +1,14 @@
 //! A loaded image: mapping, relocation, import binding and protection, and what callers ask
 //! of the result.
+//!
+//! Only an image for [`Machine::HOST`] is mapped: its code is called directly, so it must be
+//! the host's instruction set and pointer width (AMD64 on a 64-bit host, i386 on a 32-bit
+//! one). The other machine parses but is refused here, naming both.
 
 use super::bytes::Rva;
 use super::error::{ErrorKind, LoadError, Problem};
 use super::exports::{Export, ExportTarget};
-use super::headers::Headers;
+use super::headers::{Headers, Machine};
 use super::imports::{BoundImport, ImportName};
 use super::map::{FixedError, Mapping};
 use super::relocs::{self, ImagePlacement};
@@ -18,6 +22,9 @@ use super::ParsedImage;
 pub struct PeImage {
     name: String,
     mapping: Mapping,
+    /// On an x86 host, the stack-realigning thunks the IAT points at (see `thunks.rs`).
+    #[cfg(target_arch = "x86")]
+    thunks: super::thunks::Thunks,
     headers: Headers,
     sections: Vec<SectionInfo>,
     imports: Vec<BoundImport>,
@@ -25,14 +32,24 @@ pub struct PeImage {
 }
 
 impl ParsedImage<'_> {
-    /// Maps the parsed image: asks `resolve` for every import first (so an unresolved one
-    /// maps nothing), then maps, lays out, relocates, fills the IAT and protects.
+    /// Maps the parsed image: refuses an image for another machine than [`Machine::HOST`],
+    /// asks `resolve` for every import first (so an unresolved one maps nothing), then maps,
+    /// lays out, relocates, fills the IAT and protects.
     pub fn map(
         self,
         resolve: &mut dyn FnMut(&str, ImportName<'_>) -> Option<usize>,
     ) -> Result<PeImage, LoadError> {
         let file = self.file_name;
         let h = &self.headers;
+        if h.machine != Machine::HOST {
+            let msg = format!(
+                "machine {} cannot run on this {}-bit host, which loads {} images only",
+                h.machine,
+                usize::BITS,
+                Machine::HOST
+            );
+            return Err(Problem::new(ErrorKind::Unsupported, msg).in_file(file));
+        }
         let mut imports = Vec::with_capacity(self.imports.len());
         for i in self.imports {
             let Some(address) = resolve(&i.dll, i.symbol.as_import_name()) else {
@@ -80,12 +97,27 @@ impl ParsedImage<'_> {
             .ok_or_else(internal)?;
         lay_out(self.file, h, &self.sections, image).map_err(|p| p.in_file(file))?;
         if let ImagePlacement::Relocatable(fixups) = &self.placement {
-            relocs::apply(image, fixups, (base as u64).wrapping_sub(h.image_base));
+            let delta = (base as u64).wrapping_sub(h.image_base);
+            relocs::apply(image, fixups, delta, h.machine);
         }
-        for i in &imports {
+        // What each IAT slot receives: the bound address, or on an x86 host the address of a
+        // thunk that calls it on a 16-byte-aligned stack, as host code expects and Windows
+        // x86 code does not provide.
+        let iat_values: Vec<usize> = imports.iter().map(|i| i.address).collect();
+        #[cfg(target_arch = "x86")]
+        let (thunks, iat_values) = {
+            let thunks = super::thunks::Thunks::new(&iat_values)
+                .map_err(|e| map_error(format!("cannot map the call thunks: {e}")))?;
+            let values: Vec<usize> = (iat_values.iter().enumerate())
+                .map(|(index, &bound)| thunks.address(index).unwrap_or(bound))
+                .collect();
+            (thunks, values)
+        };
+        // The machine is the host's, so an address is exactly pointer_size() bytes.
+        for (i, value) in imports.iter().zip(&iat_values) {
             let slot = i.iat_slot.offset();
-            if let Some(dst) = image.get_mut(slot..slot.saturating_add(8)) {
-                dst.copy_from_slice(&(i.address as u64).to_le_bytes());
+            if let Some(dst) = image.get_mut(slot..slot.saturating_add(size_of::<usize>())) {
+                dst.copy_from_slice(&value.to_le_bytes());
             }
         }
         mapping
@@ -95,6 +127,8 @@ impl ParsedImage<'_> {
         Ok(PeImage {
             name: file.to_owned(),
             mapping,
+            #[cfg(target_arch = "x86")]
+            thunks,
             headers: self.headers,
             sections: self.sections,
             imports,
@@ -146,9 +180,19 @@ impl PeImage {
     pub fn exports(&self) -> &[Export] {
         &self.exports
     }
-    /// Every import and the address bound to it, in import-table order.
+    /// Every import and the address bound to it, in import-table order. On an x86 host the
+    /// IAT slot holds the address of a thunk that calls this address on an aligned stack
+    /// (see [`iat_value`](Self::iat_value)).
     pub fn imports(&self) -> &[BoundImport] {
         &self.imports
+    }
+    /// What the image's code finds in the IAT slot of `imports()[index]`: the bound address
+    /// itself, or on an x86 host the address of its stack-realigning thunk.
+    pub fn iat_value(&self, index: usize) -> Option<usize> {
+        let bound = self.imports.get(index)?.address;
+        #[cfg(target_arch = "x86")]
+        let bound = self.thunks.address(index).unwrap_or(bound);
+        Some(bound)
     }
     /// How many imports each DLL provided, in import-table order of first appearance.
     pub fn import_counts(&self) -> Vec<(&str, usize)> {

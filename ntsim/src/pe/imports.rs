@@ -5,7 +5,9 @@
 //! (OriginalFirstThunk, read) and the import address table (FirstThunk, written). Without a
 //! lookup table the IAT itself holds the lookups until bound. A thunk is either an ordinal
 //! (top bit set) or the RVA of a hint/name entry: a 16-bit hint, then the name. A zero
-//! descriptor ends the directory, a zero thunk each array.
+//! descriptor ends the directory, a zero thunk each array. Thunks and IAT slots are pointer
+//! sized: 8 bytes with the ordinal flag in bit 63 for AMD64 (PE32+), 4 bytes with it in bit 31
+//! for i386 (PE32).
 
 use super::bytes::{name_at, span, u32_at, u64_at, Rva};
 use super::error::{fail, ErrorKind, Problem};
@@ -20,6 +22,7 @@ pub const MAX_IMPORT_DLLS: usize = 256;
 pub const MAX_IMPORTS: usize = 16 * 1024;
 
 const ORDINAL_FLAG64: u64 = 1 << 63;
+const ORDINAL_FLAG32: u64 = 1 << 31;
 
 /// An import as the resolver is asked for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,7 +183,7 @@ pub(crate) fn parse(image: &[u8], h: &Headers) -> Result<Vec<Import>, Problem> {
                     format!("IAT slot {slot} of {dll} (IAT at RVA {iat:#x}) is outside the image"),
                 );
             };
-            let symbol = decode_thunk(image, thunk, &dll, slot)?;
+            let symbol = decode_thunk(image, thunk, h.machine, &dll, slot)?;
             imports.push(Import {
                 dll: dll.clone(),
                 symbol,
@@ -194,12 +197,23 @@ pub(crate) fn parse(image: &[u8], h: &Headers) -> Result<Vec<Import>, Problem> {
 fn read_thunk(image: &[u8], at: usize, machine: Machine) -> Option<u64> {
     match machine {
         Machine::Amd64 => u64_at(image, at),
+        Machine::I386 => u32_at(image, at).map(u64::from),
     }
 }
 
-fn decode_thunk(image: &[u8], thunk: u64, dll: &str, slot: usize) -> Result<ImportSymbol, Problem> {
-    if thunk & ORDINAL_FLAG64 != 0 {
-        let ordinal = thunk & !ORDINAL_FLAG64;
+fn decode_thunk(
+    image: &[u8],
+    thunk: u64,
+    machine: Machine,
+    dll: &str,
+    slot: usize,
+) -> Result<ImportSymbol, Problem> {
+    let flag = match machine {
+        Machine::Amd64 => ORDINAL_FLAG64,
+        Machine::I386 => ORDINAL_FLAG32,
+    };
+    if thunk & flag != 0 {
+        let ordinal = thunk & !flag;
         return match u16::try_from(ordinal) {
             Ok(o) => Ok(ImportSymbol::Ordinal(o)),
             Err(_) => fail(

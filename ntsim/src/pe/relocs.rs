@@ -2,21 +2,24 @@
 //!
 //! The directory is a run of blocks, each an 8-byte header (page RVA, block size) followed by
 //! 16-bit entries (type in the top 4 bits, offset in the page below). AMD64 images use
-//! `DIR64` (add the load delta to 8 bytes) and `ABSOLUTE` (padding); any other type is
-//! refused, since applying it wrongly would corrupt the image silently.
+//! `DIR64` (add the load delta to 8 bytes), i386 images `HIGHLOW` (add it to 4 bytes), both
+//! `ABSOLUTE` (padding); any other type, or the other machine's type, is refused, since
+//! applying it wrongly would corrupt the image silently.
 
 use super::bytes::{span, u16_at, u32_at, Rva};
 use super::error::{fail, ErrorKind, Problem};
 use super::headers::{DataDirectory, Directory, Headers, Machine, IMAGE_FILE_RELOCS_STRIPPED};
 
 const IMAGE_REL_BASED_ABSOLUTE: u16 = 0;
+const IMAGE_REL_BASED_HIGHLOW: u16 = 3;
 const IMAGE_REL_BASED_DIR64: u16 = 10;
 const BLOCK_HEADER_SIZE: usize = 8;
 
 /// Where an image may be placed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImagePlacement {
-    /// Anywhere: these fixups (RVAs of 8-byte absolute addresses) adjust it.
+    /// Anywhere: these fixups (RVAs of pointer-sized absolute addresses: 8 bytes for AMD64,
+    /// 4 for i386) adjust it.
     Relocatable(Vec<Rva>),
     /// Only at its preferred ImageBase: it has no relocation information.
     PreferredBaseOnly,
@@ -88,46 +91,62 @@ fn parse_blocks(image: &[u8], dir: DataDirectory, machine: Machine) -> Result<Ve
             let entry = u16_at(block, BLOCK_HEADER_SIZE + 2 * e).unwrap_or(0);
             let kind = entry >> 12;
             let target = u64::from(page) + u64::from(entry & 0xfff);
-            match (machine, kind) {
-                (_, IMAGE_REL_BASED_ABSOLUTE) => {}
-                (Machine::Amd64, IMAGE_REL_BASED_DIR64) => {
-                    let fits = usize::try_from(target)
-                        .ok()
-                        .and_then(|t| span(t, width, image.len()));
-                    if fits.is_none() {
-                        return fail(
-                            ErrorKind::Relocation,
-                            format!(
-                                "DIR64 relocation target RVA {target:#x} (block at RVA {block_rva:#x}) is not {width} bytes inside the image ({:#x} bytes)",
-                                image.len()
-                            ),
-                        );
-                    }
-                    // `fits` checked target + 8 <= image length, which is below 4 GiB.
-                    fixups.push(Rva(target as u32));
-                }
-                (_, other) => {
-                    return fail(
-                        ErrorKind::Relocation,
-                        format!(
-                            "relocation type {other} ({}) at RVA {target:#x} is not supported for AMD64",
-                            type_name(other)
-                        ),
-                    )
-                }
+            let wanted = match machine {
+                Machine::Amd64 => IMAGE_REL_BASED_DIR64,
+                Machine::I386 => IMAGE_REL_BASED_HIGHLOW,
+            };
+            if kind == IMAGE_REL_BASED_ABSOLUTE {
+                continue;
             }
+            if kind != wanted {
+                return fail(
+                    ErrorKind::Relocation,
+                    format!(
+                        "relocation type {kind} ({}) at RVA {target:#x} is not supported for {}",
+                        type_name(kind),
+                        machine.short_name()
+                    ),
+                );
+            }
+            let fits = usize::try_from(target)
+                .ok()
+                .and_then(|t| span(t, width, image.len()));
+            if fits.is_none() {
+                return fail(
+                    ErrorKind::Relocation,
+                    format!(
+                        "{} relocation target RVA {target:#x} (block at RVA {block_rva:#x}) is not {width} bytes inside the image ({:#x} bytes)",
+                        type_name(kind),
+                        image.len()
+                    ),
+                );
+            }
+            // `fits` checked target + width <= image length, which is below 4 GiB.
+            fixups.push(Rva(target as u32));
         }
         at += block_size;
     }
     Ok(fixups)
 }
 
-/// Adds `delta` to the 8 bytes at each fixup (checked in range by [`parse`]).
-pub(crate) fn apply(image: &mut [u8], fixups: &[Rva], delta: u64) {
+/// Adds `delta` to the pointer-sized value at each fixup (checked in range by [`parse`]): 8
+/// bytes for AMD64, 4 for i386 (where the delta is taken modulo 2^32, as the 32-bit address
+/// space wraps).
+pub(crate) fn apply(image: &mut [u8], fixups: &[Rva], delta: u64, machine: Machine) {
+    let width = machine.pointer_size();
     for f in fixups {
-        if let Some(slot) = image.get_mut(f.offset()..f.offset().saturating_add(8)) {
-            let old = u64::from_le_bytes(slot.try_into().unwrap_or([0; 8]));
-            slot.copy_from_slice(&old.wrapping_add(delta).to_le_bytes());
+        let Some(slot) = image.get_mut(f.offset()..f.offset().saturating_add(width)) else {
+            continue;
+        };
+        match machine {
+            Machine::Amd64 => {
+                let old = u64::from_le_bytes(slot.try_into().unwrap_or([0; 8]));
+                slot.copy_from_slice(&old.wrapping_add(delta).to_le_bytes());
+            }
+            Machine::I386 => {
+                let old = u32::from_le_bytes(slot.try_into().unwrap_or([0; 4]));
+                slot.copy_from_slice(&old.wrapping_add(delta as u32).to_le_bytes());
+            }
         }
     }
 }
