@@ -501,11 +501,16 @@ fn ddc_helper_reads_the_edid_byte_exact_and_refuses_bad_input() {
         [0; 128],
         "only EdidBufferSize bytes are written"
     );
-    // 256 bytes: the one-block EEPROM wraps its address, as a 128-byte part does.
-    assert_eq!(call(hw, &good, buf.as_mut_ptr(), 256), TRUE);
-    assert_eq!(buf[..128], edid());
-    assert_eq!(buf[128..], edid());
-    assert_eq!(rig.codes(), []);
+    // Each block read is some 10,000 register accesses through the device model: minutes under
+    // Miri. There the second block and the three retries of a corrupt one are left out.
+    let full = !cfg!(miri);
+    if full {
+        // 256 bytes: the one-block EEPROM wraps its address, as a 128-byte part does.
+        assert_eq!(call(hw, &good, buf.as_mut_ptr(), 256), TRUE);
+        assert_eq!(buf[..128], edid());
+        assert_eq!(buf[128..], edid());
+        assert_eq!(rig.codes(), []);
+    }
 
     let mut wrong_size = good;
     wrong_size.Size = 40;
@@ -574,10 +579,12 @@ fn ddc_helper_reads_the_edid_byte_exact_and_refuses_bad_input() {
     assert_eq!(rig.codes(), [e6(0x13)]);
 
     // A monitor whose EEPROM holds a corrupt block, and no monitor at all: FALSE, no report.
-    let mut corrupt = edid().to_vec();
-    corrupt[127] ^= 1;
-    rig.plug_monitor(Some(DdcEeprom::new(corrupt)));
-    assert_eq!(call(hw, &good, buf.as_mut_ptr(), 128), FALSE);
+    if full {
+        let mut corrupt = edid().to_vec();
+        corrupt[127] ^= 1;
+        rig.plug_monitor(Some(DdcEeprom::new(corrupt)));
+        assert_eq!(call(hw, &good, buf.as_mut_ptr(), 128), FALSE);
+    }
     rig.plug_monitor(None);
     assert_eq!(call(hw, &good, buf.as_mut_ptr(), 128), FALSE);
     // Segment 1 of a one-block monitor: the segment pointer is not acknowledged.
