@@ -100,10 +100,6 @@ impl Bench {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn config_space_and_bars_are_those_of_qemus_standard_vga() {
     let b = Bench::new(BochsConfig::default());
     let c = b.machine.pci_config(b.pdo, 0, 0x20).unwrap();
@@ -124,10 +120,6 @@ fn config_space_and_bars_are_those_of_qemus_standard_vga() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn detection_by_id_and_capabilities_over_mmio_and_the_legacy_ports() {
     let b = Bench::new(BochsConfig::default());
     for id in [0xB0C0, 0xB0C2, 0xB0C5] {
@@ -168,10 +160,6 @@ fn detection_by_id_and_capabilities_over_mmio_and_the_legacy_ports() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn without_legacy_ports_they_are_not_decoded() {
     let b = Bench::new(BochsConfig {
         legacy_ports: false,
@@ -186,10 +174,6 @@ fn without_legacy_ports_they_are_not_decoded() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn mode_set_and_frame_buffer_written_through_a_kernel_view() {
     let b = Bench::new(BochsConfig::default());
     // Stale contents must be cleared by the mode set.
@@ -255,10 +239,6 @@ fn mode_set_and_frame_buffer_written_through_a_kernel_view() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn noclear_keeps_the_frame_buffer() {
     let b = Bench::new(BochsConfig::default());
     b.model(|d| d.vram().fill(0, 800 * 4, 0x5A));
@@ -271,10 +251,6 @@ fn noclear_keeps_the_frame_buffer() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn modes_that_do_not_fit_are_refused_and_the_display_stays_off() {
     let b = Bench::new(BochsConfig {
         vram: 8 << 20,
@@ -309,10 +285,6 @@ fn modes_that_do_not_fit_are_refused_and_the_display_stays_off() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn edid_is_a_valid_edid_1_3_block_preferring_1024x768() {
     let b = Bench::new(BochsConfig::default());
     // Read through BAR2 byte by byte, as a miniport does.
@@ -347,10 +319,6 @@ fn edid_is_a_valid_edid_1_3_block_preferring_1024x768() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn vga_window_flip_flop_and_display_enable() {
     let b = Bench::new(BochsConfig::default());
     assert!(!b.model(|d| d.vga_display_enabled()));
@@ -387,10 +355,6 @@ fn vga_window_flip_flop_and_display_enable() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn io_space_mappings_left_are_leaks_and_unmapping_clears_them() {
     let b = Bench::new(BochsConfig::default());
     let (base, _) = b.bar0();
@@ -406,10 +370,6 @@ fn io_space_mappings_left_are_leaks_and_unmapping_clears_them() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn ps_get_current_process_is_the_system_process_outside_client_requests() {
     let m = Machine::new(MachineConfig::default());
     let _g = m.enter();
@@ -420,10 +380,6 @@ fn ps_get_current_process_is_the_system_process_outside_client_requests() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn user_mode_mapping_outside_a_client_process_is_refused() {
     let b = Bench::new(BochsConfig::default());
     let (base, _) = b.bar0();
@@ -721,10 +677,6 @@ impl Rig {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
     let rig = Rig::new();
     rig.b.set_mode(1024, 768, 32, 0);
@@ -778,10 +730,6 @@ fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn another_process_cannot_see_a_clients_view() {
     let rig = Rig::new();
     let a = rig.b.machine.open(&rig.node).unwrap();
@@ -796,10 +744,6 @@ fn another_process_cannot_see_a_clients_view() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -844,10 +788,6 @@ fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -873,10 +813,6 @@ fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() 
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "the Bochs model's VRAM is a memfd mapped with mmap, which Miri cannot run"
-)]
 fn fault_sweep_over_user_mappings_ends_clean() {
     let report = ntsim::sweep(FaultKind::UserMapping, |m| {
         let pdo = m.plug_pci_device(Box::new(Bochs::new(BochsConfig::default())));

@@ -170,7 +170,6 @@ fn null_pointers_and_raised_irql_are_reported_and_fail() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn without_a_video_bios_int10_is_an_iret_and_other_interrupts_are_not_emulated() {
     let machine = Machine::new(MachineConfig::default());
     let _g = machine.enter();
@@ -191,7 +190,6 @@ fn without_a_video_bios_int10_is_an_iret_and_other_interrupts_are_not_emulated()
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn vbe_controller_info_points_at_the_rom_tables_and_lists_the_modes_that_fit() {
     for (vram, expect_last) in [(16 << 20, 0x146u16), (4 << 20, 0x142), (1 << 20, 0x112)] {
         let (machine, pdo) = bochs_machine(BochsConfig {
@@ -249,7 +247,6 @@ fn vbe_controller_info_points_at_the_rom_tables_and_lists_the_modes_that_fit() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn vbe_sets_every_mode_through_the_dispi_registers_and_reports_it_back() {
     let (machine, pdo) = bochs_machine(BochsConfig::default());
     let _g = machine.enter();
@@ -313,7 +310,6 @@ fn vbe_sets_every_mode_through_the_dispi_registers_and_reports_it_back() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn vbe_clears_the_frame_unless_told_to_keep_it() {
     let (machine, pdo) = bochs_machine(BochsConfig::default());
     let _g = machine.enter();
@@ -331,7 +327,6 @@ fn vbe_clears_the_frame_unless_told_to_keep_it() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn vbe_ddc_reads_the_monitors_edid() {
     let (machine, pdo) = bochs_machine(BochsConfig {
         preferred: (1280, 1024),
@@ -356,7 +351,6 @@ fn vbe_ddc_reads_the_monitors_edid() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn injected_faults_fail_one_call_or_allocation() {
     let (machine, _) = bochs_machine(BochsConfig::default());
     let _g = machine.enter();

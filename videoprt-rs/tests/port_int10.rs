@@ -191,7 +191,6 @@ fn int10(hw: PVOID, args: &mut VIDEO_X86_BIOS_ARGUMENTS) -> VP_STATUS {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn the_int10_interface_reads_the_vbe_bios_and_sets_a_mode() {
     let rig = Rig::new(OsVersion::WINDOWS_7);
     let i = rig.query();
@@ -260,7 +259,6 @@ fn the_int10_interface_reads_the_vbe_bios_and_sets_a_mode() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn query_services_bad_input_table() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let int10_size = core::mem::size_of::<VIDEO_PORT_INT10_INTERFACE>() as u16;
@@ -408,7 +406,6 @@ fn query_services_bad_input_table() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn int10_services_bad_input_table_and_reference_counting() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let i = rig.query();
@@ -550,7 +547,6 @@ fn int10_services_bad_input_table_and_reference_counting() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn video_port_int10_bad_input_table() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let mut args = VIDEO_X86_BIOS_ARGUMENTS {
@@ -589,7 +585,6 @@ fn video_port_int10_bad_input_table() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn without_the_bios_emulator_there_is_no_int10() {
     let rig = Rig::new(OsVersion::WINDOWS_SERVER_2003_X64);
     let mut i = VIDEO_PORT_INT10_INTERFACE::default();
@@ -613,7 +608,6 @@ fn without_the_bios_emulator_there_is_no_int10() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn a_block_held_at_removal_goes_back_to_the_hal() {
     let rig = Rig::new(OsVersion::WINDOWS_8);
     let i = rig.query();
@@ -629,7 +623,6 @@ fn a_block_held_at_removal_goes_back_to_the_hal() {
 type GetProc = unsafe extern "ntapi" fn(PVOID, *mut UCHAR) -> PVOID;
 
 #[test]
-#[cfg_attr(miri, ignore = "the Bochs model's VRAM is a memfd mapped with mmap")]
 fn get_proc_address_finds_every_export_and_nothing_else() {
     let rig = Rig::new(OsVersion::WINDOWS_10_2004);
     let address = GET_PROC.load(Ordering::SeqCst);
@@ -645,16 +638,23 @@ fn get_proc_address_finds_every_export_and_nothing_else() {
         // SAFETY: a NUL-terminated name.
         unsafe { get(rig.hw, z.as_mut_ptr()) as usize }
     };
+    // Rust does not promise one address per function, and Miri gives a function a different
+    // address now and then: there the addresses are only checked to be non-NULL.
+    let same_address = !cfg!(miri);
     for name in videoprt::exports::NAMES {
         let found = ask(name.as_bytes());
         assert_ne!(found, 0, "{name}");
-        assert_eq!(Some(found), videoprt::exports::lookup(name), "{name}");
+        if same_address {
+            assert_eq!(Some(found), videoprt::exports::lookup(name), "{name}");
+        }
     }
-    assert_eq!(ask(b"VideoPortInt10"), VideoPortInt10 as *const () as usize);
-    assert_eq!(
-        ask(b"VideoPortQueryServices"),
-        VideoPortQueryServices as *const () as usize
-    );
+    if same_address {
+        assert_eq!(ask(b"VideoPortInt10"), VideoPortInt10 as *const () as usize);
+        assert_eq!(
+            ask(b"VideoPortQueryServices"),
+            VideoPortQueryServices as *const () as usize
+        );
+    }
     for missing in [
         &b""[..],
         b"VideoPortint10",

@@ -169,7 +169,7 @@ fn codes(machine: &Machine) -> Vec<(u32, u32)> {
 #[test]
 #[cfg_attr(
     miri,
-    ignore = "maps the Bochs model's VRAM (memfd + mmap), which Miri cannot run"
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
 )]
 fn the_client_draws_through_its_own_view_of_the_frame_buffer() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,7 +234,7 @@ fn the_client_draws_through_its_own_view_of_the_frame_buffer() {
 #[test]
 #[cfg_attr(
     miri,
-    ignore = "maps the Bochs model's VRAM (memfd + mmap), which Miri cannot run"
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
 )]
 fn misuse_is_refused_and_leftovers_are_undone_and_reported() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,8 +6,14 @@
 //! alias the same pages: a store through one is seen by a load through any other, with no
 //! hook in between. That is what a PE-loaded driver or a display driver does with a frame
 //! buffer: plain loads and stores.
+//!
+//! Under Miri, which cannot `mmap` a file, the memory is a heap block and a kernel view is the
+//! block itself at the view's offset (so views of one range share an address: a test that maps
+//! the same range twice at once cannot run there); user views, which need pages placed at a
+//! chosen address, are refused with a panic naming the reason.
 
 use crate::types::PAGE;
+#[cfg(not(miri))]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
@@ -19,6 +25,7 @@ pub struct DeviceMemory {
 }
 
 struct Inner {
+    #[cfg(not(miri))]
     fd: OwnedFd,
     /// The model's own view of the whole memory.
     base: *mut u8,
@@ -33,11 +40,31 @@ unsafe impl Sync for Inner {}
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        #[cfg(not(miri))]
         // SAFETY: `base`/`len` are the mapping made in `DeviceMemory::new`, unmapped only here.
-        unsafe { libc::munmap(self.base.cast(), self.len) };
+        unsafe {
+            libc::munmap(self.base.cast(), self.len)
+        };
+        #[cfg(miri)]
+        // SAFETY: the block allocated in `DeviceMemory::new` with this layout, freed only here.
+        unsafe {
+            std::alloc::dealloc(self.base, miri_layout(self.len))
+        };
     }
 }
 
+/// The layout of the heap block standing in for the memfd under Miri.
+#[cfg(miri)]
+fn miri_layout(len: usize) -> std::alloc::Layout {
+    std::alloc::Layout::from_size_align(len, PAGE).expect("page-aligned device RAM")
+}
+
+#[cfg(miri)]
+fn no_user_views(len: usize) -> ! {
+    panic!("ntsim: a user view of {len:#x} bytes of device RAM places pages with mmap, which Miri cannot run")
+}
+
+#[cfg(not(miri))]
 fn os_error(what: &str) -> ! {
     panic!("ntsim: {what} failed: {}", std::io::Error::last_os_error())
 }
@@ -46,6 +73,23 @@ impl DeviceMemory {
     /// `len` bytes (rounded up to whole pages, at least one) of zeroed device RAM.
     pub fn new(len: usize) -> DeviceMemory {
         let len = len.max(1).div_ceil(PAGE) * PAGE;
+        #[cfg(miri)]
+        {
+            // SAFETY: a non-zero size.
+            let base = unsafe { std::alloc::alloc_zeroed(miri_layout(len)) };
+            if base.is_null() {
+                std::alloc::handle_alloc_error(miri_layout(len));
+            }
+            DeviceMemory {
+                inner: Arc::new(Inner { base, len }),
+            }
+        }
+        #[cfg(not(miri))]
+        Self::new_memfd(len)
+    }
+
+    #[cfg(not(miri))]
+    fn new_memfd(len: usize) -> DeviceMemory {
         // SAFETY: a NUL-terminated name and valid flags.
         let raw = unsafe { libc::memfd_create(c"ntsim-device-ram".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -143,7 +187,19 @@ impl DeviceMemory {
     pub(crate) fn map(&self, offset: usize, len: usize) -> HostView {
         assert!(offset % PAGE == 0 && len % PAGE == 0 && len > 0);
         self.check(offset, len);
-        // SAFETY: a shared mapping of a range of the file (checked above).
+        #[cfg(miri)]
+        return HostView {
+            base: self.inner.base.wrapping_add(offset) as usize,
+            len,
+            owned: false,
+        };
+        #[cfg(not(miri))]
+        self.map_file(offset, len)
+    }
+
+    #[cfg(not(miri))]
+    fn map_file(&self, offset: usize, len: usize) -> HostView {
+        // SAFETY: a shared mapping of a range of the file (checked in `map`).
         let p = unsafe {
             libc::mmap(
                 core::ptr::null_mut(),
@@ -160,6 +216,7 @@ impl DeviceMemory {
         HostView {
             base: p as usize,
             len,
+            owned: true,
         }
     }
 
@@ -170,19 +227,24 @@ impl DeviceMemory {
     pub(crate) unsafe fn map_at(&self, at: usize, offset: usize, len: usize) {
         assert!(offset % PAGE == 0 && len % PAGE == 0 && at % PAGE == 0);
         self.check(offset, len);
-        // SAFETY: MAP_FIXED over pages the caller owns (contract), with a range of the file.
-        let p = unsafe {
-            libc::mmap(
-                at as *mut libc::c_void,
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_FIXED,
-                self.inner.fd.as_raw_fd(),
-                offset as libc::off_t,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            os_error("mmap of a device RAM page");
+        #[cfg(miri)]
+        no_user_views(len);
+        #[cfg(not(miri))]
+        {
+            // SAFETY: MAP_FIXED over pages the caller owns (contract), with a range of the file.
+            let p = unsafe {
+                libc::mmap(
+                    at as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    self.inner.fd.as_raw_fd(),
+                    offset as libc::off_t,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                os_error("mmap of a device RAM page");
+            }
         }
     }
 
@@ -197,32 +259,40 @@ impl core::fmt::Debug for DeviceMemory {
     }
 }
 
-/// A host address range mapped for a view; unmapped on drop.
+/// A host address range mapped for a view; unmapped on drop when `owned`.
 pub(crate) struct HostView {
     pub base: usize,
     pub len: usize,
+    /// The view is its own mapping (always, except Miri's views into the heap block).
+    owned: bool,
 }
 
 impl HostView {
     /// `len` bytes of inaccessible address space, to be filled with [`DeviceMemory::map_at`].
     pub(crate) fn reserve(len: usize) -> HostView {
-        // SAFETY: an anonymous, inaccessible reservation at an address the host picks.
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
+        #[cfg(miri)]
+        no_user_views(len);
+        #[cfg(not(miri))]
+        {
+            // SAFETY: an anonymous, inaccessible reservation at an address the host picks.
+            let p = unsafe {
+                libc::mmap(
+                    core::ptr::null_mut(),
+                    len,
+                    libc::PROT_NONE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                os_error("mmap reservation");
+            }
+            HostView {
+                base: p as usize,
                 len,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            os_error("mmap reservation");
-        }
-        HostView {
-            base: p as usize,
-            len,
+                owned: true,
+            }
         }
     }
 
@@ -236,7 +306,9 @@ impl HostView {
 
 impl Drop for HostView {
     fn drop(&mut self) {
-        // SAFETY: the range this view mapped (or reserved), unmapped only here.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+        if self.owned {
+            // SAFETY: the range this view mapped (or reserved), unmapped only here.
+            unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+        }
     }
 }
