@@ -677,6 +677,10 @@ impl Rig {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
+)]
 fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
     let rig = Rig::new();
     rig.b.set_mode(1024, 768, 32, 0);
@@ -730,6 +734,10 @@ fn a_user_view_aliases_the_frame_buffer_and_is_undone_at_cleanup() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
+)]
 fn another_process_cannot_see_a_clients_view() {
     let rig = Rig::new();
     let a = rig.b.machine.open(&rig.node).unwrap();
@@ -744,6 +752,10 @@ fn another_process_cannot_see_a_clients_view() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
+)]
 fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -788,6 +800,10 @@ fn a_view_left_after_the_client_closes_is_reported_as_a_leak() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
+)]
 fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() {
     let rig = Rig::new();
     let h = rig.b.machine.open(&rig.node).unwrap();
@@ -813,6 +829,10 @@ fn a_failing_user_mapping_is_a_status_under_the_guard_and_a_violation_without() 
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
+)]
 fn fault_sweep_over_user_mappings_ends_clean() {
     let report = ntsim::sweep(FaultKind::UserMapping, |m| {
         let pdo = m.plug_pci_device(Box::new(Bochs::new(BochsConfig::default())));
