@@ -150,16 +150,31 @@ const NAMES: &[&str] = &[
     "HardwareInformation.ChipType",
     "\u{3a9}mega",
 ];
+/// Paths a file value names (the first two are the same file).
+const FILES: &[&str] = &[
+    "\\SystemRoot\\System32\\fuzz.bin",
+    "\\SYSTEMROOT\\system32\\FUZZ.BIN",
+    "\\??\\C:\\fuzz\\other.bin",
+    "relative.bin",
+    "",
+];
 const ALPHABET: &[char] = &['a', 'B', '\\', '.', '0', '\u{3a9}', 'x'];
 
 /// The data of a registry value.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Data {
-    Bytes { len: u16, seed: u8 },
+    Bytes {
+        len: u16,
+        seed: u8,
+    },
     /// Up to 64 KiB.
-    Big { kib: u8 },
+    Big {
+        kib: u8,
+    },
     /// A NULL pointer with this length.
-    Null { len: u32 },
+    Null {
+        len: u32,
+    },
 }
 
 /// What the GetRegistryParameters callback does.
@@ -175,11 +190,20 @@ enum Callback {
 /// 1 registers, 2 ports; wrapping).
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Where {
-    Inside { bar: u8, offset: u32 },
+    Inside {
+        bar: u8,
+        offset: u32,
+    },
     /// `back` bytes before the BAR's end.
-    NearEnd { bar: u8, back: u16 },
+    NearEnd {
+        bar: u8,
+        back: u16,
+    },
     /// `by` bytes before the BAR's start.
-    Below { bar: u8, by: u16 },
+    Below {
+        bar: u8,
+        by: u16,
+    },
     Anywhere(u64),
 }
 
@@ -302,6 +326,21 @@ enum Op {
         dev: Device,
         name: Name,
         data: Data,
+    },
+    /// A REG_SZ or REG_EXPAND_SZ value naming a file (one of [`FILES`]), written as an INF
+    /// would (not through the port), and that file, for Get with `IsParameterFileName`.
+    FileValue {
+        other: bool,
+        name: Name,
+        path: u8,
+        expand: bool,
+        /// The string keeps its NUL (else it ends at the last character).
+        terminated: bool,
+        /// One more byte after the string (a length that is not a whole number of characters).
+        odd: bool,
+        /// Put the file there, with `len % 8193` bytes.
+        exists: bool,
+        len: u16,
     },
     /// VideoPortGetRegistryParameters with a recording callback.
     GetRegistry {
@@ -469,7 +508,14 @@ impl PciDeviceModel for FuzzDevice {
             value & ((1u64 << (8 * size)) - 1)
         }
     }
-    fn write(&mut self, _ctx: &mut DeviceContext<'_>, bar: usize, offset: u64, _size: u8, value: u64) {
+    fn write(
+        &mut self,
+        _ctx: &mut DeviceContext<'_>,
+        bar: usize,
+        offset: u64,
+        _size: u8,
+        value: u64,
+    ) {
         match bar {
             1 => {
                 let n = self.registers.len();
@@ -775,6 +821,8 @@ struct World {
     maps: Pool<Mapped>,
     /// Registry values set: (HwDeviceExtension, lower-case name) -> data.
     registry: HashMap<(usize, String), Vec<u8>>,
+    /// Files put on the machine, by lower-case path.
+    files: HashMap<String, Vec<u8>>,
     /// A fault was injected: a call with valid arguments may fail.
     faults: bool,
     timer: TimerModel,
@@ -1127,7 +1175,10 @@ impl World {
             && !(null_data && length != 0);
         if valid && !self.faults {
             assert_eq!(status, NO_ERROR, "Set {text:?} ({length} bytes)");
-            assert!(codes.is_empty(), "Set with valid arguments reported {codes:?}");
+            assert!(
+                codes.is_empty(),
+                "Set with valid arguments reported {codes:?}"
+            );
         }
         if !valid {
             assert_eq!(status, ERROR_INVALID_PARAMETER, "Set {text:?}");
@@ -1139,7 +1190,10 @@ impl World {
                 .registry_value(self.pdo_of(hw), text)
                 .expect("the value is in the registry");
             assert_eq!(stored.kind, REG_BINARY);
-            assert!(stored.data == bytes, "the registry holds exactly what was set");
+            assert!(
+                stored.data == bytes,
+                "the registry holds exactly what was set"
+            );
             self.registry
                 .insert((hw as usize, text.to_lowercase()), bytes);
         }
@@ -1187,11 +1241,38 @@ impl World {
                 assert_eq!(status, ERROR_INVALID_PARAMETER, "Get of a missing value");
                 assert!(got.is_empty());
             }
-            (Some(v), true) if v.kind == REG_BINARY => {
-                assert_eq!(status, ERROR_INVALID_PARAMETER, "a file name must be a string");
-                assert!(got.is_empty());
+            (Some(v), true) => {
+                let string = v.kind == REG_SZ || v.kind == REG_EXPAND_SZ;
+                let chars: Vec<u16> = v
+                    .data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .take_while(|&c| c != 0)
+                    .collect();
+                let path = String::from_utf16_lossy(&chars).to_lowercase();
+                // An object name without a root directory is absolute (`\...`), or no name.
+                let absolute = path.starts_with('\\');
+                let contents = self.files.get(&path).filter(|_| string && absolute);
+                let Some(contents) = contents else {
+                    assert_eq!(status, ERROR_INVALID_PARAMETER, "no such file {path:?}");
+                    assert!(got.is_empty(), "no callback without a file");
+                    return;
+                };
+                if self.faults && got.is_empty() {
+                    assert_eq!(status, ERROR_INVALID_PARAMETER);
+                    return;
+                }
+                assert_eq!(got.len(), 1, "one callback with the file");
+                let (h, context, data) = &got[0];
+                assert_eq!((*h, *context), (hw as usize, 0xC0DE));
+                assert!(data == contents, "the callback gets the whole file");
+                let expected = if matches!(callback, Callback::Fails) {
+                    ERROR_INVALID_PARAMETER
+                } else {
+                    NO_ERROR
+                };
+                assert_eq!(status, expected);
             }
-            (Some(_), true) => {}
             (Some(v), false) => {
                 if self.faults && got.is_empty() {
                     assert_eq!(status, ERROR_INVALID_PARAMETER);
@@ -1208,9 +1289,54 @@ impl World {
                 };
                 assert_eq!(status, expected);
                 if !self.faults {
-                    assert!(codes.is_empty(), "Get with valid arguments reported {codes:?}");
+                    assert!(
+                        codes.is_empty(),
+                        "Get with valid arguments reported {codes:?}"
+                    );
                 }
             }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn file_value(
+        &mut self,
+        other: bool,
+        name: &Name,
+        path: u8,
+        expand: bool,
+        terminated: bool,
+        odd: bool,
+        exists: bool,
+        len: u16,
+    ) {
+        let Some((_, text)) = World::name(name) else {
+            return;
+        };
+        if !World::name_ok(&text) || text.len() > 64 {
+            return;
+        }
+        let path = FILES[path as usize % FILES.len()];
+        let mut data: Vec<u8> = path.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        if terminated {
+            data.extend_from_slice(&[0, 0]);
+        }
+        if odd {
+            data.push(b'x');
+        }
+        let kind = if expand { REG_EXPAND_SZ } else { REG_SZ };
+        let (hw, pdo) = if other {
+            (self.other.hw(), self.other.pdo)
+        } else {
+            (self.mine.hw(), self.mine.pdo)
+        };
+        self.machine.set_registry_value(pdo, &text, kind, &data);
+        self.registry
+            .insert((hw as usize, text.to_lowercase()), data);
+        if exists && !path.is_empty() {
+            let contents = pattern(len as usize % 8193, u64::from(len));
+            self.machine.add_file(path, &contents);
+            self.files.insert(path.to_lowercase(), contents);
         }
     }
 
@@ -1308,15 +1434,19 @@ impl World {
 
     /// The BAR (index, offset) holding `address..+length` in that space, if any.
     fn inside(&self, address: u64, length: u64, io: bool) -> Option<(usize, u64)> {
-        self.mine.bars.iter().enumerate().find_map(|(i, (base, size))| {
-            let bar_io = i == 2;
-            (bar_io == io
-                && address >= *base
-                && address
-                    .checked_add(length)
-                    .is_some_and(|end| end <= base + size))
-            .then(|| (i, address - base))
-        })
+        self.mine
+            .bars
+            .iter()
+            .enumerate()
+            .find_map(|(i, (base, size))| {
+                let bar_io = i == 2;
+                (bar_io == io
+                    && address >= *base
+                    && address
+                        .checked_add(length)
+                        .is_some_and(|end| end <= base + size))
+                .then(|| (i, address - base))
+            })
     }
 
     /// Writes through a device base or mapping and checks the device got it; `at` picks the
@@ -1348,7 +1478,10 @@ impl World {
                     };
                 }
                 let landed = self.mine.ram.to_vec(device_offset as usize, n);
-                assert!(landed == bytes, "a write through the view reaches device RAM");
+                assert!(
+                    landed == bytes,
+                    "a write through the view reaches device RAM"
+                );
                 // And the other way round.
                 let back: Vec<u8> = bytes.iter().map(|b| !b).collect();
                 self.mine.ram.write(device_offset as usize, &back);
@@ -1402,7 +1535,11 @@ impl World {
                 let stored = self
                     .machine
                     .with_pci_model::<FuzzDevice, _>(self.mine.pdo, |d| d.ports[port]);
-                assert_eq!((stored, read), (seed, seed), "a port write reaches the device");
+                assert_eq!(
+                    (stored, read),
+                    (seed, seed),
+                    "a port write reaches the device"
+                );
             }
         }
         assert!(self.codes().is_empty(), "touching a live mapping reported");
@@ -1414,9 +1551,8 @@ impl World {
         let user = space & VIDEO_MEMORY_SPACE_USER_MODE as u8 != 0;
         let length32 = length.min(u64::from(u32::MAX)) as u32;
         // SAFETY: exported C ABI; any arguments are accepted.
-        let va = unsafe {
-            VideoPortGetDeviceBase(hw, PHYSICAL_ADDRESS::new(address), length32, space)
-        };
+        let va =
+            unsafe { VideoPortGetDeviceBase(hw, PHYSICAL_ADDRESS::new(address), length32, space) };
         let codes = self.codes();
         trace!("GetDeviceBase {address:#x}+{length32:#x} space {space:#x}: {va:?} {codes:x?}");
         let target = self.inside(address, u64::from(length32), io);
@@ -1430,7 +1566,10 @@ impl World {
             assert!(!va.is_null(), "GetDeviceBase of {address:#x}+{length32:#x}");
             assert!(codes.is_empty(), "GetDeviceBase reported {codes:?}");
         } else {
-            assert!(va.is_null(), "GetDeviceBase of {address:#x}+{length32:#x} granted");
+            assert!(
+                va.is_null(),
+                "GetDeviceBase of {address:#x}+{length32:#x} granted"
+            );
         }
         if let Some((bar, offset)) = target.filter(|_| !va.is_null()) {
             let m = Mapped {
@@ -1458,7 +1597,10 @@ impl World {
         }
         match self.bases.live.iter().position(|m| m.va == va && va != 0) {
             Some(i) => {
-                assert!(codes.is_empty(), "FreeDeviceBase of a live base reported {codes:?}");
+                assert!(
+                    codes.is_empty(),
+                    "FreeDeviceBase of a live base reported {codes:?}"
+                );
                 self.bases.release(i);
             }
             None => assert_eq!(codes, vec![port(port_code::UNKNOWN_MAPPING)]),
@@ -1540,7 +1682,10 @@ impl World {
             assert!(codes.is_empty(), "MapMemory reported {codes:?}");
         }
         if !expected {
-            assert_ne!(status, NO_ERROR, "MapMemory of {address:#x}+{length32:#x} granted");
+            assert_ne!(
+                status, NO_ERROR,
+                "MapMemory of {address:#x}+{length32:#x} granted"
+            );
         }
         if status != NO_ERROR {
             return;
@@ -1548,7 +1693,11 @@ impl World {
         let (bar, offset) = target.expect("granted inside a BAR");
         if user {
             let end = (va + length32 as usize).next_multiple_of(4096);
-            assert_eq!(mapped as usize, end - va, "a user view ends with its last page");
+            assert_eq!(
+                mapped as usize,
+                end - va,
+                "a user view ends with its last page"
+            );
         } else {
             assert_eq!(mapped, length32, "a system view has the length asked for");
         }
@@ -1583,9 +1732,11 @@ impl World {
         let codes = self.codes();
         trace!("UnmapMemory {va:#x} process {handle:#x} (client {client}): {status:?} {codes:x?}");
         let handle_ok = handle == 0 || handle == usize::MAX;
-        let found = self.maps.live.iter().position(|m| {
-            m.va == va && if m.user { client } else { handle == 0 }
-        });
+        let found = self
+            .maps
+            .live
+            .iter()
+            .position(|m| m.va == va && if m.user { client } else { handle == 0 });
         let expected = self.passive() && self.is_mine(hw) && handle_ok && found.is_some();
         if expected {
             assert_eq!(status, NO_ERROR, "UnmapMemory of a live mapping");
@@ -1650,7 +1801,11 @@ fn start(machine: &Machine, find_entries: u8, find_null: bool) -> Started {
         assert_eq!(codes, vec![port(port_code::NULL_ARGUMENT)]);
     } else {
         assert!(codes.is_empty(), "GetAccessRanges reported {codes:?}");
-        let expected = if entries < 3 { ERROR_MORE_DATA } else { NO_ERROR };
+        let expected = if entries < 3 {
+            ERROR_MORE_DATA
+        } else {
+            NO_ERROR
+        };
         assert_eq!(status, expected, "GetAccessRanges with {entries} entries");
         for (i, r) in got.iter().enumerate() {
             let want = match i {
@@ -1723,6 +1878,7 @@ fn run(input: &Input) {
         bases: Pool::default(),
         maps: Pool::default(),
         registry: HashMap::new(),
+        files: HashMap::new(),
         faults: false,
         timer: TimerModel::default(),
     };
@@ -2090,6 +2246,16 @@ fn run(input: &Input) {
                 world.codes();
                 world.set_registry(world.hw(dev), name, data);
             }
+            Op::FileValue {
+                other,
+                ref name,
+                path,
+                expand,
+                terminated,
+                odd,
+                exists,
+                len,
+            } => world.file_value(other, name, path, expand, terminated, odd, exists, len),
             Op::GetRegistry {
                 dev,
                 ref name,
@@ -2215,7 +2381,11 @@ fn run(input: &Input) {
         client.close();
     }
     let node = world.mine.node.take().expect("started");
-    assert_eq!(world.machine.remove_device(node), STATUS_SUCCESS, "REMOVE_DEVICE");
+    assert_eq!(
+        world.machine.remove_device(node),
+        STATUS_SUCCESS,
+        "REMOVE_DEVICE"
+    );
     world
         .machine
         .unload_driver(world.mine.driver.take().expect("loaded"));
