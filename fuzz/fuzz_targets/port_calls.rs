@@ -360,12 +360,14 @@ enum Op {
     /// Moves the simulated clock on by `n % 16` quarter seconds (at PASSIVE_LEVEL: what is due
     /// runs, HwTimer ticks among it).
     Advance(u8),
-    /// VideoPortGetDeviceBase with any InIoSpace bits.
+    /// VideoPortGetDeviceBase with any InIoSpace bits, `1 + times % 8` times (to reach the
+    /// limit of bases at once).
     DeviceBase {
         dev: Device,
         at: Where,
         length: Length,
         space: u8,
+        times: u8,
     },
     FreeDeviceBase {
         dev: Device,
@@ -401,6 +403,9 @@ enum Op {
         entries: u8,
         null: bool,
     },
+    /// The client closes its handle (its process exits): the port undoes and reports the
+    /// user mappings it left. The next call in a client opens a new one.
+    CloseClient,
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -2292,9 +2297,47 @@ fn run(input: &Input) {
                 at,
                 length,
                 space,
+                times,
             } => {
-                world.codes();
-                world.device_base(world.hw(dev), at, length, space);
+                for _ in 0..=times % 8 {
+                    world.codes();
+                    world.device_base(world.hw(dev), at, length, space);
+                }
+            }
+            Op::CloseClient => {
+                if world.passive() {
+                    if let Some(client) = world.mine.client.take() {
+                        world.codes();
+                        client.close();
+                        let left: Vec<usize> = world
+                            .machine
+                            .take_violations()
+                            .iter()
+                            .map(|v| {
+                                assert_eq!(
+                                    (v.bugcheck, v.code, v.routine),
+                                    (VIDEOPRT_RS_CHECK, port_code::OBJECT_LEFT, "IRP_MJ_CLEANUP"),
+                                    "only the user mappings left are reported"
+                                );
+                                v.params[1] as usize
+                            })
+                            .collect();
+                        let mut users: Vec<usize> = world
+                            .maps
+                            .live
+                            .iter()
+                            .filter(|m| m.user)
+                            .map(|m| m.va)
+                            .collect();
+                        let mut left = left;
+                        left.sort_unstable();
+                        users.sort_unstable();
+                        assert_eq!(left, users, "each user mapping left is undone and reported");
+                        while let Some(i) = world.maps.live.iter().position(|m| m.user) {
+                            world.maps.release(i);
+                        }
+                    }
+                }
             }
             Op::FreeDeviceBase { dev, base } => {
                 world.codes();
