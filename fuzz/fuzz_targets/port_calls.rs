@@ -17,10 +17,12 @@
 //! HwTimer ticks arrive only while the timer is started, once a simulated second; a timer call
 //! on the device without HwTimer is reported (MISSING_CALLBACK); a device base or mapping that
 //! the call should grant is granted, and a write through it reaches the device model (its RAM,
-//! registers or ports); after the sequence the IRQL goes back to PASSIVE_LEVEL, the pool blocks
-//! still held are freed, the client closes, and the devices are removed (REMOVE_DEVICE for the
-//! started one, `PortDevice::detach` for the other, reclaiming what is left, reporting it):
-//! then nothing may be left allocated, and no tick may follow. Reports of misuse are expected
+//! registers or ports); a client that closes has exactly its user mappings undone and
+//! reported; after the sequence the IRQL goes back to PASSIVE_LEVEL, the pool blocks still held
+//! are freed, and the devices are removed (the started one with REMOVE_DEVICE after the client
+//! closes, or first vetoed while it is open, or surprise-removed with REMOVE waiting for the
+//! close; the other with `PortDevice::detach`; both reclaim what is left, reporting it): then
+//! nothing may be left allocated, and no tick may follow. Reports of misuse are expected
 //! and fine; a call with valid arguments must not report anything.
 #![no_main]
 
@@ -431,6 +433,9 @@ struct Input {
     /// HwFindAdapter's first VideoPortGetAccessRanges: entries (% 9) and a NULL array.
     find_entries: u8,
     find_null: bool,
+    /// How the started device goes (% 3): the client closes, then REMOVE; REMOVE with the
+    /// client still open (vetoed), then as before; a surprise removal with the client open.
+    ending: u8,
     ops: Vec<Op>,
 }
 
@@ -2420,15 +2425,47 @@ fn run(input: &Input) {
         // SAFETY: exported C ABI; a block this device allocated and has not freed.
         unsafe { VideoPortFreePool(hw as PVOID, p as PVOID) };
     }
-    if let Some(client) = world.mine.client.take() {
-        client.close();
-    }
     let node = world.mine.node.take().expect("started");
-    assert_eq!(
-        world.machine.remove_device(node),
-        STATUS_SUCCESS,
-        "REMOVE_DEVICE"
-    );
+    let client = world.mine.client.take();
+    match (input.ending % 3, client) {
+        (1, Some(client)) => {
+            // Vetoed while the client is open; the device stays and still answers.
+            assert_eq!(
+                world.machine.remove_device(node.clone()),
+                STATUS_DEVICE_BUSY,
+                "REMOVE_DEVICE with a handle open"
+            );
+            let ok = client.ioctl(IOCTL_RUN, &[], &mut []);
+            assert_eq!(
+                ok,
+                Err(STATUS_INVALID_DEVICE_REQUEST),
+                "HwStartIO still answers"
+            );
+            client.close();
+            assert_eq!(world.machine.remove_device(node), STATUS_SUCCESS);
+        }
+        (2, client) => {
+            // Surprise removal: REMOVE_DEVICE waits for the last handle.
+            let status = world.machine.surprise_remove_device(node);
+            match client {
+                Some(client) => {
+                    assert_eq!(status, STATUS_PENDING, "REMOVE waits for the client");
+                    client.close();
+                }
+                None => assert_eq!(status, STATUS_SUCCESS),
+            }
+        }
+        (_, client) => {
+            if let Some(client) = client {
+                client.close();
+            }
+            assert_eq!(
+                world.machine.remove_device(node),
+                STATUS_SUCCESS,
+                "REMOVE_DEVICE"
+            );
+        }
+    }
     world
         .machine
         .unload_driver(world.mine.driver.take().expect("loaded"));
