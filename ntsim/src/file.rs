@@ -5,7 +5,9 @@
 //! path, synchronous I/O), `ZwReadFile` (synchronous; at `*ByteOffset` or the handle's current
 //! position), `ZwQueryInformationFile` (`FileStandardInformation`); handles are closed with
 //! `ZwClose` ([`crate::handle`]). All are PASSIVE_LEVEL only. Paths compare
-//! case-insensitively; a missing file is STATUS_OBJECT_NAME_NOT_FOUND.
+//! case-insensitively; a missing file is STATUS_OBJECT_NAME_NOT_FOUND; a name that is not
+//! fully qualified (no leading `\`; there is no root directory) is
+//! STATUS_OBJECT_PATH_SYNTAX_BAD, as the object manager has it.
 //!
 //! ```ignore
 //! machine.add_file("\\SystemRoot\\System32\\vprs.bin", &[1, 2, 3]);
@@ -106,6 +108,12 @@ pub unsafe extern "ntapi" fn ZwCreateFile(
         st.not_implemented("ZwCreateFile (anything but FILE_OPEN of an absolute path)");
         // SAFETY: checked non-NULL.
         return unsafe { complete(IoStatusBlock, STATUS_NOT_IMPLEMENTED, 0) };
+    }
+    // Without a root directory the object manager wants a fully qualified name: a relative
+    // one ("x.bin") is STATUS_OBJECT_PATH_SYNTAX_BAD, never a file of that name.
+    if !name.starts_with('\\') {
+        // SAFETY: checked non-NULL.
+        return unsafe { complete(IoStatusBlock, STATUS_OBJECT_PATH_SYNTAX_BAD, 0) };
     }
     if !st.files.files.contains_key(&name.to_lowercase()) {
         // SAFETY: checked non-NULL.

@@ -303,3 +303,73 @@ fn misuse_is_refused_and_leftovers_are_undone_and_reported() {
     machine.unload_driver(driver);
     machine.assert_clean();
 }
+
+/// Removal with a client still open (found while extending the port_calls fuzz target: the
+/// device was removed under an open handle, so the user view, its MDL, its system view and
+/// the port's record leaked, the client's IRP_MJ_CLEANUP never reaching the port). As on
+/// Windows, an orderly removal is vetoed while a handle is open; a surprise removal sends
+/// IRP_MN_REMOVE_DEVICE only after the last handle closes, whose cleanup undoes the view.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "maps the Bochs model's VRAM (memfd + mmap), which Miri cannot run"
+)]
+fn removal_waits_for_the_client_so_its_user_view_is_undone() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for surprise in [false, true] {
+        let machine = Machine::new(MachineConfig::default());
+        let _g = machine.enter();
+        let pdo = machine.plug_pci_device(Box::new(Bochs::new(BochsConfig::default())));
+        let driver = machine
+            .load_driver("vprsmap", driver_entry)
+            .expect("DriverEntry");
+        let node = machine.start_device(&driver, pdo).expect("START");
+        let client = machine.open(&node).expect("open");
+        let mut out = [0u8; 12];
+        let user = VIDEO_MEMORY_SPACE_USER_MODE;
+        assert_eq!(
+            client.ioctl(IOCTL_MAP, &map_request(user, 0, 8192), &mut out),
+            Ok(12)
+        );
+        let va = u64::from_le_bytes(out[..8].try_into().unwrap());
+        let node = if surprise {
+            assert_eq!(machine.surprise_remove_device(node), STATUS_PENDING);
+            None
+        } else {
+            assert_eq!(
+                machine.remove_device(node.clone()),
+                STATUS_DEVICE_BUSY,
+                "vetoed"
+            );
+            // Still there: the client can still map.
+            assert_eq!(
+                client.ioctl(IOCTL_MAP, &map_request(0, 0, 4096), &mut out),
+                Ok(12)
+            );
+            let kva = u64::from_le_bytes(out[..8].try_into().unwrap());
+            let mut unmap = kva.to_le_bytes().to_vec();
+            unmap.extend_from_slice(&0u32.to_le_bytes());
+            assert_eq!(client.ioctl(IOCTL_UNMAP, &unmap, &mut []), Ok(0));
+            Some(node)
+        };
+        client.close();
+        let left: Vec<_> = machine
+            .take_violations()
+            .into_iter()
+            .filter(|v| v.code == port_code::OBJECT_LEFT)
+            .map(|v| (v.routine, v.params[1]))
+            .collect();
+        // A surprise removal stops the hardware at once: the view is reported then, and undone
+        // (and reported) by the cleanup of its process.
+        let mut expected = vec![("IRP_MJ_CLEANUP", va)];
+        if surprise {
+            expected.insert(0, ("device stop/removal", va));
+        }
+        assert_eq!(left, expected, "surprise {surprise}");
+        if let Some(node) = node {
+            assert_eq!(machine.remove_device(node), STATUS_SUCCESS);
+        }
+        machine.unload_driver(driver);
+        machine.assert_clean();
+    }
+}

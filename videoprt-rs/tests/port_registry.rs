@@ -323,7 +323,13 @@ fn is_parameter_file_name_passes_the_files_contents() {
         .set_registry_value(rig.pdo, "Blank", REG_SZ, &as_sz(""));
     rig.machine
         .set_registry_value(rig.pdo, "Number", REG_DWORD, &[1, 0, 0, 0]);
-    for name in ["Gone", "Blank", "Number", "Missing"] {
+    // A relative name is no file, even if one was put under that name (found by the
+    // port_calls fuzz target: ntsim's ZwCreateFile opened it; seed
+    // fuzz/corpus/port_calls/regression-relative-file-path).
+    rig.machine.add_file("relative.bin", &[1, 2, 3]);
+    rig.machine
+        .set_registry_value(rig.pdo, "Relative", REG_SZ, &as_sz("relative.bin"));
+    for name in ["Gone", "Blank", "Number", "Missing", "Relative"] {
         assert_eq!(
             get(hw, name, true),
             (ERROR_INVALID_PARAMETER, None),

@@ -125,6 +125,12 @@ impl Machine {
             self.lock().processes.exit(process);
             return Err(status);
         }
+        *self
+            .lock()
+            .io
+            .opens
+            .entry(node.pdo.as_ptr() as usize)
+            .or_default() += 1;
         Ok(UserHandle {
             machine: self.clone(),
             node_pdo: node.pdo,
@@ -363,6 +369,7 @@ impl UserHandle {
 
     /// `CloseHandle`: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE; then the client process exits. A
     /// user view the driver left mapped in it stays a leak ([`crate::LeakKind::UserMapping`]).
+    /// The last handle of a surprise-removed device lets its IRP_MN_REMOVE_DEVICE go.
     pub fn close(self) {
         let m = &self.machine;
         let _bound = (!m.is_current()).then(|| m.enter());
@@ -377,6 +384,18 @@ impl UserHandle {
             });
         }
         drop(scope);
-        self.machine.lock().processes.exit(self.process);
+        let pdo = self.node_pdo.as_ptr() as usize;
+        let remove = {
+            let mut st = self.machine.lock();
+            st.processes.exit(self.process);
+            let open = st.io.opens.entry(pdo).or_default();
+            *open = open.saturating_sub(1);
+            *open == 0 && st.io.removals_pending.remove(&pdo)
+        };
+        if remove {
+            // The last handle of a surprise-removed device: now IRP_MN_REMOVE_DEVICE.
+            self.machine
+                .finish_removal(&super::DeviceNode { pdo: self.node_pdo });
+        }
     }
 }

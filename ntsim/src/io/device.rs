@@ -29,8 +29,9 @@ impl Driver {
     }
 }
 
-/// A started device: the PDO and the stack a driver's AddDevice built on it.
-#[derive(Debug)]
+/// A started device: the PDO and the stack a driver's AddDevice built on it. A clone names the
+/// same device (to try [`Machine::remove_device`] again after a veto, say).
+#[derive(Debug, Clone)]
 pub struct DeviceNode {
     pub(crate) pdo: Pdo,
 }
@@ -555,8 +556,14 @@ impl Machine {
 
     /// PnP removal: IRP_MN_QUERY_REMOVE_DEVICE, then (if that succeeded) IRP_MN_REMOVE_DEVICE.
     /// Returns the status of the last IRP sent. Reports a stack left attached.
+    ///
+    /// With a user handle still open on the device the PnP manager vetoes the removal
+    /// (PNP_VetoOutstandingOpen) before any IRP: STATUS_DEVICE_BUSY, and the device stays.
     pub fn remove_device(&self, node: DeviceNode) -> NTSTATUS {
         let _bound = (!self.is_current()).then(|| self.enter());
+        if self.open_handles(&node) > 0 {
+            return STATUS_DEVICE_BUSY;
+        }
         // Children first, then the parent, for each of the two IRPs.
         let parent = node.pdo.as_ptr() as usize;
         let mut status = self.children_pnp(parent, IRP_MN_QUERY_REMOVE_DEVICE);
@@ -574,15 +581,37 @@ impl Machine {
         status
     }
 
-    /// Surprise removal: IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE.
+    /// User handles open on the device.
+    pub fn open_handles(&self, node: &DeviceNode) -> usize {
+        let st = self.lock();
+        st.io
+            .opens
+            .get(&(node.pdo.as_ptr() as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Surprise removal: IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE; as on Windows, the
+    /// REMOVE waits until the last user handle of the device is closed (then
+    /// [`crate::UserHandle::close`] sends it, and this returns STATUS_PENDING).
     pub fn surprise_remove_device(&self, node: DeviceNode) -> NTSTATUS {
         let _bound = (!self.is_current()).then(|| self.enter());
         let parent = node.pdo.as_ptr() as usize;
         self.children_pnp(parent, IRP_MN_SURPRISE_REMOVAL);
         self.pnp(&node, IRP_MN_SURPRISE_REMOVAL);
+        if self.open_handles(&node) > 0 {
+            self.lock().io.removals_pending.insert(parent);
+            return STATUS_PENDING;
+        }
+        self.finish_removal(&node)
+    }
+
+    /// IRP_MN_REMOVE_DEVICE to the children, then to the device.
+    pub(crate) fn finish_removal(&self, node: &DeviceNode) -> NTSTATUS {
+        let parent = node.pdo.as_ptr() as usize;
         self.children_pnp(parent, IRP_MN_REMOVE_DEVICE);
-        let status = self.pnp(&node, IRP_MN_REMOVE_DEVICE);
-        self.check_removed(&node);
+        let status = self.pnp(node, IRP_MN_REMOVE_DEVICE);
+        self.check_removed(node);
         status
     }
 

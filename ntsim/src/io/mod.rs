@@ -134,6 +134,11 @@ pub(crate) struct IoState {
     pub power_states: HashMap<(usize, u32), u32>,
     /// `PoRequestPowerIrp` requests by IRP.
     pub power_requests: HashMap<usize, power::PowerRequest>,
+    /// User handles open on each device node, by PDO.
+    pub opens: HashMap<usize, usize>,
+    /// Surprise-removed device nodes (by PDO) whose IRP_MN_REMOVE_DEVICE waits for their
+    /// last handle to close.
+    pub removals_pending: std::collections::HashSet<usize>,
 }
 
 pub(crate) fn leaks(st: &State, report: &mut LeakReport) {
