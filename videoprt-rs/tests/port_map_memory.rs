@@ -312,7 +312,7 @@ fn misuse_is_refused_and_leftovers_are_undone_and_reported() {
 #[test]
 #[cfg_attr(
     miri,
-    ignore = "maps the Bochs model's VRAM (memfd + mmap), which Miri cannot run"
+    ignore = "maps device RAM into a user process: ntsim places those pages with mmap, which Miri cannot run"
 )]
 fn removal_waits_for_the_client_so_its_user_view_is_undone() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
