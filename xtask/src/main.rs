@@ -68,6 +68,10 @@ enum Command {
         /// How many binaries Miri runs at once (default: one per CPU). Each is single-threaded.
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Skip the binaries that passed under a model in an earlier run on the same committed
+        /// sources and the same Miri (recorded in target/miri-logs/passed.txt).
+        #[arg(long)]
+        resume: bool,
     },
     /// Run the libFuzzer targets of fuzz/ (installs nightly and cargo-fuzz if missing), each
     /// from its corpus for --time seconds; fails on any crash, naming its artifact.
@@ -94,9 +98,14 @@ fn main() -> ExitCode {
             setup::ensure_all().and_then(|()| test(&cargo_test_args))
         }
         Command::Bench => bench::run(),
-        Command::Miri { filter, jobs } => miri::run(
+        Command::Miri {
+            filter,
+            jobs,
+            resume,
+        } => miri::run(
             filter.as_deref(),
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            resume,
         ),
         Command::Fuzz { time, targets } => {
             // The ioctl target also drives the shipped miniport images.

@@ -69,7 +69,23 @@ const SLOWEST: &[&str] = &[
     "videoprt-rs --test dma_resources",
 ];
 
-pub fn run(filter: Option<&str>, jobs: usize) -> Result<(), String> {
+/// What the tests under Miri are built from, beside the toolchain: a result is recorded against
+/// these paths' committed contents.
+const SOURCES: &[&str] = &[
+    "Cargo.lock",
+    "ddk-sys",
+    "ntapi",
+    "ntsim",
+    "videoprt-rs",
+    "sample-miniport",
+    "kernel-rt",
+    "c-miniport",
+];
+
+/// The record of passes: one line per (model, binary, sources) that passed.
+const PASSED: &str = "passed.txt";
+
+pub fn run(filter: Option<&str>, jobs: usize, resume: bool) -> Result<(), String> {
     ensure_miri()?;
     shell::step("Miri's standard library (cargo miri setup)");
     shell::run(nightly_cargo().args(["miri", "setup"]))?;
@@ -115,6 +131,32 @@ pub fn run(filter: Option<&str>, jobs: usize) -> Result<(), String> {
     }
     let logs = root.join("target").join("miri-logs");
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    let mut earlier = Vec::new();
+    if resume {
+        let fingerprint = sources_fingerprint(&root);
+        let recorded = std::fs::read_to_string(logs.join(PASSED)).unwrap_or_default();
+        queue.retain(|job| {
+            let binary = label(&job.package, job.test.as_deref());
+            let done = fingerprint.as_ref().is_some_and(|f| {
+                recorded
+                    .lines()
+                    .any(|l| l == record_line(job.model, &binary, f))
+            });
+            if done {
+                earlier.push(Outcome {
+                    model: job.model,
+                    binary,
+                    passed: true,
+                    line: "passed in an earlier run on these sources".into(),
+                    seconds: 0,
+                });
+            }
+            !done
+        });
+        if fingerprint.is_none() {
+            println!("--resume: the sources differ from the last commit, so every binary runs");
+        }
+    }
     let total = queue.len();
     let jobs = jobs.clamp(1, total.max(1));
     shell::step(&format!(
@@ -151,6 +193,7 @@ pub fn run(filter: Option<&str>, jobs: usize) -> Result<(), String> {
         }
     });
     let mut outcomes = outcomes.into_inner().unwrap_or_else(|p| p.into_inner());
+    outcomes.extend(earlier);
     outcomes.sort_by(|a, b| (a.model, &a.binary).cmp(&(b.model, &b.binary)));
     println!();
     println!(
@@ -202,10 +245,24 @@ fn run_job(job: &Job, logs: &Path, root: &Path) -> Outcome {
     };
     cargo.env("MIRIFLAGS", job.flags).current_dir(root);
     let begun = Instant::now();
+    let before = sources_fingerprint(root);
     let (passed, line) = match run_one(&mut cargo, &logs.join(&file_name)) {
         Ok(result) => result,
         Err(e) => (false, e),
     };
+    // Recorded only when the sources were committed and did not change while it ran.
+    if let Some(fingerprint) =
+        before.filter(|f| passed && sources_fingerprint(root).as_ref() == Some(f))
+    {
+        use std::io::Write;
+        let record = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logs.join(PASSED));
+        if let Ok(mut file) = record {
+            let _ = writeln!(file, "{}", record_line(job.model, &binary, &fingerprint));
+        }
+    }
     Outcome {
         model: job.model,
         binary,
@@ -270,6 +327,33 @@ fn run_one(cargo: &mut Command, log: &Path) -> Result<(bool, String), String> {
         (None, false) => format!("cargo miri test failed ({status}); see {}", log.display()),
     };
     Ok((passed, line))
+}
+
+fn record_line(model: &str, binary: &str, fingerprint: &str) -> String {
+    format!("{model}\t{binary}\t{fingerprint}")
+}
+
+/// The committed object ids of [`SOURCES`] and Miri's version; `None` when any of those paths
+/// differs from the commit (uncommitted results are not recorded) or git cannot tell.
+fn sources_fingerprint(root: &Path) -> Option<String> {
+    let root = root.to_str()?;
+    let mut status = vec!["-C", root, "status", "--porcelain", "--"];
+    status.extend(SOURCES);
+    if !shell::output("git", &status)?.trim().is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for source in SOURCES {
+        let object = format!("HEAD:{source}");
+        parts.push(
+            shell::output("git", &["-C", root, "rev-parse", &object])?
+                .trim()
+                .to_string(),
+        );
+    }
+    let version = nightly_cargo().args(["miri", "--version"]).output().ok()?;
+    parts.push(String::from_utf8_lossy(&version.stdout).trim().to_string());
+    Some(parts.join(" "))
 }
 
 /// `cargo` of the nightly toolchain, whatever toolchain started xtask.
